@@ -1,0 +1,46 @@
+"""The survey platform's Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from surveyapp.config import load_config
+from surveyapp.extensions import babel, csrf, db
+from surveyapp.i18n import RTL, select_locale
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app; ``config`` overrides settings read from ``SURVEYAPP_*`` variables."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(config, instance_path=Path(app.instance_path)))
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    from surveyapp.auth.views import bp as auth_bp
+    from surveyapp.console.views import bp as console_bp
+    from surveyapp.respond.views import bp as respond_bp
+
+    for blueprint in (respond_bp, auth_bp, console_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _page_language() -> dict[str, str]:
+        language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        base = language.split("_")[0]
+        return {"page_lang": language.replace("_", "-"), "page_dir": "rtl" if base in RTL else "ltr"}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness probe for load balancers."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Staff sign-in: argon2 password hashes, session cookie, sign-out."""

@@ -1,0 +1,68 @@
+"""Creating staff accounts and checking sign-ins."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from surveyapp.db import utcnow
+from surveyapp.models import AuditEvent, City, Membership, Role, User
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked; the message says why."""
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str | None = None,
+    city: City | None = None,
+    role: Role | str | None = None,
+) -> User:
+    """Create a staff account, optionally with a role in one city (not committed)."""
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccountError(f"{email!r} is not an e-mail address.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise AccountError(f"There is already an account for {email}.")
+    user = User(
+        email=email,
+        display_name=display_name or email.split("@")[0],
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    if city is not None:
+        if role is None:
+            raise AccountError("Give a role (admin, coordinator or analyst) with the city.")
+        try:
+            role = Role(role)
+        except ValueError:
+            raise AccountError(
+                f"Unknown role {role!r}; use one of: {', '.join(r.value for r in Role)}."
+            ) from None
+        user.memberships.append(Membership(city=city, role=role))
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None. Records the sign-in."""
+    user = session.scalar(select(User).where(User.email == func.lower(email.strip())))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.add(AuditEvent(user_id=user.id, actor=user.email, action="signed_in"))
+    return user

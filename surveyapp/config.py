@@ -1,0 +1,70 @@
+"""Settings from ``SURVEYAPP_*`` environment variables, gathered into one mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+# Secrets that ship in this repository or in examples; refused outside development.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "secret", "change-me", "changeme", "development-only-secret-key"}
+)
+DEVELOPMENT_SECRET = "development-only-secret-key"
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with these settings."""
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: Path | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config from the environment, then ``overrides`` (used by tests).
+
+    Raises ``ConfigurationError`` when a production app would start without a real secret.
+    """
+    env = os.environ if environ is None else environ
+    instance = instance_path or PROJECT_ROOT / "instance"
+    config: dict[str, Any] = {
+        "ENV_NAME": env.get("SURVEYAPP_ENV", "production"),
+        "SECRET_KEY": env.get("SURVEYAPP_SECRET_KEY"),
+        "DATABASE_URL": env.get(
+            "SURVEYAPP_DATABASE_URL", f"sqlite:///{instance / 'surveyapp.sqlite'}"
+        ),
+        "INSTRUMENTS_DIR": Path(env.get("SURVEYAPP_INSTRUMENTS_DIR", PROJECT_ROOT / "instruments")),
+        "BASE_URL": env.get("SURVEYAPP_BASE_URL", "http://127.0.0.1:5000"),
+        "BABEL_DEFAULT_LOCALE": env.get("SURVEYAPP_DEFAULT_LANGUAGE", "en"),
+        "BABEL_TRANSLATION_DIRECTORIES": env.get(
+            "SURVEYAPP_TRANSLATIONS_DIR", str(PROJECT_ROOT / "translations")
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    config.update(overrides or {})
+
+    env_name = config["ENV_NAME"]
+    if env_name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"SURVEYAPP_ENV={env_name!r} is not one of {', '.join(ENVIRONMENTS)}."
+        )
+    if env_name in ("development", "testing") and not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = DEVELOPMENT_SECRET
+    if env_name == "production":
+        secret = config["SECRET_KEY"] or ""
+        if secret in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
+            raise ConfigurationError(
+                "SURVEYAPP_SECRET_KEY is missing, a known default, or shorter than 32 "
+                "characters. Generate one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        config["SESSION_COOKIE_SECURE"] = True
+    return config

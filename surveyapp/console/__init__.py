@@ -1,0 +1,1 @@
+"""The staff console: a city's initiatives, waves and responses, scoped to the user's cities."""

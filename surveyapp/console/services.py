@@ -1,0 +1,67 @@
+"""Queries behind the console, always scoped to the cities a user is a member of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from surveyapp.models import City, Initiative, Membership, Response, ResponseStatus, User, Wave
+
+
+@dataclass(frozen=True)
+class WaveSummary:
+    """A wave with its response counts."""
+
+    wave: Wave
+    completed: int
+    drafts: int
+
+
+def memberships(session: Session, user: User) -> list[Membership]:
+    """The user's memberships with their cities, by city name."""
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(City)
+            .where(Membership.user_id == user.id)
+            .options(selectinload(Membership.city))
+            .order_by(City.name)
+        )
+    )
+
+
+def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, list[WaveSummary]]]:
+    """Initiatives of one city, by pyramid level then name, with their waves' counts."""
+    initiatives = list(
+        session.scalars(
+            select(Initiative)
+            .where(Initiative.city_id == city_id)
+            .options(selectinload(Initiative.waves))
+            .order_by(Initiative.pyramid_level, Initiative.name)
+        )
+    )
+    wave_ids = [wave.id for initiative in initiatives for wave in initiative.waves]
+    counts: dict[tuple[int, str], int] = {}
+    if wave_ids:
+        rows = session.execute(
+            select(Response.wave_id, Response.status, func.count())
+            .where(Response.wave_id.in_(wave_ids))
+            .group_by(Response.wave_id, Response.status)
+        )
+        counts = {(wave_id, status): n for wave_id, status, n in rows}
+    return [
+        (
+            initiative,
+            [
+                WaveSummary(
+                    wave,
+                    counts.get((wave.id, ResponseStatus.COMPLETE), 0),
+                    counts.get((wave.id, ResponseStatus.DRAFT), 0),
+                )
+                for wave in initiative.waves
+            ],
+        )
+        for initiative in initiatives
+    ]

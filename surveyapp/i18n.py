@@ -1,0 +1,27 @@
+"""Locale selection: an explicit choice first, then the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+# Languages written right to left: pages in them get dir="rtl".
+RTL = frozenset({"ar", "fa", "he", "ur"})
+
+
+def available_locales() -> list[str]:
+    """Locales the UI can be shown in: the default plus every compiled catalog."""
+    babel_ext = current_app.extensions["babel"]
+    locales = [str(locale) for locale in babel_ext.instance.list_translations()]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return sorted(set(locales) | {default})
+
+
+def select_locale() -> str:
+    """Choose the locale for this request (``?lang=``, then session, then Accept-Language)."""
+    available = available_locales()
+    requested = request.args.get("lang") or session.get("lang")
+    if requested in available:
+        return requested
+    return request.accept_languages.best_match(available) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]

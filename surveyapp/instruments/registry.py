@@ -1,0 +1,54 @@
+"""Published instrument versions in the database: loaded once, never changed afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyapp.instruments.loader import Instrument
+from surveyapp.models import Instrument as InstrumentRow
+
+
+class InstrumentChangedError(Exception):
+    """A file changed the content of an instrument version that is already published."""
+
+
+def instrument_files(directory: Path) -> list[Path]:
+    """Every instrument file under ``directory`` (``<id>/<version>.yaml``), sorted."""
+    return sorted(p for p in directory.glob("*/*.yaml") if p.is_file())
+
+
+def publish(session: Session, instrument: Instrument, *, file: str = "") -> tuple[InstrumentRow, bool]:
+    """Store an instrument version; return the row and whether it was new (not committed).
+
+    Loading the same content again is a no-op. Different content under an id and version
+    that already exist raises :class:`InstrumentChangedError`: published versions are
+    immutable, a change needs a new version number.
+    """
+    row = session.scalar(
+        select(InstrumentRow).where(
+            InstrumentRow.key == instrument.id, InstrumentRow.version == instrument.version
+        )
+    )
+    if row is not None:
+        if row.content_hash != instrument.content_hash:
+            raise InstrumentChangedError(
+                f"{file or instrument.id}: {instrument.id} {instrument.version} is already "
+                f"published with content hash {row.content_hash[:12]}, but this file hashes to "
+                f"{instrument.content_hash[:12]}. Published versions cannot change; give the "
+                "changed instrument a new version number."
+            )
+        return row, False
+    row = InstrumentRow(
+        key=instrument.id,
+        version=instrument.version,
+        title=instrument.title,
+        source_language=instrument.source_language,
+        content_hash=instrument.content_hash,
+        definition=instrument.definition,
+    )
+    session.add(row)
+    session.flush()
+    return row, True

@@ -1,0 +1,34 @@
+"""All models, imported here so that ``Base.metadata`` is complete for Alembic."""
+
+from surveyapp.models.audit import AuditEvent
+from surveyapp.models.city import Area, AreaMargin, City
+from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
+from surveyapp.models.instrument import Instrument
+from surveyapp.models.response import Answer, Channel, Response, ResponseStatus
+from surveyapp.models.scoring import ScoringModel
+from surveyapp.models.user import Membership, Role, User
+from surveyapp.models.wave import Invitation, Wave, WaveMode, WaveStatus
+
+__all__ = [
+    "Answer",
+    "Area",
+    "AreaMargin",
+    "AreaRole",
+    "AuditEvent",
+    "Channel",
+    "City",
+    "Initiative",
+    "InitiativeArea",
+    "Instrument",
+    "Invitation",
+    "Membership",
+    "PyramidLevel",
+    "Response",
+    "ResponseStatus",
+    "Role",
+    "ScoringModel",
+    "User",
+    "Wave",
+    "WaveMode",
+    "WaveStatus",
+]

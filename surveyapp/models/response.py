@@ -1,0 +1,100 @@
+"""Residents' responses and their answers.
+
+Privacy by construction: there is no column for an IP address, user agent, name or e-mail,
+and no link to the invitation that was used. Panel waves link waves of one resident only
+through the pseudonymous ``panel_id``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import Base, UTCDateTime, utcnow, values_check
+from surveyapp.models.city import Area
+from surveyapp.models.wave import Wave
+
+
+class ResponseStatus(enum.StrEnum):
+    """Draft while the resident is answering; complete once submitted."""
+
+    DRAFT = "draft"
+    COMPLETE = "complete"
+
+
+class Channel(enum.StrEnum):
+    """How the resident arrived."""
+
+    INVITATION = "invitation"
+    OPEN_LINK = "open_link"
+
+
+class Response(Base):
+    """One resident's questionnaire in one wave."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="RESTRICT"), index=True)
+    # Known from the invitation; open links may not tell the area.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
+    language: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.DRAFT)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Flags set by cleaning or at collection ("wave_closed_while_draft", "duplicate", ...).
+    quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Key of the request that created the response: a retried POST finds it, never doubles it.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    panel_id: Mapped[str | None] = mapped_column(String(64))
+
+    wave: Mapped[Wave] = relationship(back_populates="responses")
+    area: Mapped[Area | None] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.item_id"
+    )
+
+    __table_args__ = (
+        values_check("status", ResponseStatus, "status_known"),
+        values_check("channel", Channel, "channel_known"),
+        CheckConstraint(
+            "status = 'draft' OR submitted_at IS NOT NULL", name="complete_has_submitted_at"
+        ),
+    )
+
+
+class Answer(Base):
+    """The answer to one item; exactly one value column is filled.
+
+    ``value_code`` holds option codes, including negative missing-value codes such as
+    "don't know"; ``value_codes`` the chosen codes of a multiple-choice item.
+    """
+
+    __tablename__ = "answers"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value_code: Mapped[int | None]
+    value_codes: Mapped[list[int] | None] = mapped_column(JSON)
+    value_number: Mapped[float | None]
+    value_text: Mapped[str | None] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN value_code IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN value_codes IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN value_number IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN value_text IS NULL THEN 0 ELSE 1 END) = 1",
+            name="exactly_one_value",
+        ),
+    )

@@ -1,0 +1,104 @@
+"""Survey waves of an initiative and their single-use invitation codes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import Base, UTCDateTime, utcnow, values_check
+from surveyapp.models.city import Area
+from surveyapp.models.initiative import Initiative
+from surveyapp.models.instrument import Instrument
+
+if TYPE_CHECKING:
+    from surveyapp.models.response import Response
+
+
+class WaveStatus(enum.StrEnum):
+    """Lifecycle of a wave: draft -> open -> closed -> archived (closed may reopen)."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class WaveMode(enum.StrEnum):
+    """How residents reach the questionnaire."""
+
+    INVITATION = "invitation"
+    OPEN_LINK = "open_link"
+    BOTH = "both"
+
+
+class Wave(Base):
+    """One round of data collection for an initiative with one instrument version."""
+
+    __tablename__ = "waves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="RESTRICT"), index=True
+    )
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    # Optional instrument modules switched on for this wave (core is always included).
+    modules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(16), default=WaveMode.INVITATION)
+    status: Mapped[str] = mapped_column(String(16), default=WaveStatus.DRAFT)
+    is_panel: Mapped[bool] = mapped_column(default=False)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Content hash of the instrument the wave opened with; set once, at opening.
+    frozen_instrument_hash: Mapped[str | None] = mapped_column(String(64))
+    # Random token in the open link (/w/<token>); only for open-link waves.
+    open_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    retention_days: Mapped[int] = mapped_column(default=730)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="waves")
+    instrument: Mapped[Instrument] = relationship()
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="wave")
+    responses: Mapped[list[Response]] = relationship(back_populates="wave")
+
+    __table_args__ = (
+        values_check("status", WaveStatus, "status_known"),
+        values_check("mode", WaveMode, "mode_known"),
+        CheckConstraint(
+            "opens_at IS NULL OR closes_at IS NULL OR closes_at > opens_at",
+            name="closes_after_opening",
+        ),
+        CheckConstraint("retention_days > 0", name="retention_positive"),
+        CheckConstraint(
+            "status = 'draft' OR frozen_instrument_hash IS NOT NULL",
+            name="instrument_frozen_once_opened",
+        ),
+    )
+
+
+class Invitation(Base):
+    """A single-use invitation code for one wave and area; only its hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Pseudonymous panel id: only in panel waves, the one link between waves of a person.
+    panel_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    wave: Mapped[Wave] = relationship(back_populates="invitations")
+    area: Mapped[Area] = relationship()
+
+    @property
+    def is_used(self) -> bool:
+        """Whether the code has already been used to complete a questionnaire."""
+        return self.used_at is not None

@@ -1,0 +1,1 @@
+"""What residents see: entry by invitation code or open link, the questionnaire, thanks."""

@@ -1,0 +1,233 @@
+"""Shared fixtures: app, database isolated per test, client, CLI runner, factories.
+
+The suite runs on SQLite by default. ``SURVEYAPP_TEST_DATABASE=postgresql`` runs it on a
+throw-away PostgreSQL database (created per run, dropped afterwards) on the server named
+by ``SURVEYAPP_TEST_PG_ADMIN_URL`` (default: local trust-auth superuser ``postgres``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from surveyapp import create_app, migrate
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+from surveyapp.instruments import Instrument, load_instrument
+from surveyapp.instruments.registry import publish
+from surveyapp.models import (
+    Area,
+    AreaRole,
+    City,
+    Initiative,
+    InitiativeArea,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    Wave,
+    WaveMode,
+    WaveStatus,
+)
+from surveyapp.respond.codes import generate_code, hash_code
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CORE_INSTRUMENT = PROJECT_ROOT / "instruments" / "social-cohesion-safety" / "1.0.0.yaml"
+BACKEND = os.environ.get("SURVEYAPP_TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get(
+    "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"SURVEYAPP_TEST_DATABASE must be sqlite or postgresql, not {BACKEND}")
+
+
+@contextlib.contextmanager
+def throwaway_database(directory: Path) -> Iterator[str]:
+    """Yield the URL of a new, empty database of the backend under test; drop it after."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{directory / f'test_{secrets.token_hex(4)}.sqlite'}"
+        return
+    name = f"surveyapp_test_{secrets.token_hex(6)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head, shared by the whole run."""
+    with throwaway_database(tmp_path_factory.mktemp("db")) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    """The app in testing mode on the test database (CSRF off; tests that need it on say so)."""
+    application = create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+    )
+    yield application
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """The app's session inside a transaction that is rolled back after the test.
+
+    Commits in the code under test become savepoints, so every test starts from the same
+    empty (migrated) database.
+    """
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> FlaskClient:
+    """A browser-like client on the isolated database."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, db_session: Session) -> FlaskCliRunner:
+    """Invokes ``surveyapp`` commands against the test app: ``runner.invoke(main, [...])``."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def core_instrument() -> Instrument:
+    """The shipped standard questionnaire, validated once per run."""
+    return load_instrument(CORE_INSTRUMENT)
+
+
+class Factory:
+    """Builds valid objects with sensible defaults; every call flushes, nothing commits."""
+
+    def __init__(self, session: Session, instrument: Instrument) -> None:
+        self.session = session
+        self.core = instrument
+
+    def _add(self, obj: Any) -> Any:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def city(self, **fields: Any) -> City:
+        slug = fields.pop("slug", f"city-{secrets.token_hex(3)}")
+        defaults = {"name": slug.title(), "languages": ["en", "fr"], "default_language": "en"}
+        return self._add(City(slug=slug, **(defaults | fields)))
+
+    def area(self, city: City | None = None, **fields: Any) -> Area:
+        code = fields.pop("code", f"area-{secrets.token_hex(3)}")
+        return self._add(Area(city=city or self.city(), code=code, name=fields.pop("name", code)))
+
+    def user(self, city: City | None = None, role: Role = Role.COORDINATOR, **fields: Any) -> User:
+        from surveyapp.auth.services import create_user
+
+        user = create_user(
+            self.session,
+            email=fields.pop("email", f"staff-{secrets.token_hex(3)}@city.example"),
+            password=fields.pop("password", "correct horse battery"),
+            **fields,
+        )
+        if city is not None:
+            user.memberships.append(Membership(city=city, role=role))
+        return self._add(user)
+
+    def instrument_row(self) -> Any:
+        row, _created = publish(self.session, self.core)
+        return row
+
+    def initiative(self, city: City | None = None, **fields: Any) -> Initiative:
+        city = city or self.city()
+        treated = fields.pop("treated", None) or [self.area(city)]
+        comparison = fields.pop("comparison", None) or [self.area(city)]
+        initiative = Initiative(
+            city=city,
+            name=fields.pop("name", "Street meals"),
+            pyramid_level=fields.pop("pyramid_level", 1),
+            target_constructs=fields.pop("target_constructs", ["trust"]),
+            **fields,
+        )
+        initiative.area_links = [
+            InitiativeArea(area=a, city_id=city.id, role=AreaRole.TREATED) for a in treated
+        ] + [InitiativeArea(area=a, city_id=city.id, role=AreaRole.COMPARISON) for a in comparison]
+        return self._add(initiative)
+
+    def wave(self, initiative: Initiative | None = None, **fields: Any) -> Wave:
+        row = self.instrument_row()
+        status = fields.pop("status", WaveStatus.OPEN)
+        now = utcnow()
+        wave = Wave(
+            initiative=initiative or self.initiative(),
+            instrument_id=row.id,
+            name=fields.pop("name", "Baseline"),
+            languages=fields.pop("languages", ["en", "fr"]),
+            modules=fields.pop("modules", []),
+            mode=fields.pop("mode", WaveMode.BOTH),
+            status=status,
+            opens_at=fields.pop("opens_at", now - timedelta(days=1)),
+            closes_at=fields.pop("closes_at", now + timedelta(days=30)),
+            open_token=fields.pop("open_token", secrets.token_urlsafe(12)),
+            frozen_instrument_hash=None if status == WaveStatus.DRAFT else row.content_hash,
+            **fields,
+        )
+        return self._add(wave)
+
+    def invitation(self, wave: Wave | None = None, area: Area | None = None) -> tuple[str, Invitation]:
+        """A new invitation and its plain code (which the database never sees)."""
+        wave = wave or self.wave()
+        area = area or wave.initiative.areas_with_role(AreaRole.TREATED)[0]
+        code = generate_code()
+        return code, self._add(Invitation(wave=wave, area=area, code_hash=hash_code(code)))
+
+
+@pytest.fixture
+def make(db_session: Session, core_instrument: Instrument) -> Factory:
+    """Factories for cities, areas, users, initiatives, waves and invitations."""
+    return Factory(db_session, core_instrument)
+
+
+def complete_answers(sections: Any) -> dict[str, Any]:
+    """Form data that answers every shown item of the given sections with a valid value."""
+    data: dict[str, Any] = {}
+    for section in sections:
+        for item in section.items:
+            if item.show_if is not None:
+                continue
+            if item.type == "number":
+                data[f"q-{item.id}"] = str(item.min if item.min is not None else 1)
+            elif item.type == "short_text":
+                data[f"q-{item.id}"] = "Dutch"
+            else:
+                data[f"q-{item.id}"] = str(item.options[0].code)
+    return data
