@@ -36,7 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _page_language() -> dict[str, str]:
         language = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         base = language.split("_")[0]
-        return {"page_lang": language.replace("_", "-"), "page_dir": "rtl" if base in RTL else "ltr"}
+        return {
+            "page_lang": language.replace("_", "-"),
+            "page_dir": "rtl" if base in RTL else "ltr",
+        }
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

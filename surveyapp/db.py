@@ -6,8 +6,8 @@ transaction in tests and the same metadata drives Alembic.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, create_engine, event

@@ -22,6 +22,6 @@ def select_locale() -> str:
     requested = request.args.get("lang") or session.get("lang")
     if requested in available:
         return requested
-    return request.accept_languages.best_match(available) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(available) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )

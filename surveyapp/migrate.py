@@ -10,9 +10,7 @@ def alembic_config(database_url: str) -> Config:
     """An Alembic ``Config`` for ``surveyapp/migrations`` against ``database_url``."""
     config = Config()
     config.set_main_option("script_location", "surveyapp:migrations")
-    config.set_main_option(
-        "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
     # Percent signs in passwords would otherwise be read as interpolation.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config

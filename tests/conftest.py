@@ -130,7 +130,12 @@ def core_instrument() -> Instrument:
 
 
 class Factory:
-    """Builds valid objects with sensible defaults; every call flushes, nothing commits."""
+    """Builds valid objects with sensible defaults and commits them.
+
+    Inside the ``db_session`` fixture a commit only releases a savepoint, so the objects
+    are visible to requests made by ``client`` and still vanish after the test. Requests
+    end by closing the session: read objects again (``session.get``) after a request.
+    """
 
     def __init__(self, session: Session, instrument: Instrument) -> None:
         self.session = session
@@ -138,7 +143,7 @@ class Factory:
 
     def _add(self, obj: Any) -> Any:
         self.session.add(obj)
-        self.session.flush()
+        self.session.commit()
         return obj
 
     def city(self, **fields: Any) -> City:
@@ -165,6 +170,7 @@ class Factory:
 
     def instrument_row(self) -> Any:
         row, _created = publish(self.session, self.core)
+        self.session.commit()
         return row
 
     def initiative(self, city: City | None = None, **fields: Any) -> Initiative:
@@ -203,7 +209,9 @@ class Factory:
         )
         return self._add(wave)
 
-    def invitation(self, wave: Wave | None = None, area: Area | None = None) -> tuple[str, Invitation]:
+    def invitation(
+        self, wave: Wave | None = None, area: Area | None = None
+    ) -> tuple[str, Invitation]:
         """A new invitation and its plain code (which the database never sees)."""
         wave = wave or self.wave()
         area = area or wave.initiative.areas_with_role(AreaRole.TREATED)[0]

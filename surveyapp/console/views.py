@@ -21,6 +21,4 @@ def home():
         (membership, services.city_initiatives(db.session, membership.city_id))
         for membership in services.memberships(db.session, user)
     ]
-    return render_template(
-        "console/home.html", user=user, cities=cities, levels=PyramidLevel
-    )
+    return render_template("console/home.html", user=user, cities=cities, levels=PyramidLevel)

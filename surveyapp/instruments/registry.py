@@ -20,7 +20,9 @@ def instrument_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*/*.yaml") if p.is_file())
 
 
-def publish(session: Session, instrument: Instrument, *, file: str = "") -> tuple[InstrumentRow, bool]:
+def publish(
+    session: Session, instrument: Instrument, *, file: str = ""
+) -> tuple[InstrumentRow, bool]:
     """Store an instrument version; return the row and whether it was new (not committed).
 
     Loading the same content again is a no-op. Different content under an id and version

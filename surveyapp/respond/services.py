@@ -228,7 +228,9 @@ def submit_response(
         idempotency_key=idempotency_key,
         panel_id=invitation.panel_id if invitation is not None and wave.is_panel else None,
         quality_flags=[],
-        answers=[Answer(item_id=item_id, saved_at=now, **value) for item_id, value in values.items()],
+        answers=[
+            Answer(item_id=item_id, saved_at=now, **value) for item_id, value in values.items()
+        ],
     )
     try:
         if invitation is not None:

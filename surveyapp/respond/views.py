@@ -21,7 +21,7 @@ def _language(wave: Wave) -> str:
     return locale if locale in (wave.languages or []) else (wave.languages or ["en"])[0]
 
 
-def _unavailable(reason: services.Unavailable, status: int = 200):  # noqa: ANN202
+def _unavailable(reason: services.Unavailable, status: int = 200):
     return render_template("respond/unavailable.html", reason=reason.value), status
 
 
@@ -64,7 +64,7 @@ def open_link(token: str):
     return _questionnaire(wave)
 
 
-def _questionnaire(wave: Wave, invite=None):  # noqa: ANN001, ANN202
+def _questionnaire(wave: Wave, invite=None):
     sections = services.wave_sections(wave)
     language = _language(wave)
     if request.method == "GET":

@@ -174,9 +174,7 @@ def test_timestamps_round_trip_as_aware_utc(make: Factory) -> None:
     assert event.occurred_at.tzinfo is not None
     assert abs((utcnow() - event.occurred_at).total_seconds()) < 60
     with pytest.raises(StatementError, match="naive datetime"), make.session.begin_nested():
-        make.session.add(
-            AuditEvent(actor="test", action="naive", occurred_at=datetime(2026, 1, 1))
-        )
+        make.session.add(AuditEvent(actor="test", action="naive", occurred_at=datetime(2026, 1, 1)))
         make.session.flush()
 
 

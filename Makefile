@@ -1,0 +1,63 @@
+# Two commands for a fresh machine with Python 3.11: `make run` and `make test`.
+# Everything goes into a local virtualenv (.venv); nothing is installed system-wide.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Server used for the PostgreSQL run of the test suite (a throw-away database is created).
+SURVEYAPP_TEST_PG_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export SURVEYAPP_TEST_PG_ADMIN_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve test test-sqlite test-postgresql lint fmt clean
+
+help:  ## Show the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the app with its test tools.
+
+run: install  ## Migrate the local SQLite database, load the instrument and demo data, serve.
+	SURVEYAPP_ENV=development $(BIN)/surveyapp db upgrade
+	SURVEYAPP_ENV=development $(BIN)/surveyapp instruments load
+	SURVEYAPP_ENV=development $(BIN)/surveyapp demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	SURVEYAPP_ENV=development $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
+
+test: install  ## Run the whole suite on SQLite, then on PostgreSQL.
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgresql; \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL is not reachable at $(SURVEYAPP_TEST_PG_ADMIN_URL); CI needs both runs." >&2; exit 1; \
+	else \
+		echo "NOTE: PostgreSQL is not reachable at $(SURVEYAPP_TEST_PG_ADMIN_URL): only the SQLite run was done."; \
+		echo "      Start PostgreSQL (or set SURVEYAPP_TEST_PG_ADMIN_URL) and run 'make test-postgresql'."; \
+	fi
+
+test-sqlite: install  ## Run the suite on a temporary SQLite database.
+	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest
+
+test-postgresql: install  ## Run the suite on a throw-away PostgreSQL database.
+	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+
+lint: install  ## Check style and common mistakes with ruff.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install  ## Fix what ruff can fix and format the code.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:  ## Remove the virtualenv, caches and the local database.
+	rm -rf $(VENV) .pytest_cache .ruff_cache instance *.egg-info

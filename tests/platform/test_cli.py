@@ -1,0 +1,123 @@
+"""The `surveyapp` command: database, accounts, instruments and demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.auth.passwords import verify_password
+from surveyapp.cli import main
+from surveyapp.models import AuditEvent, Instrument, Response, User, Wave
+
+from ..conftest import CORE_INSTRUMENT, Factory
+
+FIXTURES = Path(__file__).parents[1] / "instruments" / "fixtures"
+
+
+def test_db_check_reports_no_drift(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(main, ["db", "check"])
+    assert result.exit_code == 0, result.output
+    assert "agree" in result.output
+
+
+def test_users_create_with_city_role(runner: FlaskCliRunner, make: Factory) -> None:
+    city = make.city(slug="ghent")
+    result = runner.invoke(
+        main,
+        ["users", "create", "--email", "An@Ghent.example", "--city", "ghent", "--role", "analyst"],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = make.session.scalar(select(User).where(User.email == "an@ghent.example"))
+    assert user is not None
+    assert [(m.city_id, m.role) for m in user.memberships] == [(city.id, "analyst")]
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "a long enough password")
+    assert make.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_created"))
+
+
+def test_users_create_explains_mistakes(runner: FlaskCliRunner, make: Factory) -> None:
+    make.user(email="taken@city.example")
+    cases = [
+        (["--email", "taken@city.example"], "already an account"),
+        (["--email", "new@city.example", "--city", "atlantis", "--role", "admin"], "atlantis"),
+        (["--email", "not-an-address"], "not an e-mail address"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(
+            main, ["users", "create", *args, "--password", "a long enough password"]
+        )
+        assert result.exit_code != 0
+        assert message in result.output
+    result = runner.invoke(
+        main, ["users", "create", "--email", "x@y.example", "--password", "short"]
+    )
+    assert result.exit_code != 0 and "at least 12" in result.output
+
+
+def test_instruments_validate(runner: FlaskCliRunner) -> None:
+    ok = runner.invoke(main, ["instruments", "validate", str(CORE_INSTRUMENT)])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(
+        main, ["instruments", "validate", str(FIXTURES / "bad_duplicate_item_id.yaml")]
+    )
+    assert bad.exit_code != 0
+    assert "bad_duplicate_item_id.yaml" in bad.output
+
+
+def test_instruments_load_is_idempotent_and_refuses_changes(
+    runner: FlaskCliRunner, db_session: Session, tmp_path: Path
+) -> None:
+    first = runner.invoke(main, ["instruments", "load"])
+    assert first.exit_code == 0, first.output
+    assert "published" in first.output
+    again = runner.invoke(main, ["instruments", "load"])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    assert db_session.scalar(select(func.count(Instrument.id))) == 1
+
+    changed = tmp_path / "social-cohesion-safety" / "1.0.0.yaml"
+    changed.parent.mkdir()
+    changed.write_text(
+        CORE_INSTRUMENT.read_text(encoding="utf-8").replace(
+            "most people can be trusted", "most people can usually be trusted"
+        ),
+        encoding="utf-8",
+    )
+    refused = runner.invoke(main, ["instruments", "load", str(changed)])
+    assert refused.exit_code != 0
+    assert "new version number" in refused.output
+    stored = db_session.scalar(select(Instrument))
+    assert "usually" not in str(stored.definition)
+
+
+def test_demo_is_idempotent(runner: FlaskCliRunner, db_session: Session) -> None:
+    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
+    first = runner.invoke(main, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "/w/" in first.output and "sign in as" in first.output
+    responses = db_session.scalar(select(func.count(Response.id)))
+    waves = db_session.scalar(select(func.count(Wave.id)))
+    assert responses >= 300 and waves == 2
+
+    second = runner.invoke(main, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert db_session.scalar(select(func.count(Response.id))) == responses
+    assert db_session.scalar(select(func.count(Wave.id))) == waves
+    link = next(line for line in first.output.splitlines() if "/w/" in line)
+    assert link in second.output
+
+
+def test_demo_needs_the_instrument(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code != 0
+    assert "instruments load" in result.output
+
+
+def test_demo_refused_in_production(runner: FlaskCliRunner, monkeypatch) -> None:
+    monkeypatch.setitem(runner.app.config, "ENV_NAME", "production")
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code != 0
+    assert "refused in production" in result.output
