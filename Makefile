@@ -9,6 +9,8 @@ PORT ?= 5000
 # Server used for the PostgreSQL run of the test suite (a throw-away database is created).
 SURVEYAPP_TEST_PG_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export SURVEYAPP_TEST_PG_ADMIN_URL
+# `make run` prints links on the address it serves.
+RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve test test-sqlite test-postgresql lint fmt clean
@@ -28,11 +30,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed  ## Create .venv and install the app with its test tools.
 
 run: install  ## Migrate the local SQLite database, load the instrument and demo data, serve.
-	SURVEYAPP_ENV=development $(BIN)/surveyapp db upgrade
-	SURVEYAPP_ENV=development $(BIN)/surveyapp instruments load
-	SURVEYAPP_ENV=development $(BIN)/surveyapp demo
+	$(RUN_ENV) $(BIN)/surveyapp db upgrade
+	$(RUN_ENV) $(BIN)/surveyapp instruments load
+	$(RUN_ENV) $(BIN)/surveyapp demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
-	SURVEYAPP_ENV=development $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
 test: install  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
