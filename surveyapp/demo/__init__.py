@@ -9,12 +9,12 @@ Nothing here is real data.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from scipy.stats import norm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,7 @@ AREAS = (
     ("station-quarter", "Station Quarter", AreaRole.COMPARISON, 5300),
 )
 # Shift of the latent means in the follow-up (in SD units): treated areas gain more.
-FOLLOW_UP_SHIFT = {AreaRole.TREATED: 0.35, AreaRole.COMPARISON: 0.05}
+FOLLOW_UP_SHIFT = {AreaRole.TREATED: 0.5, AreaRole.COMPARISON: 0.1}
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,8 @@ def _answer(item: Item, latent: dict[str, float], rng: np.random.Generator) -> d
         if item.type == "yes_no":
             return {"value_code": int(z > 0.4)}
         codes = sorted(option.code for option in item.options)
-        position = min(int(norm.cdf(z) * len(codes)), len(codes) - 1)
+        cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))  # standard normal CDF
+        position = min(int(cdf * len(codes)), len(codes) - 1)
         return {"value_code": codes[position]}
     if item.type == "number":
         low, high = item.min or 0, min(item.max or 6, 6)
