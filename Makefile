@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test test-sqlite test-postgresql lint fmt clean
+.PHONY: help install compile run test test-sqlite test-postgresql lint fmt clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,14 +29,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed  ## Create .venv and install the app with its test tools.
 
-run: install  ## Migrate the local SQLite database, load the instrument and demo data, serve.
+compile: install  ## Compile the translation catalogs (.po -> .mo).
+	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n compile
+
+run: compile  ## Migrate the local SQLite database, load the instrument and demo data, serve.
 	$(RUN_ENV) $(BIN)/surveyapp db upgrade
 	$(RUN_ENV) $(BIN)/surveyapp instruments load
 	$(RUN_ENV) $(BIN)/surveyapp demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
-test: install  ## Run the whole suite on SQLite, then on PostgreSQL.
+test: compile  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgresql; \
@@ -47,10 +50,10 @@ test: install  ## Run the whole suite on SQLite, then on PostgreSQL.
 		echo "      Start PostgreSQL (or set SURVEYAPP_TEST_PG_ADMIN_URL) and run 'make test-postgresql'."; \
 	fi
 
-test-sqlite: install  ## Run the suite on a temporary SQLite database.
+test-sqlite: compile  ## Run the suite on a temporary SQLite database.
 	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest
 
-test-postgresql: install  ## Run the suite on a throw-away PostgreSQL database.
+test-postgresql: compile  ## Run the suite on a throw-away PostgreSQL database.
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
 lint: install  ## Check style and common mistakes with ruff.

@@ -6,8 +6,11 @@ Every command runs inside the app (``create_app()``), so it reads the same
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -16,6 +19,24 @@ from sqlalchemy import select
 
 from surveyapp import create_app
 from surveyapp.extensions import db
+from surveyapp.instruments import Instrument, Problem
+
+
+def needs_database(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Stop with a clear message, not a traceback, when the database has no schema yet."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy import inspect
+
+        if not inspect(db.engine).has_table("alembic_version"):
+            raise click.ClickException(
+                "The database has no tables yet. Run `surveyapp db upgrade` first "
+                f"(database: {db.engine.url.render_as_string(hide_password=True)})."
+            )
+        return command(*args, **kwargs)
+
+    return wrapped
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, load_dotenv=False, set_debug_flag=False)
@@ -88,6 +109,7 @@ def users_group() -> None:
 @click.password_option(
     "--password", envvar="SURVEYAPP_NEW_USER_PASSWORD", help="Asked for when not given."
 )
+@needs_database
 def users_create(
     email: str, display_name: str | None, city_slug: str | None, role: str | None, password: str
 ) -> None:
@@ -147,14 +169,22 @@ def _paths(paths: tuple[Path, ...]) -> list[Path]:
 
 @instruments_group.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def instruments_validate(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--translations",
+    "check_translations",
+    is_flag=True,
+    help="Also report texts missing from any language's catalog.",
+)
+def instruments_validate(paths: tuple[Path, ...], check_translations: bool) -> None:
     """Check instrument files (default: every file in the instruments folder)."""
-    from surveyapp.instruments import validate_files
+    from surveyapp.instruments import load_instrument, validate_files
 
     files = _paths(paths)
     if not files:
         raise click.ClickException("No instrument files found.")
     problems = validate_files(files)
+    if check_translations and not problems:
+        problems = [p for path in files for p in _translation_problems(path, load_instrument(path))]
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -162,8 +192,32 @@ def instruments_validate(paths: tuple[Path, ...]) -> None:
     click.echo(f"{len(files)} file(s) valid.")
 
 
+def _translation_problems(path: Path, instrument: Instrument) -> list[Problem]:
+    """A problem per text that a language's catalog lacks, naming the item and language."""
+    from surveyapp.i18n import catalogs
+    from surveyapp.i18n.instrument import missing_texts
+    from surveyapp.instruments.messages import instrument_messages
+
+    all_modules = [m.id for m in instrument.modules if m.optional]
+    messages = {m.context: m for m in instrument_messages(instrument)}
+    problems = []
+    for code, language in catalogs.languages(_translations_dir()).items():
+        if code == instrument.source_language or language.review == "source":
+            continue
+        for context in missing_texts(instrument, all_modules, code, _translations_dir()):
+            problems.append(
+                Problem(
+                    str(path),
+                    messages[context].item_id,
+                    f"missing {code} translation key {context!r}",
+                )
+            )
+    return problems
+
+
 @instruments_group.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@needs_database
 def instruments_load(paths: tuple[Path, ...]) -> None:
     """Publish instrument files into the database (default: the instruments folder).
 
@@ -192,11 +246,209 @@ def instruments_load(paths: tuple[Path, ...]) -> None:
     db.session.commit()
 
 
+def _instrument(instrument_id: str, version: str) -> Instrument:
+    """An instrument version from the instruments folder (published versions never change)."""
+    from surveyapp.instruments import InstrumentError, load_instrument
+
+    path = Path(current_app.config["INSTRUMENTS_DIR"]) / instrument_id / f"{version}.yaml"
+    if not path.is_file():
+        raise click.ClickException(f"There is no instrument {instrument_id} {version} ({path}).")
+    try:
+        return load_instrument(path)
+    except InstrumentError as error:
+        raise click.ClickException(f"{path} is not valid: {error}") from None
+
+
+def _language_option(value: str | None) -> list[str]:
+    from surveyapp.i18n import catalogs
+
+    known = catalogs.languages(_translations_dir())
+    codes = [c.strip() for c in value.split(",")] if value else list(known)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise click.ClickException(f"Unknown language(s): {', '.join(unknown)}.")
+    return codes
+
+
+@instruments_group.command("export-xlsform")
+@click.argument("instrument_id")
+@click.argument("version")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--languages", help="Comma-separated language codes (default: all).")
+@click.option("--modules", help="Comma-separated optional modules (default: all).")
+def instruments_export_xlsform(
+    instrument_id: str, version: str, out: Path, languages: str | None, modules: str | None
+) -> None:
+    """Write the questionnaire as an XLSForm for ODK Collect or KoboToolbox."""
+    from surveyapp.instruments.xlsform import export_xlsform
+
+    instrument = _instrument(instrument_id, version)
+    chosen = [m.strip() for m in modules.split(",")] if modules else None
+    try:
+        export_xlsform(instrument, _language_option(languages), _translations_dir(), out, chosen)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {out}.")
+
+
+@instruments_group.command("export-pdf")
+@click.argument("instrument_id")
+@click.argument("version")
+@click.argument("language")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--modules", help="Comma-separated optional modules (default: all).")
+def instruments_export_pdf(
+    instrument_id: str, version: str, language: str, out: Path, modules: str | None
+) -> None:
+    """Write a printable questionnaire (A4 PDF) in LANGUAGE, for paper answers and data entry."""
+    from surveyapp.i18n import catalogs
+    from surveyapp.instruments.paper import render_paper_pdf
+
+    instrument = _instrument(instrument_id, version)
+    known = catalogs.languages(_translations_dir())
+    if language not in known:
+        raise click.ClickException(f"Unknown language {language!r}; use one of {', '.join(known)}.")
+    chosen = [m.strip() for m in modules.split(",")] if modules else None
+    try:
+        pdf = render_paper_pdf(instrument, known[language], _translations_dir(), chosen)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    out.write_bytes(pdf)
+    click.echo(f"Wrote {out} ({len(pdf) // 1024} KiB).")
+
+
+# -- translations ---------------------------------------------------------------------
+
+
+def _translations_dir() -> Path:
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+
+
+@main.group("i18n")
+def i18n_group() -> None:
+    """Extract, update, compile and check the translation catalogs."""
+
+
+@i18n_group.command("extract")
+def i18n_extract() -> None:
+    """Write translations/messages.pot (interface) and instruments.pot (questionnaires)."""
+    from surveyapp.config import PROJECT_ROOT
+    from surveyapp.i18n import catalogs
+
+    counts = catalogs.extract(PROJECT_ROOT, _translations_dir())
+    for domain, count in counts.items():
+        click.echo(f"{domain}: {count} texts")
+
+
+@i18n_group.command("update")
+def i18n_update() -> None:
+    """Bring every language's catalogs in line with the templates."""
+    from surveyapp.i18n import catalogs
+
+    for code, domains in catalogs.update(_translations_dir()).items():
+        todo = ", ".join(f"{domain} {n}" for domain, n in domains.items())
+        click.echo(f"{code}: untranslated {todo}")
+
+
+@i18n_group.command("compile")
+def i18n_compile() -> None:
+    """Compile the catalogs (.po) into the files gettext reads (.mo)."""
+    from surveyapp.i18n import catalogs
+
+    written = catalogs.compile_catalogs(_translations_dir())
+    click.echo(f"Compiled {len(written)} catalogs.")
+
+
+@i18n_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def i18n_status(as_json: bool) -> None:
+    """Per language: share of interface and questionnaire texts translated, review status."""
+    import json
+
+    from surveyapp.i18n import catalogs
+
+    rows = catalogs.status(_translations_dir())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'lang':6}{'interface':>12}{'questionnaire':>16}  review")
+    for row in rows:
+        click.echo(
+            f"{row['language']:6}{row['ui_percent']:>11.1f}%{row['instrument_percent']:>15.1f}%"
+            f"  {row['review_status']}"
+        )
+
+
+@i18n_group.command("check")
+def i18n_check() -> None:
+    """Fail on translations whose placeholders differ from the source or that hold HTML."""
+    from surveyapp.i18n import catalogs
+
+    problems = catalogs.check(_translations_dir())
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the translations.")
+    click.echo("Translations are safe to use.")
+
+
+# -- waves ----------------------------------------------------------------------------
+
+
+@main.group("waves")
+def waves_group() -> None:
+    """Open and close survey waves."""
+
+
+def _wave(wave_id: int):
+    from surveyapp.models import Wave
+
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        raise click.ClickException(f"There is no wave {wave_id}.")
+    return wave
+
+
+@waves_group.command("open")
+@click.argument("wave_id", type=int)
+@needs_database
+def waves_open(wave_id: int) -> None:
+    """Open (or reopen) a wave; refused while a wave language is incompletely translated."""
+    from surveyapp.console.waves import WaveError, open_wave
+
+    wave = _wave(wave_id)
+    try:
+        open_wave(db.session, wave, actor="surveyapp cli", translations_dir=_translations_dir())
+    except WaveError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Wave {wave.id} is open (instrument {wave.frozen_instrument_hash[:12]}).")
+
+
+@waves_group.command("close")
+@click.argument("wave_id", type=int)
+@needs_database
+def waves_close(wave_id: int) -> None:
+    """Close a wave: no new answers, saved drafts are kept."""
+    from surveyapp.console.waves import WaveError, close_wave
+
+    wave = _wave(wave_id)
+    try:
+        close_wave(db.session, wave, actor="surveyapp cli")
+    except WaveError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Wave {wave.id} is closed.")
+
+
 # -- demo -----------------------------------------------------------------------------
 
 
 @main.command("demo")
 @click.option("--allow-production", is_flag=True, help="Create demo data in production too.")
+@needs_database
 def demo(allow_production: bool) -> None:
     """Create demo data once (a city, an initiative, two waves, synthetic responses)."""
     from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD, build_demo

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # Stable constraint names so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -63,21 +64,45 @@ def build_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, **options)
 
 
+class AppSession(Session):
+    """A session that uses the current Flask app's engine unless bound explicitly.
+
+    Several apps (for example a test app and a second app built inside a test) can then
+    share the one ``db`` extension without taking each other's database.
+    """
+
+    def get_bind(self, mapper: Any = None, **kwargs: Any) -> Any:
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions[ENGINE_KEY]
+
+
+ENGINE_KEY = "surveyapp.db.engine"
+
+
 class Database:
-    """Holds the engine and the request-scoped session of one Flask app.
+    """The engine per app and the request-scoped session.
 
     ``db.session`` is a scoped session; it is removed at the end of every app context, so
-    each request gets its own session and one transaction.
+    each request gets its own session and one transaction. ``db.engine`` is the engine of
+    the current app.
     """
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        self.session = scoped_session(sessionmaker(class_=AppSession, expire_on_commit=False))
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine."""
+        return current_app.extensions[ENGINE_KEY]
+
+    def engine_for(self, app: Any) -> Engine:
+        """The engine of ``app`` (usable outside an app context)."""
+        return app.extensions[ENGINE_KEY]
 
     def init_app(self, app: Any) -> None:
-        """Create the engine from ``SURVEYAPP_DATABASE_URL`` and register session teardown."""
-        self.engine = build_engine(app.config["DATABASE_URL"])
-        self.session.configure(bind=self.engine)
+        """Create the app's engine from its ``DATABASE_URL`` and register session teardown."""
+        app.extensions[ENGINE_KEY] = build_engine(app.config["DATABASE_URL"])
         app.extensions["surveyapp.db"] = self
 
         @app.teardown_appcontext

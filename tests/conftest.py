@@ -45,6 +45,7 @@ from surveyapp.respond.codes import generate_code, hash_code
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_INSTRUMENT = PROJECT_ROOT / "instruments" / "social-cohesion-safety" / "1.0.0.yaml"
+TRANSLATIONS = PROJECT_ROOT / "translations"
 BACKEND = os.environ.get("SURVEYAPP_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
     "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -71,6 +72,16 @@ def throwaway_database(directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Compile the translation catalogs, as `make test` does, for direct pytest runs."""
+    from surveyapp.i18n.catalogs import compile_catalogs
+    from surveyapp.i18n.instrument import clear_cache
+
+    compile_catalogs(TRANSLATIONS)
+    clear_cache()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated to head, shared by the whole run."""
@@ -87,7 +98,7 @@ def app(database_url: str) -> Iterator[Flask]:
     )
     yield application
     db.session.remove()
-    db.engine.dispose()
+    db.engine_for(application).dispose()
 
 
 @pytest.fixture
@@ -97,7 +108,7 @@ def db_session(app: Flask) -> Iterator[Session]:
     Commits in the code under test become savepoints, so every test starts from the same
     empty (migrated) database.
     """
-    connection = db.engine.connect()
+    connection = db.engine_for(app).connect()
     transaction = connection.begin()
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -105,7 +116,7 @@ def db_session(app: Flask) -> Iterator[Session]:
         yield db.session
     finally:
         db.session.remove()
-        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
         if transaction.is_active:
             transaction.rollback()
         connection.close()

@@ -129,7 +129,7 @@ def build_demo(
         "initiative": initiative,
         "instrument_id": instrument_row.id,
         "modules": ["demographics"],
-        "languages": ["en"],
+        "languages": ["en", "fr", "nl", "ar"],
         "mode": WaveMode.BOTH,
         "frozen_instrument_hash": instrument_row.content_hash,
     }

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from surveyapp.instruments.schema import (
+    CarryOver,
     Construct,
     InstrumentSpec,
     Item,
@@ -81,6 +82,7 @@ class Instrument(BaseModel):
     modules: tuple[Module, ...]
     constructs: tuple[Construct, ...]
     sections: tuple[Section, ...]
+    carries_over: CarryOver | None = None
     content_hash: str
     _canonical: str = PrivateAttr(default="")
     _items: dict[str, Item] = PrivateAttr(default_factory=dict)
@@ -124,6 +126,7 @@ class Instrument(BaseModel):
             modules=spec.modules,
             constructs=spec.build_constructs(),
             sections=spec.build_sections(),
+            carries_over=spec.carries_over,
             content_hash=content_hash(canonical),
         )
         instrument._canonical = canonical_json(canonical)
@@ -180,7 +183,47 @@ def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
             message = f"{instrument.id} {instrument.version} is also defined in {seen[key]}"
             problems.append(Problem(str(path), None, message))
         seen.setdefault(key, str(path))
+        problems += _carry_over_file_problems(Path(path), instrument)
     return problems
+
+
+def carried_over_differences(new: Instrument, old: Instrument) -> list[tuple[str, str]]:
+    """(item id, what differs) for items ``new`` declares unchanged from ``old`` but are not."""
+    if new.carries_over is None:
+        return []
+    differences = []
+    for item_id in new.carries_over.unchanged_items:
+        try:
+            before = old.item(item_id)
+        except KeyError:
+            differences.append((item_id, f"is not in version {old.version}"))
+            continue
+        after = new.item(item_id)
+        changed = [
+            name
+            for name in ("text", "type", "construct_id", "options", "missing_options", "reverse")
+            if getattr(before, name) != getattr(after, name)
+        ]
+        if changed:
+            fields = ", ".join(n.replace("construct_id", "construct") for n in changed)
+            differences.append((item_id, f"differs from version {old.version} in {fields}"))
+    return differences
+
+
+def _carry_over_file_problems(path: Path, instrument: Instrument) -> list[Problem]:
+    # Compare with the earlier version's file next to this one, when it is there.
+    if instrument.carries_over is None:
+        return []
+    earlier = path.parent / f"{instrument.carries_over.from_version}.yaml"
+    if not earlier.is_file():
+        return []
+    old, problems = _load(earlier)
+    if old is None:
+        return problems
+    return [
+        Problem(str(path), item_id, f"declared unchanged but {message}")
+        for item_id, message in carried_over_differences(instrument, old)
+    ]
 
 
 def _load(path: Path) -> tuple[Instrument | None, list[Problem]]:

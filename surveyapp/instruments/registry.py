@@ -43,6 +43,8 @@ def publish(
                 "changed instrument a new version number."
             )
         return row, False
+    if instrument.carries_over is not None:
+        _check_carry_over(session, instrument, file)
     row = InstrumentRow(
         key=instrument.id,
         version=instrument.version,
@@ -54,3 +56,25 @@ def publish(
     session.add(row)
     session.flush()
     return row, True
+
+
+def _check_carry_over(session: Session, instrument: Instrument, file: str) -> None:
+    from surveyapp.instruments.loader import carried_over_differences
+
+    previous = instrument.carries_over.from_version
+    row = session.scalar(
+        select(InstrumentRow).where(
+            InstrumentRow.key == instrument.id, InstrumentRow.version == previous
+        )
+    )
+    if row is None:
+        raise InstrumentChangedError(
+            f"{file or instrument.id}: declares items carried over from {instrument.id} "
+            f"{previous}, which is not published; load that version first."
+        )
+    differences = carried_over_differences(instrument, Instrument.from_definition(row.definition))
+    if differences:
+        listed = "; ".join(f"{item_id} {message}" for item_id, message in differences)
+        raise InstrumentChangedError(
+            f"{file or instrument.id}: items declared unchanged from {previous} changed: {listed}"
+        )

@@ -46,6 +46,11 @@ def is_semver(value: str) -> bool:
     return _SEMVER.fullmatch(value) is not None
 
 
+def _version_key(value: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in value.split("-")[0].split("."))
+    return major, minor, patch
+
+
 def _snake_case(value: str) -> str:
     if not _KEY.fullmatch(value):
         raise ValueError(f"{value!r} is not snake_case (a-z, 0-9 and _, starting with a letter)")
@@ -249,6 +254,15 @@ class Construct(_Frozen):
     items: tuple[str, ...]
 
 
+class CarryOver(_Frozen):
+    """What a new version keeps from an earlier one: items whose wording, options, coding
+    and construct did not change, so indices built on them stay comparable across versions.
+    """
+
+    from_version: str = Field(alias="from")
+    unchanged_items: tuple[Key, ...] = Field(min_length=1)
+
+
 class InstrumentSpec(_Frozen):
     """A whole instrument file as written: the canonical definition is dumped from this."""
 
@@ -263,6 +277,8 @@ class InstrumentSpec(_Frozen):
     modules: tuple[Module, ...]
     constructs: tuple[ConstructSpec, ...] = ()
     sections: tuple[SectionSpec, ...]
+    # Only in versions after the first: which items carried over unchanged.
+    carries_over: CarryOver | None = None
 
     @field_validator("id")
     @classmethod
@@ -361,6 +377,23 @@ class InstrumentSpec(_Frozen):
                 problems += [(item.id, m) for m in messages]
                 earlier.setdefault(item.id, (section.module, item))
         problems += [(None, m) for m in self._construct_problems()]
+        problems += self._carry_over_problems(all_ids)
+        return problems
+
+    def _carry_over_problems(self, all_ids: set[str]) -> list[tuple[str | None, str]]:
+        carry = self.carries_over
+        if carry is None:
+            return []
+        problems: list[tuple[str | None, str]] = []
+        if not is_semver(carry.from_version):
+            problems.append((None, f"carries_over.from {carry.from_version!r} is not a version"))
+        elif _version_key(carry.from_version) >= _version_key(self.version):
+            problems.append(
+                (None, f"carries_over.from {carry.from_version} is not older than {self.version}")
+            )
+        for item_id in carry.unchanged_items:
+            if item_id not in all_ids:
+                problems.append((item_id, f"carried-over item {item_id!r} is not in this version"))
         return problems
 
     def _table_problems(self) -> list[str]:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import catalogs
+from surveyapp.i18n.instrument import translated_sections, translated_title
 from surveyapp.models import Wave
 from surveyapp.respond import services
 from surveyapp.respond.codes import normalize_code
@@ -17,8 +30,27 @@ bp = Blueprint("respond", __name__)
 
 
 def _language(wave: Wave) -> str:
-    locale = str(get_locale())
-    return locale if locale in (wave.languages or []) else (wave.languages or ["en"])[0]
+    """The wave language to use: an explicit choice, else the browser's best match."""
+    offered = list(wave.languages or ["en"])
+    chosen = request.args.get("lang")
+    if chosen in offered:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in offered:
+        return session["lang"]
+    return request.accept_languages.best_match(offered) or offered[0]
+
+
+def _language_links(wave: Wave) -> list[dict[str, str]]:
+    known = catalogs.languages(_translations_dir())
+    return [
+        {"code": code, "name": known[code].native if code in known else code}
+        for code in wave.languages or []
+    ]
+
+
+def _translations_dir() -> Path:
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
 def _unavailable(reason: services.Unavailable, status: int = 200):
@@ -65,20 +97,26 @@ def open_link(token: str):
 
 
 def _questionnaire(wave: Wave, invite=None):
-    sections = services.wave_sections(wave)
     language = _language(wave)
+    with force_locale(language):
+        return _questionnaire_in(wave, invite, language)
+
+
+def _questionnaire_in(wave: Wave, invite, language: str):
+    instrument = services.wave_instrument(wave)
+    sections = services.wave_sections(wave)
+    shown = translated_sections(instrument, sections, language, _translations_dir())
+    page = {
+        "wave": wave,
+        "title": translated_title(instrument, language, _translations_dir()),
+        "sections": shown,
+        "languages": _language_links(wave),
+        "language": language,
+    }
     if request.method == "GET":
         key = secrets.token_urlsafe(24)
         session["started"] = {"key": key, "at": utcnow().isoformat()}
-        return render_template(
-            "respond/questionnaire.html",
-            wave=wave,
-            sections=sections,
-            key=key,
-            values={},
-            errors={},
-            language=language,
-        )
+        return render_template("respond/questionnaire.html", key=key, values={}, errors={}, **page)
     key = request.form.get("idempotency_key", "")
     if not (16 <= len(key) <= 64):
         abort(400)
@@ -86,18 +124,14 @@ def _questionnaire(wave: Wave, invite=None):
     if parsed.errors:
         return render_template(
             "respond/questionnaire.html",
-            wave=wave,
-            sections=sections,
             key=key,
             values=parsed.values,
             errors=parsed.errors,
-            language=language,
+            **page,
         ), 422
     started = session.get("started") or {}
     started_at = None
     if started.get("key") == key:
-        from datetime import datetime
-
         started_at = datetime.fromisoformat(started["at"])
     try:
         services.submit_response(

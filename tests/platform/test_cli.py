@@ -151,3 +151,38 @@ def test_demo_generator_builds_in_the_initiative_effect(core_instrument) -> None
     # A positively worded trust item rises, a reverse-worded one falls.
     assert after["nbh_help"] - before["nbh_help"] > 0.2
     assert after["nbh_not_get_along"] - before["nbh_not_get_along"] < -0.2
+
+
+def test_export_xlsform_command(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "form.xlsx"
+    args = ["instruments", "export-xlsform", "social-cohesion-safety", "1.0.0", str(out)]
+    result = runner.invoke(main, [*args, "--languages", "en,fr"])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 5000
+    unknown = runner.invoke(main, [*args, "--languages", "en,zz"])
+    assert unknown.exit_code != 0 and "Unknown language(s): zz" in unknown.output
+    missing = runner.invoke(main, ["instruments", "export-xlsform", "nope", "1.0.0", str(out)])
+    assert missing.exit_code != 0 and "no instrument nope 1.0.0" in missing.output
+
+
+def test_commands_on_an_empty_database_say_what_to_do(tmp_path: Path) -> None:
+    """No traceback when someone forgets `surveyapp db upgrade`."""
+    from surveyapp import create_app
+
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"})
+    result = app.test_cli_runner().invoke(main, ["instruments", "load"])
+    assert result.exit_code != 0
+    assert "Run `surveyapp db upgrade` first" in result.output
+    from surveyapp.extensions import db
+
+    db.engine_for(app).dispose()
+
+
+def test_export_pdf_command(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "paper-ar.pdf"
+    args = ["instruments", "export-pdf", "social-cohesion-safety", "1.0.0"]
+    result = runner.invoke(main, [*args, "ar", str(out), "--modules", "demographics"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    wrong = runner.invoke(main, [*args, "xx", str(out)])
+    assert wrong.exit_code != 0 and "Unknown language 'xx'" in wrong.output

@@ -1,0 +1,238 @@
+"""gettext catalogs: extraction, updating, compiling, completeness and safety checks.
+
+Two domains live in ``translations/<locale>/LC_MESSAGES/``: ``messages`` (the interface,
+extracted with ``babel.cfg``) and ``instruments`` (questionnaire texts, extracted from the
+YAML files with :func:`surveyapp.instruments.messages.babel_extract`). The languages and
+their review status are listed in ``translations/languages.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+DOMAINS = ("messages", "instruments")
+REVIEW_STATES = ("source", "draft", "reviewed", "adjudicated")
+INSTRUMENT_METHOD = "surveyapp.instruments.messages:babel_extract"
+
+
+class CatalogError(ValueError):
+    """The language list or a catalog is not usable; the message says where."""
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language from ``translations/languages.yaml``."""
+
+    code: str
+    name: str
+    native: str
+    direction: str
+    review: str
+
+
+def languages(translations_dir: Path) -> dict[str, Language]:
+    """The languages of the platform, source language first."""
+    path = translations_dir / "languages.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    result = {}
+    for code, info in data.items():
+        review = info.get("review")
+        if review not in REVIEW_STATES:
+            raise CatalogError(f"{path}: {code}: review must be one of {REVIEW_STATES}")
+        if info.get("dir") not in ("ltr", "rtl"):
+            raise CatalogError(f"{path}: {code}: dir must be ltr or rtl")
+        result[code] = Language(code, info["name"], info["native"], info["dir"], review)
+    return result
+
+
+def template_path(translations_dir: Path, domain: str) -> Path:
+    """Where the extracted template (``.pot``) of a domain is kept."""
+    return translations_dir / f"{domain}.pot"
+
+
+def po_path(translations_dir: Path, locale: str, domain: str) -> Path:
+    """The catalog of one language and domain."""
+    return translations_dir / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _write(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=False, omit_header=False)
+
+
+def extract(project_root: Path, translations_dir: Path) -> dict[str, int]:
+    """Write ``messages.pot`` and ``instruments.pot``; return the number of texts in each."""
+    counts = {}
+    with (project_root / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    sources: dict[str, tuple[Path, list[tuple[str, str]], dict[str, Any]]] = {
+        "messages": (project_root, method_map, options_map),
+        "instruments": (
+            project_root,
+            [("instruments/**.yaml", INSTRUMENT_METHOD)],
+            {"instruments/**.yaml": {}},
+        ),
+    }
+    for domain, (root, mapping, options) in sources.items():
+        catalog = Catalog(project="surveyapp", charset="utf-8", fuzzy=False)
+        for filename, lineno, message, comments, context in extract_from_dir(
+            root, mapping, options, keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",)
+        ):
+            catalog.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
+        _write(template_path(translations_dir, domain), catalog)
+        counts[domain] = len(catalog)
+    return counts
+
+
+def update(translations_dir: Path) -> dict[str, dict[str, int]]:
+    """Create or update every language's catalogs from the templates (no fuzzy guesses).
+
+    Returns, per language and domain, how many texts still need a translation.
+    """
+    untranslated: dict[str, dict[str, int]] = {}
+    for code, language in languages(translations_dir).items():
+        if language.review == "source":
+            continue
+        for domain in DOMAINS:
+            template = _read(template_path(translations_dir, domain))
+            path = po_path(translations_dir, code, domain)
+            if path.exists():
+                catalog = _read(path, code)
+                catalog.update(template, no_fuzzy_matching=True)
+            else:
+                catalog = Catalog(locale=code, domain=domain, project="surveyapp", fuzzy=False)
+                catalog.update(template, no_fuzzy_matching=True)
+            catalog.obsolete.clear()
+            _write(path, catalog)
+            untranslated.setdefault(code, {})[domain] = sum(
+                1 for m in catalog if m.id and not _translated(m)
+            )
+    return untranslated
+
+
+def compile_catalogs(translations_dir: Path) -> list[Path]:
+    """Compile every ``.po`` into the ``.mo`` gettext reads at run time."""
+    written = []
+    for path in sorted(translations_dir.glob("*/LC_MESSAGES/*.po")):
+        catalog = _read(path, path.parts[-3])
+        target = path.with_suffix(".mo")
+        with target.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+        written.append(target)
+    return written
+
+
+def _translated(message: Any) -> bool:
+    strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+    return bool(message.id) and not message.fuzzy and all(s and s.strip() for s in strings)
+
+
+def _key(message: Any) -> tuple[str | None, str]:
+    msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+    return (message.context, msgid)
+
+
+def translated_keys(
+    translations_dir: Path, locale: str, domain: str
+) -> set[tuple[str | None, str]]:
+    """(context, msgid) pairs that have a real translation in a language's catalog."""
+    path = po_path(translations_dir, locale, domain)
+    if not path.exists():
+        return set()
+    return {_key(m) for m in _read(path, locale) if _translated(m)}
+
+
+def status(translations_dir: Path) -> list[dict[str, Any]]:
+    """Per language: share of interface and instrument texts translated, review status."""
+    templates = {
+        domain: {_key(m) for m in _read(template_path(translations_dir, domain)) if m.id}
+        for domain in DOMAINS
+    }
+    rows = []
+    for code, language in languages(translations_dir).items():
+        row: dict[str, Any] = {
+            "language": code,
+            "name": language.name,
+            "native_name": language.native,
+            "direction": language.direction,
+            "review_status": language.review,
+        }
+        for domain, label in (("messages", "ui"), ("instruments", "instrument")):
+            total = len(templates[domain])
+            if language.review == "source":
+                done = total
+            else:
+                done = len(templates[domain] & translated_keys(translations_dir, code, domain))
+            row[f"{label}_translated"] = done
+            row[f"{label}_total"] = total
+            row[f"{label}_percent"] = round(100 * done / total, 1) if total else 100.0
+        rows.append(row)
+    return rows
+
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+@dataclass(frozen=True)
+class TranslationProblem:
+    """A translation that would break a page: names the file, the text and the problem."""
+
+    path: str
+    context: str | None
+    msgid: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.context} " if self.context else ""
+        return f"{self.path}: {where}{self.msgid[:60]!r}: {self.problem}"
+
+
+def check(translations_dir: Path) -> list[TranslationProblem]:
+    """Placeholders that differ from the source text, and HTML markup, in any translation."""
+    problems = []
+    for path in sorted(translations_dir.glob("*/LC_MESSAGES/*.po")):
+        for message in _read(path, path.parts[-3]):
+            if not message.id or not _translated(message):
+                continue
+            msgid = _key(message)[1]
+            strings = (
+                message.string if isinstance(message.string, (list, tuple)) else [message.string]
+            )
+            expected = sorted(_PLACEHOLDER.findall(msgid))
+            for string in strings:
+                found = sorted(_PLACEHOLDER.findall(string))
+                if found != expected:
+                    problems.append(
+                        TranslationProblem(
+                            str(path),
+                            message.context,
+                            msgid,
+                            f"placeholders {found} differ from the source's {expected}",
+                        )
+                    )
+                if _TAG.search(string) and not _TAG.search(msgid):
+                    problems.append(
+                        TranslationProblem(
+                            str(path), message.context, msgid, "HTML markup in the translation"
+                        )
+                    )
+    return problems
