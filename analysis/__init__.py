@@ -11,6 +11,9 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change) and :mod:`~analysis.did` (difference-in-differences).
+:mod:`~analysis.report` builds the validation report (HTML with :mod:`~analysis.svg`
+charts, and JSON) from an :mod:`~analysis.instrument_model`; ``python -m analysis
+report`` is its command line.
 :mod:`~analysis.factor_analyzer_compat` wraps factor-analyzer for EFA.
 
 Attributes
@@ -35,9 +38,11 @@ from analysis.factor_analyzer_compat import (
     fit_efa,
     quiet_factor_analyzer,
 )
+from analysis.instrument_model import ConstructModel, InstrumentModel, from_instrument
 from analysis.invariance import measurement_invariance
 from analysis.items import item_analysis, item_distributions, parallel_analysis, structure_checks
 from analysis.reliability import ReliabilityResult, cronbach_alpha, omega_total, reliability
+from analysis.report import Report, build_report
 from analysis.scoring import (
     SCORING_MODEL_FORMAT,
     factor_score_weights,
@@ -56,9 +61,13 @@ __all__ = [
     "SCORING_MODEL_FORMAT",
     "CFAResult",
     "CleaningResult",
+    "ConstructModel",
+    "InstrumentModel",
     "RakingResult",
     "ReliabilityResult",
+    "Report",
     "__version__",
+    "build_report",
     "cfa_specification",
     "clean",
     "cronbach_alpha",
@@ -69,6 +78,7 @@ __all__ = [
     "fit_cfa_raw",
     "fit_efa",
     "freeze_scoring_model",
+    "from_instrument",
     "item_analysis",
     "item_distributions",
     "measurement_invariance",

@@ -36,6 +36,7 @@ Nunnally, J. C., & Bernstein, I. H. (1994). *Psychometric theory* (3rd ed.). McG
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import warnings
@@ -51,7 +52,7 @@ import pandas as pd
 from analysis import svg
 from analysis.cfa import fit_cfa
 from analysis.change import MIN_N, wave_change, wave_means
-from analysis.cleaning import CLEANING_FLAGS, clean
+from analysis.cleaning import clean
 from analysis.did import difference_in_differences
 from analysis.factor_analyzer_compat import fit_efa
 from analysis.instrument_model import InstrumentModel
@@ -154,42 +155,51 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [_clean_value(row) for row in frame.reset_index().to_dict(orient="records")]
 
 
-def _omega_bootstrap(
-    values: np.ndarray, n_boot: int, seed: int, level: float = 0.95
-) -> tuple[float, float]:
-    """Percentile interval of omega total from a vectorised one-factor ML (EM) fit.
+def _omega_em(cov: np.ndarray, max_iter: int = 5000, tol: float = 1e-10) -> np.ndarray:
+    """Omega total of a stack of covariance matrices ``(B, p, p)`` by one-factor ML.
 
     The same estimator as :func:`analysis.reliability.omega_total` (one-factor maximum
-    likelihood), fitted to all resamples at once by the EM algorithm of Rubin & Thayer
-    (1982), because one optimiser call per resample is too slow for a report.
+    likelihood), fitted to all matrices at once by the EM algorithm of Rubin & Thayer
+    (1982), because one optimiser call per bootstrap resample is too slow for a report.
     """
-    n, p = values.shape
-    if n_boot <= 0 or p < 3:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, n, size=(n_boot, n))
-    samples = values[index]
-    centred = samples - samples.mean(axis=1, keepdims=True)
-    cov = np.einsum("bni,bnj->bij", centred, centred) / n
     diag = np.einsum("bii->bi", cov)
-    w, v = np.linalg.eigh(np.cov(values, rowvar=False, bias=True))
-    lam = np.broadcast_to(v[:, -1] * np.sqrt(w[-1]), (n_boot, p)).copy()
+    w, v = np.linalg.eigh(cov.mean(axis=0))
+    lam = np.broadcast_to(v[:, -1] * np.sqrt(w[-1]), diag.shape).copy()
     psi = np.maximum(diag - lam**2, 0.05 * diag)
-    for _ in range(3000):
+    for _ in range(max_iter):
         a = lam / psi
-        c = (lam * a).sum(axis=1, keepdims=True)
-        beta = a / (1 + c)
+        beta = a / (1 + (lam * a).sum(axis=1, keepdims=True))
         s_beta = np.einsum("bij,bj->bi", cov, beta)
-        ezz = 1 - (beta * lam).sum(axis=1, keepdims=True) + (beta * s_beta).sum(axis=1, keepdims=True)
+        ezz = 1 - (beta * lam).sum(axis=1, keepdims=True)
+        ezz = ezz + (beta * s_beta).sum(axis=1, keepdims=True)
         new_lam = s_beta / ezz
         new_psi = np.maximum(diag - new_lam * s_beta, 1e-8 * diag)
         change = max(np.abs(new_lam - lam).max(), np.abs(new_psi - psi).max())
         lam, psi = new_lam, new_psi
-        if change < 1e-9:
+        if change < tol:
             break
     common = lam.sum(axis=1) ** 2
-    omegas = common / (common + psi.sum(axis=1))
+    return common / (common + psi.sum(axis=1))
+
+
+def _omega_bootstrap(
+    values: np.ndarray, n_boot: int, seed: int, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of omega total (see :func:`_omega_em`)."""
+    n, p = values.shape
+    if n_boot <= 0 or p < 3 or n <= p:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    omegas = np.empty(n_boot)
+    for start in range(0, n_boot, 50):  # chunks keep memory at 50 x n x p
+        index = rng.integers(0, n, size=(min(50, n_boot - start), n))
+        samples = values[index]
+        centred = samples - samples.mean(axis=1, keepdims=True)
+        cov = np.einsum("bni,bnj->bij", centred, centred) / n
+        omegas[start : start + len(index)] = _omega_em(cov)
     omegas = omegas[np.isfinite(omegas)]
+    if omegas.size == 0:
+        return (float("nan"), float("nan"))
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(omegas, [tail, 100 - tail])
     return (float(low), float(high))
@@ -273,6 +283,7 @@ def build_report(
     seed: int = 0,
     title: str | None = None,
     min_invariance_n: int = 100,
+    invariance: tuple[str, ...] = ("wave", "language"),
 ) -> Report:
     """Build the validation report of one initiative's responses.
 
@@ -304,6 +315,9 @@ def build_report(
         Heading of the report.
     min_invariance_n : int, default 100
         Groups with fewer complete cases are left out of the invariance tests.
+    invariance : tuple of str, default ("wave", "language")
+        Which invariance tests to run (each is a set of multi-group CFAs, the slowest
+        part of the report); the others are reported as not requested.
 
     Returns
     -------
@@ -346,17 +360,24 @@ def build_report(
             raise ValueError(f"Reference wave {reference_wave!r} is not in the data.")
 
     # 1. Cleaning.
-    blocks = {
-        c.id: list(c.items)
-        for c in spec.constructs
-        if 0 < len(set(c.items) & spec.reverse) < len(c.items)
-    }
+    # Straight-lining is judged on grids: the items of a construct that share one answer
+    # scale, when they mix normal and reverse-keyed items (at least 4 of them: on 3 items
+    # the same middle answer is too common to signal inattention).
+    blocks: dict[str, list[str]] = {}
+    for c in spec.constructs:
+        by_scale: dict[tuple[float, float], list[str]] = {}
+        for item in c.items:
+            by_scale.setdefault(spec.scale[item], []).append(item)
+        for (low, high), grid in by_scale.items():
+            if len(grid) >= 4 and 0 < len(set(grid) & spec.reverse) < len(grid):
+                blocks[f"{c.id}:{low:g}-{high:g}"] = grid
     checks = {k: v for k, v in spec.attention_checks.items() if k in frame.columns}
     cleaning = clean(
         frame,
         items,
         duration=duration if duration in frame.columns else None,
         mixed_keyed_blocks=blocks,
+        straightline_min_items=4,
         attention_checks=checks,
         duplicate_keys=[c for c in (wave, area) if c in frame.columns],
     )
@@ -365,10 +386,13 @@ def build_report(
     cleaning_out = {
         "parameters": cleaning.parameters,
         "summary": [
-            {"flag": flag, "n": _count(row["n"]), "share": row["share"] if row["n"] >= MIN_CELL
-             else None}
+            {
+                "flag": flag,
+                "n": _count(row["n"]),
+                "share": row["share"] if row["n"] >= MIN_CELL else None,
+            }
             for flag, row in summary.iterrows()
-        ],  # fmt: skip
+        ],
         "n_responses": _count(len(frame)),
         "n_kept": _count(len(kept)),
         "by_wave": [
@@ -546,6 +570,9 @@ def build_report(
         source = None if column is None else (kept["_wave"] if column == "_wave" else None)
         if column is not None and column != "_wave" and column in kept.columns:
             source = kept[column]
+        if name not in invariance:
+            invariance_out[name] = {"skipped": f"Invariance across {name}s was not requested."}
+            continue
         if source is None:
             invariance_out[name] = {"skipped": f"No {name} column in the data."}
             continue
@@ -578,18 +605,25 @@ def build_report(
                 entry["levels"] = levels
                 holds = {row["level"]: row["holds"] for row in levels}
                 if holds.get("scalar"):
-                    word, text = "good", (
-                        f"Scalar invariance holds across {name}s: index means can be compared."
+                    word, text = (
+                        "good",
+                        (f"Scalar invariance holds across {name}s: index means can be compared."),
                     )
                 elif holds.get("metric"):
-                    word, text = "acceptable", (
-                        f"Only metric invariance holds across {name}s: relations can be "
-                        "compared, but compare means with caution."
+                    word, text = (
+                        "acceptable",
+                        (
+                            f"Only metric invariance holds across {name}s: relations can be "
+                            "compared, but compare means with caution."
+                        ),
                     )
                 else:
-                    word, text = "poor", (
-                        f"Invariance fails across {name}s: the questions may not mean the same "
-                        "thing in each group; do not compare means."
+                    word, text = (
+                        "poor",
+                        (
+                            f"Invariance fails across {name}s: the questions may not mean the same "
+                            "thing in each group; do not compare means."
+                        ),
                     )
                 entry["verdict"] = {"verdict": word, "explanation": text}
         invariance_out[name] = entry
@@ -621,6 +655,8 @@ def build_report(
             for label in labels:
                 deff, n_eff = design_effect(scored.loc[scored["_wave"] == label, "_w"])
                 weights_out.append({"wave": label, "design_effect": deff, "n_effective": n_eff})
+        if len(labels) < 2:
+            notes.append("Only one wave: no change or difference-in-differences estimates.")
         has_group = group in kept.columns
         has_area = area in kept.columns
         if has_group:
@@ -657,7 +693,7 @@ def build_report(
                             else None,
                         }
                     )
-                for before, after in zip(labels, labels[1:], strict=False):
+                for before, after in itertools.pairwise(labels):
                     ch = wave_change(part, cid, "_wave", before, after, weight="_w")
                     changes.append(
                         {
@@ -668,16 +704,15 @@ def build_report(
                             "n_after": _count(ch["n_after"]),
                             **{
                                 k: ch[k]
-                                for k in ("change", "ci_lower", "ci_upper", "pvalue",
-                                          "effect_size")
-                            },  # fmt: skip
+                                for k in ("change", "ci_lower", "ci_upper", "pvalue", "effect_size")
+                            },
                             "withheld": _suppress_reason(ch["withheld"]),
                         }
                     )
             dids = []
             if has_group and has_area:
                 tc = scored[scored["_arm"].notna()]
-                for before, after in zip(labels, labels[1:], strict=False):
+                for before, after in itertools.pairwise(labels):
                     d = difference_in_differences(
                         tc, cid, "_wave", "_area", "_treated", before, after, weight="_w"
                     )
@@ -693,14 +728,22 @@ def build_report(
                             "n_areas_comparison": d["n_areas_comparison"],
                             **{
                                 k: d[k]
-                                for k in ("did", "se", "ci_lower", "ci_upper", "pvalue",
-                                          "effect_size")
-                            },  # fmt: skip
+                                for k in (
+                                    "did",
+                                    "se",
+                                    "ci_lower",
+                                    "ci_upper",
+                                    "pvalue",
+                                    "effect_size",
+                                )
+                            },
                             "method": "CR1 cluster-robust by area, t(G - 1)",
                             "withheld": _suppress_reason(d["withheld"]),
                         }
                     )
-            elif not has_area:
+            elif not has_group:
+                dids = [{"skipped": f"No {group!r} column: no treated vs comparison DiD."}]
+            else:
                 dids = [{"skipped": f"No {area!r} column: DiD needs areas as clusters."}]
             indices_out[cid] = {
                 "label": construct.label,
@@ -739,8 +782,11 @@ def build_report(
             "min_n": MIN_N,
             "min_cell": MIN_CELL,
             "min_invariance_n": min_invariance_n,
-            "thresholds": {k: {"good": g, "acceptable": a, "higher_is_better": h}
-                           for k, (g, a, h) in THRESHOLDS.items()},  # fmt: skip
+            "invariance": list(invariance),
+            "thresholds": {
+                k: {"good": g, "acceptable": a, "higher_is_better": h}
+                for k, (g, a, h) in THRESHOLDS.items()
+            },
         },
         "waves": labels,
         "cleaning": cleaning_out,
@@ -874,10 +920,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
     out.append(
         _table(
             ["Flag", "Responses", "Share"],
-            [
-                [e(row["flag"]), e(_fmt(row["n"])), e(_fmt(row["share"]))]
-                for row in c["summary"]
-            ],
+            [[e(row["flag"]), e(_fmt(row["n"])), e(_fmt(row["share"]))] for row in c["summary"]],
             "Cleaning flags",
         )
     )
@@ -1103,7 +1146,8 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         "Difference-in-differences (DiD) is the change in the treated areas minus the change "
         "in the comparison areas; its interval allows for areas differing among themselves. "
         "An interval that excludes 0 indicates a change beyond chance. Effect size: the "
-        "change in standard deviations (0.2 small, 0.5 medium, 0.8 large).</p>"
+        "change in standard deviations (0.2 small, 0.5 medium, 0.8 large). Intervals of means "
+        "and of changes within one group of areas treat responses as independent.</p>"
     )
     for note in r["notes"]:
         out.append(f"<p class='explain'>{e(note)}</p>")
@@ -1175,11 +1219,17 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
             if rows:
                 out.append(
                     _table(
-                        ["Waves", "DiD", "95% CI", "Effect size", "Areas (treated / comp.)",
-                         "Note"],
+                        [
+                            "Waves",
+                            "DiD",
+                            "95% CI",
+                            "Effect size",
+                            "Areas (treated / comp.)",
+                            "Note",
+                        ],
                         rows,
                         f"{entry['label']}: difference-in-differences, treated vs comparison",
-                    )  # fmt: skip
+                    )
                 )
     if r["weights"]:
         out.append(

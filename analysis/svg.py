@@ -2,7 +2,8 @@
 
 Each function returns one self-contained ``<svg>`` element as a string, with a
 ``<title>`` and ``<desc>`` for screen readers (``role="img"`` and ``aria-labelledby``),
-no scripts and no external references. All text is XML-escaped.
+no scripts and no external references (not even the ``xmlns`` URI, which inline SVG in
+HTML5 does not need). All text is XML-escaped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _ids = count(1)
 def _open(width: int, height: int, title: str, desc: str) -> tuple[str, str]:
     uid = f"svg{next(_ids)}"
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'<svg width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{uid}-t {uid}-d" font-family="sans-serif" font-size="12">'
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>'
@@ -90,9 +91,9 @@ def scree_plot(
         parts.append(_text(x(i), top + ph + 16, str(i + 1)))
     parts.append(_text(left + pw / 2, height - 10, "Factor number"))
     parts.append(_text(14, top + ph / 2, "Eigenvalue", transform=f"rotate(-90 14 {top + ph / 2})"))
-    for values, colour, dash, label in (
-        (threshold, PALETTE[1], "6 4", "Random data (95th percentile)"),
-        (observed, PALETTE[0], "", "Observed"),
+    for values, colour, dash in (
+        (threshold, PALETTE[1], "6 4"),
+        (observed, PALETTE[0], ""),
     ):
         points = " ".join(f"{x(i):.1f},{y(val):.1f}" for i, val in enumerate(values))
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -255,8 +256,7 @@ def trend_chart(
                 if len(segment) > 1:
                     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in segment)
                     parts.append(
-                        f'<polyline points="{pts}" fill="none" stroke="{colour}" '
-                        'stroke-width="2"/>'
+                        f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>'
                     )
                 segment = []
             else:

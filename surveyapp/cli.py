@@ -443,6 +443,45 @@ def waves_close(wave_id: int) -> None:
     click.echo(f"Wave {wave.id} is closed.")
 
 
+# -- data -----------------------------------------------------------------------------
+
+
+@main.group("data")
+def data_group() -> None:
+    """Export response data for analysis."""
+
+
+@data_group.command("export")
+@click.argument("initiative_id", type=int)
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@needs_database
+def data_export(initiative_id: int, out: Path) -> None:
+    """Write an initiative's complete responses as CSV (one row per response).
+
+    The file feeds `python -m analysis report OUT --instrument ID@VERSION --out DIR`.
+    """
+    from surveyapp.models import AuditEvent, Initiative
+    from surveyapp.reports import initiative_frame, spreadsheet_safe
+
+    initiative = db.session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise click.ClickException(f"There is no initiative {initiative_id}.")
+    frame = initiative_frame(db.session, initiative)
+    spreadsheet_safe(frame).to_csv(out, index=False, encoding="utf-8")
+    db.session.add(
+        AuditEvent(
+            actor="surveyapp cli",
+            city_id=initiative.city_id,
+            action="data_exported",
+            object_type="initiative",
+            object_id=str(initiative.id),
+            details={"rows": len(frame)},
+        )
+    )
+    db.session.commit()
+    click.echo(f"Wrote {len(frame)} responses to {out}.")
+
+
 # -- demo -----------------------------------------------------------------------------
 
 

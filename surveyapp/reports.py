@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,10 +11,13 @@ from sqlalchemy.orm import Session
 from surveyapp.models import (
     Answer,
     Area,
+    AuditEvent,
     Initiative,
     InitiativeArea,
     Response,
     ResponseStatus,
+    ScoringModel,
+    User,
     Wave,
 )
 
@@ -48,11 +53,13 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
         .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
         .order_by(Wave.id, Response.id)
     ).all()
+    wave_numbers: dict[int, int] = {}
     base = pd.DataFrame(
         [
             {
                 "response_id": r[0],
-                "wave": r[1],
+                # Numbered so that waves sort in the order they were created.
+                "wave": f"{wave_numbers.setdefault(r[2], len(wave_numbers) + 1)}. {r[1]}",
                 "wave_id": r[2],
                 "area": r[3],
                 "group": roles.get(r[4], ""),
@@ -83,3 +90,74 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
     long["value"] = long["code"].astype("float64").fillna(long["number"].astype("float64"))
     wide = long.pivot(index="response_id", columns="item_id", values="value")
     return base.merge(wide, left_on="response_id", right_index=True, how="left")
+
+
+def build_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
+    """Build the validation report of an initiative from its complete responses.
+
+    The scoring model frozen at the first wave is stored once for the initiative (not
+    committed here); later reports show the stored model's hash. Building is audited.
+    """
+    from analysis import build_report, from_instrument
+    from surveyapp.respond.services import wave_instrument
+
+    waves = list(initiative.waves)
+    frame = initiative_frame(session, initiative)
+    instrument = wave_instrument(waves[0]) if waves else None
+    if instrument is None or frame.empty:
+        from analysis.report import Report
+
+        return Report({"title": initiative.name, "withheld": "No complete responses yet."})
+    # Constructs of the always-asked modules plus those every wave switched on.
+    always = [m.id for m in instrument.modules if not m.optional]
+    chosen = set.intersection(*(set(wave.modules or []) for wave in waves))
+    modules = always + sorted(chosen)
+    report = build_report(
+        frame,
+        from_instrument(instrument, modules),
+        duration="duration_seconds",
+        title=f"{initiative.name}: validation report",
+    )
+    frozen = report.content.get("scoring_model")
+    stored = session.scalar(
+        select(ScoringModel)
+        .where(ScoringModel.initiative_id == initiative.id)
+        .order_by(ScoringModel.version.desc())
+    )
+    if frozen and stored is None:
+        session.add(
+            ScoringModel(
+                initiative_id=initiative.id,
+                reference_wave_id=waves[0].id,
+                instrument_id=waves[0].instrument_id,
+                version=1,
+                content_hash=frozen["hash"],
+                definition=frozen,
+            )
+        )
+    session.add(
+        AuditEvent(
+            user_id=actor.id,
+            actor=actor.email,
+            city_id=initiative.city_id,
+            action="report_built",
+            object_type="initiative",
+            object_id=str(initiative.id),
+            details={"responses": len(frame)},
+        )
+    )
+    return report
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return safe

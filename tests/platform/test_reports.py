@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,9 +25,92 @@ def test_initiative_frame_has_one_row_per_complete_response(
     initiative = _demo(runner, db_session)
     frame = initiative_frame(db_session, initiative)
     assert len(frame) == 400
-    assert list(frame["wave"].unique()) == ["Baseline", "Follow-up after six months"]
+    assert list(frame["wave"].unique()) == ["1. Baseline", "2. Follow-up after six months"]
     assert set(frame["group"]) == {"treated", "comparison"}
     assert set(frame["area"]) == {"riverside", "old-town", "hillcrest", "station-quarter"}
     assert frame["ppltrst"].between(-2, 10).all()
     assert (frame["duration_seconds"] > 0).all()
     assert "home_language" not in frame.columns  # free text stays out
+
+
+def test_console_report_for_the_demo(runner: FlaskCliRunner, db_session: Session, client) -> None:
+    """A coordinator opens the demo initiative's validation report; it is stored and audited."""
+    from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from surveyapp.models import AuditEvent, ScoringModel
+
+    initiative = _demo(runner, db_session)
+    client.post("/staff/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    home = client.get("/staff/").get_data(as_text=True)
+    assert f"/staff/initiatives/{initiative.id}/report" in home
+    page = client.get(f"/staff/initiatives/{initiative.id}/report")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<svg" in html and "<script" not in html
+    data = client.get(f"/staff/initiatives/{initiative.id}/report.json").get_json()
+    assert data["scoring_model"]["hash"]
+    stored = db_session.scalars(select(ScoringModel)).all()
+    assert [(m.initiative_id, m.version) for m in stored] == [(initiative.id, 1)]
+    assert stored[0].content_hash == data["scoring_model"]["hash"]
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "report_built"))
+
+
+def test_report_of_another_city_is_not_found(client, make) -> None:
+    """Tenant isolation: a member of one city gets 404 for another city's initiative."""
+    mine, theirs = make.city(), make.city()
+    other = make.initiative(theirs)
+    make.user(mine, email="me@mine.example")
+    client.post(
+        "/staff/login", data={"email": "me@mine.example", "password": "correct horse battery"}
+    )
+    assert client.get(f"/staff/initiatives/{other.id}/report").status_code == 404
+    assert client.get(f"/staff/initiatives/{other.id}/report.json").status_code == 404
+    client.post("/staff/logout")
+    assert client.get(f"/staff/initiatives/{other.id}/report").status_code == 302
+
+
+def test_cli_report_from_exported_demo_data(
+    runner: FlaskCliRunner, db_session: Session, tmp_path
+) -> None:
+    """`surveyapp data export` then `python -m analysis report` on the demo initiative."""
+    import json
+    import subprocess
+    import sys
+
+    initiative = _demo(runner, db_session)
+    csv = tmp_path / "demo.csv"
+    result = runner.invoke(main, ["data", "export", str(initiative.id), str(csv)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "report",
+            str(csv),
+            "--instrument",
+            "social-cohesion-safety@1.0.0",
+            "--out",
+            str(out),
+            "--invariance",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["scoring_model"]["hash"]
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_spreadsheet_formulas_are_neutralised() -> None:
+    import pandas as pd
+
+    from surveyapp.reports import spreadsheet_safe
+
+    frame = pd.DataFrame({"area": ['=HYPERLINK("x")', "north", "@SUM(1)"], "v": [-1, 2, 3]})
+    safe = spreadsheet_safe(frame)
+    assert list(safe["area"]) == ['\'=HYPERLINK("x")', "north", "'@SUM(1)"]
+    assert list(safe["v"]) == [-1, 2, 3]
