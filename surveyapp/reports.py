@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from surveyapp.models import (
     Answer,
     Area,
+    AreaMargin,
     AuditEvent,
     Initiative,
     InitiativeArea,
@@ -112,12 +113,15 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     always = [m.id for m in instrument.modules if not m.optional]
     chosen = set.intersection(*(set(wave.modules or []) for wave in waves))
     modules = always + sorted(chosen)
+    frame, weight_notes = add_area_weights(session, frame)
     report = build_report(
         frame,
         from_instrument(instrument, modules),
         duration="duration_seconds",
+        weight="weight" if "weight" in frame.columns else None,
         title=f"{initiative.name}: validation report",
     )
+    report.content.setdefault("notes", []).extend(weight_notes)
     frozen = report.content.get("scoring_model")
     stored = session.scalar(
         select(ScoringModel)
@@ -161,3 +165,55 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
                 lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
             )
     return safe
+
+
+def add_area_weights(session: Session, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Rake each area x wave to its area's age band and gender margins.
+
+    Uses the ``age_band`` and ``gender`` answers (demographics module) and the area's
+    population margins. Respondents outside the margins' categories (for example gender
+    "in another way" or "prefer not to say") keep weight 1, as do cells that cannot be
+    raked; the notes returned say where and why. Weights have mean 1 within each cell,
+    so areas keep their sample sizes (no weighting between areas).
+    """
+    from analysis import rake
+
+    notes: list[str] = []
+    if frame.empty or not {"age_band", "gender"} <= set(frame.columns):
+        return frame, ["No weights: the waves did not ask age band and gender."]
+    margins: dict[str, dict[tuple[str, str], int]] = {}
+    for code, band, gender, population in session.execute(
+        select(Area.code, AreaMargin.age_band, AreaMargin.gender, AreaMargin.population).join(
+            AreaMargin, AreaMargin.area_id == Area.id
+        )
+    ):
+        margins.setdefault(code, {})[(band, gender)] = population
+    frame = frame.copy()
+    frame["weight"] = 1.0
+    as_code = {
+        column: frame[column].map(lambda v: str(int(v)) if pd.notna(v) and v >= 0 else None)
+        for column in ("age_band", "gender")
+    }
+    for (wave, area), cell in frame.groupby(["wave", "area"], dropna=True):
+        table = margins.get(area)
+        if not table:
+            notes.append(f"{wave}, {area}: no population margins, unweighted.")
+            continue
+        bands = pd.Series(table).groupby(level=0).sum()
+        genders = pd.Series(table).groupby(level=1).sum()
+        people = pd.DataFrame(
+            {"age_band": as_code["age_band"][cell.index], "gender": as_code["gender"][cell.index]}
+        )
+        inside = people["age_band"].isin(bands.index) & people["gender"].isin(genders.index)
+        try:
+            result = rake(people[inside], {"age_band": bands, "gender": genders})
+        except ValueError as error:
+            notes.append(f"{wave}, {area}: not weighted ({error})")
+            continue
+        frame.loc[result.weights.index, "weight"] = result.weights.to_numpy()
+        if (~inside).any():
+            notes.append(
+                f"{wave}, {area}: {int((~inside).sum())} respondents outside the margins' "
+                "categories keep weight 1."
+            )
+    return frame, notes

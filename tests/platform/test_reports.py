@@ -114,3 +114,26 @@ def test_spreadsheet_formulas_are_neutralised() -> None:
     safe = spreadsheet_safe(frame)
     assert list(safe["area"]) == ['\'=HYPERLINK("x")', "north", "'@SUM(1)"]
     assert list(safe["v"]) == [-1, 2, 3]
+
+
+def test_demo_responses_are_raked_to_area_margins(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    """Weighted age-band shares move towards the area's population shares."""
+    from surveyapp.models import Area, AreaMargin
+    from surveyapp.reports import add_area_weights
+
+    initiative = _demo(runner, db_session)
+    frame, notes = add_area_weights(db_session, initiative_frame(db_session, initiative))
+    assert frame["weight"].notna().all() and (frame["weight"] > 0).all()
+    assert frame["weight"].std() > 0.05
+    area = db_session.scalar(select(Area).where(Area.code == "riverside"))
+    margins = db_session.scalars(select(AreaMargin).where(AreaMargin.area_id == area.id)).all()
+    total = sum(m.population for m in margins)
+    target_old = sum(m.population for m in margins if m.age_band == "7") / total
+    cell = frame[(frame["area"] == "riverside") & (frame["wave"] == "1. Baseline")]
+    cell = cell[cell["gender"].isin([1, 2])]
+    raw = (cell["age_band"] == 7).mean()
+    weighted = cell.loc[cell["age_band"] == 7, "weight"].sum() / cell["weight"].sum()
+    assert abs(weighted - target_old) < abs(raw - target_old) or abs(weighted - target_old) < 0.01
+    assert all(isinstance(note, str) for note in notes)
