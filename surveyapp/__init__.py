@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from surveyapp.config import load_config
-from surveyapp.extensions import babel, csrf, db
+from surveyapp.extensions import babel, compress, csrf, db
 from surveyapp.i18n import RTL, select_locale
 
 
@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    compress.init_app(app)
 
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp
@@ -41,9 +42,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "page_dir": "rtl" if base in RTL else "ltr",
         }
 
+    _register_error_pages(app)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         """Liveness probe for load balancers."""
         return {"status": "ok"}
 
     return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    """Plain pages, in the visitor's language, for requests a user or a file can get wrong."""
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    def page(problem: str, status: int):
+        return render_template("respond/problem.html", problem=problem, detail=None), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError):
+        return page("csrf", 400)
+
+    @app.errorhandler(400)
+    def _bad_request(_error: Exception):
+        return page("bad_request", 400)
+
+    @app.errorhandler(404)
+    def _not_found(_error: Exception):
+        return page("not_found", 404)
+
+    @app.errorhandler(405)
+    def _method(_error: Exception):
+        return page("bad_request", 405)
+
+    @app.errorhandler(413)
+    def _too_large(_error: Exception):
+        return page("too_large", 413)

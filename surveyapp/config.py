@@ -48,6 +48,11 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # A questionnaire page is a few kilobytes; anything much larger is refused with 413.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Resident pages are compressed by the app (Flask-Compress), staying under 30 KB.
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json"],
+        "COMPRESS_MIN_SIZE": 256,
     }
     config.update(overrides or {})
 

@@ -1,6 +1,7 @@
 """Extension objects, created once and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_wtf import CSRFProtect
 
 from surveyapp.db import Database
@@ -8,3 +9,4 @@ from surveyapp.db import Database
 db = Database()
 babel = Babel()
 csrf = CSRFProtect()
+compress = Compress()

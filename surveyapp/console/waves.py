@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.i18n.instrument import missing_texts
 from surveyapp.models import AuditEvent, User, Wave, WaveMode, WaveStatus
-from surveyapp.respond.services import wave_instrument
+from surveyapp.respond.services import flag_drafts_of_closed_wave, wave_instrument
 
 
 class WaveError(ValueError):
@@ -60,6 +60,7 @@ def close_wave(session: Session, wave: Wave, *, actor: User | str) -> Wave:
     if wave.status != WaveStatus.OPEN:
         raise WaveError(f"Wave {wave.id} is {wave.status}; only an open wave can close.")
     wave.status = WaveStatus.CLOSED
+    flag_drafts_of_closed_wave(session, wave)
     _audit(session, wave, actor, "wave_closed")
     return wave
 

@@ -96,6 +96,7 @@ def build_demo(
     city = City(
         slug=DEMO_CITY_SLUG,
         name="Demo City",
+        privacy_contact="privacy@demo.example",
         languages=["en", "fr", "nl"],
         default_language="en",
     )

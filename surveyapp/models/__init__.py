@@ -4,7 +4,7 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
-from surveyapp.models.response import Answer, Channel, Response, ResponseStatus
+from surveyapp.models.response import Answer, Channel, PageSubmission, Response, ResponseStatus
 from surveyapp.models.scoring import ScoringModel
 from surveyapp.models.user import Membership, Role, User
 from surveyapp.models.wave import Invitation, Wave, WaveMode, WaveStatus
@@ -22,6 +22,7 @@ __all__ = [
     "Instrument",
     "Invitation",
     "Membership",
+    "PageSubmission",
     "PyramidLevel",
     "Response",
     "ResponseStatus",

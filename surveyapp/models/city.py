@@ -27,6 +27,8 @@ class City(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     default_language: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    # Whom residents contact about their data (e-mail or address), shown in the privacy notice.
+    privacy_contact: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     areas: Mapped[list[Area]] = relationship(back_populates="city", order_by="Area.name")

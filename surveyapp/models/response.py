@@ -1,8 +1,10 @@
 """Residents' responses and their answers.
 
 Privacy by construction: there is no column for an IP address, user agent, name or e-mail,
-and no link to the invitation that was used. Panel waves link waves of one resident only
-through the pseudonymous ``panel_id``.
+and no link to the invitation that was used. While a resident is still answering, a draft
+carries ``resume_key_hash``, a hash only the resident's own invitation code or resume link can
+reproduce; it is erased when the questionnaire is sent. Panel waves link waves of one resident
+only through the pseudonymous ``panel_id``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, UTCDateTime, utcnow, values_check
@@ -52,6 +54,11 @@ class Response(Base):
     # Key of the request that created the response: a retried POST finds it, never doubles it.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     panel_id: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of "resume:" + the invitation code or open-link resume token, while a draft;
+    # NULL once complete, so a sent questionnaire cannot be traced back to its code.
+    resume_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The page (1-based) the resident is on, to resume where they stopped.
+    page: Mapped[int] = mapped_column(Integer, default=1)
 
     wave: Mapped[Wave] = relationship(back_populates="responses")
     area: Mapped[Area | None] = relationship()
@@ -65,6 +72,10 @@ class Response(Base):
         CheckConstraint(
             "status = 'draft' OR submitted_at IS NOT NULL", name="complete_has_submitted_at"
         ),
+        CheckConstraint(
+            "status = 'draft' OR resume_key_hash IS NULL", name="complete_has_no_resume_key"
+        ),
+        CheckConstraint("page >= 1", name="page_positive"),
     )
 
 
@@ -98,3 +109,22 @@ class Answer(Base):
             name="exactly_one_value",
         ),
     )
+
+
+class PageSubmission(Base):
+    """One accepted POST of a questionnaire page, by the key the page was rendered with.
+
+    A double tap or a retried request carries the same key: it finds this row and gets the
+    same outcome again instead of saving twice.
+    """
+
+    __tablename__ = "page_submissions"
+
+    idempotency_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    page: Mapped[int]
+    # Where the resident was sent: the page number, or 0 for "questionnaire complete".
+    outcome_page: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ can be tested without HTTP.
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from surveyapp.models import (
     Answer,
     Channel,
     Invitation,
+    PageSubmission,
     Response,
     ResponseStatus,
     Wave,
@@ -107,32 +109,53 @@ def _as_int(raw: str) -> int | None:
         return None
 
 
-def _is_shown(item: Item, values: Mapping[str, dict[str, Any]]) -> bool:
+def is_shown(item: Item, values: Mapping[str, dict[str, Any]]) -> bool:
+    """Whether the item's display condition holds for the answers known so far."""
     if item.show_if is None:
         return True
     answer = values.get(item.show_if.item, {})
     return answer.get("value_code") in set(item.show_if.codes)
 
 
-def parse_form(sections: Iterable[Section], form: Any) -> ParsedForm:
+def parse_form(
+    sections: Iterable[Section],
+    form: Any,
+    context: Mapping[str, dict[str, Any]] | None = None,
+    *,
+    require: bool = True,
+) -> ParsedForm:
     """Read and check every item's answer from a form (a werkzeug MultiDict or similar).
 
     Field names are ``q-<item id>``; number items take a missing-value code from
-    ``q-<item id>-missing``. Items hidden by their display condition are ignored.
+    ``q-<item id>-missing``. Items hidden by their display condition are ignored; the
+    condition may refer to an answer in ``context`` (earlier pages). With ``require=False``
+    required items left empty are not an error (going back, switching language).
     """
     parsed = ParsedForm()
+    known = dict(context or {})
     for section in sections:
         for item in section.items:
-            if not _is_shown(item, parsed.values):
+            known.pop(item.id, None)
+            if not is_shown(item, known):
                 continue
             value, error = _parse_item(item, form)
             if error:
                 parsed.errors[item.id] = error
             elif value is not None:
                 parsed.values[item.id] = value
-            elif item.required:
+                known[item.id] = value
+            elif item.required and require:
                 parsed.errors[item.id] = "missing"
     return parsed
+
+
+def unknown_fields(sections: Iterable[Section], form: Any) -> list[str]:
+    """Question fields in ``form`` that name no item of ``sections`` (forged or stale)."""
+    names = set()
+    for section in sections:
+        for item in section.items:
+            names |= {f"q-{item.id}", f"q-{item.id}-missing"}
+    return sorted(key for key in form if key.startswith("q-") and key not in names)
 
 
 def _parse_item(item: Item, form: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -255,3 +278,224 @@ def submit_response(
             raise
         return existing
     return response
+
+
+# --- Page-by-page answering with drafts saved on the server -------------------------------
+
+#: ``outcome_page`` of a submission that completed the questionnaire.
+COMPLETE = 0
+
+
+def resume_hash(key: str) -> str:
+    """What a draft stores of the key that resumes it (invitation code or resume token)."""
+    return hashlib.sha256(f"resume:{key}".encode()).hexdigest()
+
+
+def find_draft(session: Session, key: str) -> Response | None:
+    """The draft a resident resumes with their invitation code or resume token."""
+    return session.scalar(select(Response).where(Response.resume_key_hash == resume_hash(key)))
+
+
+def start_draft(
+    session: Session,
+    *,
+    wave: Wave,
+    language: str,
+    resume_key: str,
+    idempotency_key: str,
+    invitation: Invitation | None = None,
+) -> Response:
+    """Create the resident's draft after consent, exactly once per key and per resume key."""
+    existing = session.scalar(select(Response).where(Response.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    existing = find_draft(session, resume_key)
+    if existing is not None:
+        return existing
+    response = Response(
+        wave_id=wave.id,
+        area_id=invitation.area_id if invitation is not None else None,
+        language=language,
+        channel=Channel.INVITATION if invitation is not None else Channel.OPEN_LINK,
+        status=ResponseStatus.DRAFT,
+        started_at=utcnow(),
+        idempotency_key=idempotency_key,
+        panel_id=invitation.panel_id if invitation is not None and wave.is_panel else None,
+        quality_flags=[],
+        resume_key_hash=resume_hash(resume_key),
+        page=1,
+    )
+    session.add(response)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A double tap, or the same code opened on two devices at once: one draft wins.
+        session.rollback()
+        winner = session.scalar(
+            select(Response).where(Response.idempotency_key == idempotency_key)
+        ) or find_draft(session, resume_key)
+        if winner is None:
+            raise
+        return winner
+    return response
+
+
+def saved_values(response: Response) -> dict[str, dict[str, Any]]:
+    """The response's saved answers as ``{item_id: {column: value}}``."""
+    values: dict[str, dict[str, Any]] = {}
+    for answer in response.answers:
+        for column in ("value_code", "value_codes", "value_number", "value_text"):
+            value = getattr(answer, column)
+            if value is not None:
+                values[answer.item_id] = {column: value}
+    return values
+
+
+def shown_items(section: Section, values: Mapping[str, dict[str, Any]]) -> list[Item]:
+    """The section's items whose display condition holds for the answers known so far."""
+    return [item for item in section.items if is_shown(item, values)]
+
+
+def step(
+    sections: tuple[Section, ...], page: int, values: Mapping[str, dict[str, Any]], direction: int
+) -> int:
+    """The next (``direction=1``) or previous (-1) page with a question to show.
+
+    Beyond the last page this is :data:`COMPLETE`; before the first it is page 1.
+    """
+    candidate = page + direction
+    while 1 <= candidate <= len(sections):
+        if shown_items(sections[candidate - 1], values):
+            return candidate
+        candidate += direction
+    return COMPLETE if direction > 0 else 1
+
+
+def first_incomplete_page(
+    sections: tuple[Section, ...], values: Mapping[str, dict[str, Any]]
+) -> int | None:
+    """The first page with a required, shown item still unanswered, if any."""
+    for number, section in enumerate(sections, start=1):
+        if any(item.required and item.id not in values for item in shown_items(section, values)):
+            return number
+    return None
+
+
+class ForeignSubmission(Exception):
+    """An idempotency key that belongs to another resident's questionnaire."""
+
+
+@dataclass
+class PageResult:
+    """What a page POST led to: the page to show next (or COMPLETE), or errors to fix."""
+
+    outcome_page: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duplicate: bool = False
+
+
+def save_page(
+    session: Session,
+    *,
+    response: Response,
+    sections: tuple[Section, ...],
+    page: int,
+    form: Any,
+    idempotency_key: str,
+    action: str,
+    language: str,
+    invitation: Invitation | None = None,
+) -> PageResult:
+    """Save one page's answers and move the resident on, exactly once per key.
+
+    ``action`` is ``next`` (required items must be answered; after the last page the
+    questionnaire is sent), ``back`` or ``stay`` (switching language), which save what is
+    valid without requiring anything. Nothing is saved when an answer is invalid. Sending
+    is atomic: the last page, the completion and the invitation's use commit together.
+    """
+    done = session.get(PageSubmission, idempotency_key)
+    if done is not None:
+        if done.response_id != response.id:
+            raise ForeignSubmission
+        return PageResult(outcome_page=done.outcome_page, duplicate=True)
+    section = sections[page - 1]
+    context = saved_values(response)
+    parsed = parse_form([section], form, context, require=action == "next")
+    if parsed.errors:
+        return PageResult(errors=parsed.errors, values=parsed.values)
+
+    values = {k: v for k, v in context.items() if k not in {i.id for i in section.items}}
+    values.update(parsed.values)
+    if action == "next":
+        outcome = step(sections, page, values, 1)
+        if outcome == COMPLETE:
+            missing = first_incomplete_page(sections, values)
+            if missing is not None:
+                outcome = missing
+    elif action == "back":
+        outcome = step(sections, page, values, -1)
+    else:
+        outcome = page
+
+    now = utcnow()
+    page_ids = {item.id for item in section.items}
+    keep_ids = _shown_ids(sections, values) if outcome == COMPLETE else None
+    try:
+        for answer in list(response.answers):
+            hidden = keep_ids is not None and answer.item_id not in keep_ids
+            if answer.item_id in page_ids or hidden:
+                response.answers.remove(answer)
+        session.flush()
+        for item_id, value in parsed.values.items():
+            response.answers.append(Answer(item_id=item_id, saved_at=now, **value))
+        response.language = language
+        response.last_saved_at = now
+        session.add(
+            PageSubmission(
+                idempotency_key=idempotency_key,
+                response_id=response.id,
+                page=page,
+                outcome_page=outcome,
+                saved_at=now,
+            )
+        )
+        if outcome == COMPLETE:
+            if invitation is not None:
+                claimed = session.execute(
+                    update(Invitation)
+                    .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+                    .values(used_at=now)
+                ).rowcount
+                if claimed != 1:
+                    session.rollback()
+                    raise CodeAlreadyUsed
+            response.status = ResponseStatus.COMPLETE
+            response.submitted_at = now
+            response.resume_key_hash = None
+        else:
+            response.page = outcome
+        session.commit()
+    except IntegrityError:
+        # The same key was saved by a concurrent request (double tap): report its outcome.
+        session.rollback()
+        done = session.get(PageSubmission, idempotency_key)
+        if done is None or done.response_id != response.id:
+            raise
+        return PageResult(outcome_page=done.outcome_page, duplicate=True)
+    return PageResult(outcome_page=outcome)
+
+
+def _shown_ids(sections: tuple[Section, ...], values: Mapping[str, dict[str, Any]]) -> set[str]:
+    return {item.id for section in sections for item in shown_items(section, values)}
+
+
+def flag_drafts_of_closed_wave(session: Session, wave: Wave) -> int:
+    """Mark the wave's unfinished drafts, which stay saved, when it closes. Not committed."""
+    drafts = session.scalars(
+        select(Response).where(Response.wave_id == wave.id, Response.status == ResponseStatus.DRAFT)
+    ).all()
+    for draft in drafts:
+        if "wave_closed_while_draft" not in (draft.quality_flags or []):
+            draft.quality_flags = [*(draft.quality_flags or []), "wave_closed_while_draft"]
+    return len(drafts)

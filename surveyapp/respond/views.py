@@ -1,14 +1,22 @@
-"""Resident pages: code entry, invitation and open links, the questionnaire, thanks."""
+"""Resident pages: code entry, invitation and open links, consent, one page per section.
+
+Every page works without JavaScript. A resident's answers are saved on the server each time
+they leave a page; the draft is found again by the invitation code (``/i/<code>/...``) or,
+for open links, by a random resume token (``/r/<token>/...``) kept in a cookie and shown as
+a link. No response id ever travels in a URL or form: a forged one has nothing to point at.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -17,27 +25,68 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
-from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs
 from surveyapp.i18n.instrument import translated_sections, translated_title
-from surveyapp.models import Wave
+from surveyapp.models import Invitation, Response, ResponseStatus, Wave
 from surveyapp.respond import services
 from surveyapp.respond.codes import normalize_code
 
 bp = Blueprint("respond", __name__)
 
+#: Length bounds of the idempotency keys the pages carry (token_urlsafe(24) is 32 chars).
+KEY_LENGTH = (16, 64)
+#: Open-link questionnaires a browser's cookie can resume.
+MAX_REMEMBERED = 3
 
-def _language(wave: Wave) -> str:
-    """The wave language to use: an explicit choice, else the browser's best match."""
-    offered = list(wave.languages or ["en"])
+
+class BadSubmission(Exception):
+    """A page POST that no honest form produces; answered with 400 and a plain message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@bp.errorhandler(BadSubmission)
+def _bad_submission(error: BadSubmission):
+    return render_template("respond/problem.html", problem="bad_request", detail=error.message), 400
+
+
+@dataclass
+class Visit:
+    """What a resident's link resolves to."""
+
+    wave: Wave
+    key: str  # invitation code or resume token: what finds the draft
+    endpoint: str  # page endpoint for this kind of link
+    invitation: Invitation | None = None
+    draft: Response | None = None
+
+    def page_url(self, page: int, **args: str) -> str:
+        return url_for(self.endpoint, key=self.key, page=page, **args)
+
+
+# --- Language -------------------------------------------------------------------------------
+
+
+def _offered(wave: Wave) -> list[str]:
+    return list(wave.languages or ["en"])
+
+
+def _language(wave: Wave, draft: Response | None = None) -> str:
+    """An explicit choice, else the one saved with the draft, else the browser's best match."""
+    offered = _offered(wave)
     chosen = request.args.get("lang")
     if chosen in offered:
         session["lang"] = chosen
         return chosen
     if session.get("lang") in offered:
         return session["lang"]
+    if draft is not None and draft.language in offered:
+        return draft.language
     return request.accept_languages.best_match(offered) or offered[0]
 
 
@@ -45,7 +94,7 @@ def _language_links(wave: Wave) -> list[dict[str, str]]:
     known = catalogs.languages(_translations_dir())
     return [
         {"code": code, "name": known[code].native if code in known else code}
-        for code in wave.languages or []
+        for code in _offered(wave)
     ]
 
 
@@ -53,8 +102,21 @@ def _translations_dir() -> Path:
     return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
+# --- Pages that say no -------------------------------------------------------------------
+
+
 def _unavailable(reason: services.Unavailable, status: int = 200):
     return render_template("respond/unavailable.html", reason=reason.value), status
+
+
+def _unavailable_status(reason: services.Unavailable) -> int:
+    return {
+        services.Unavailable.UNKNOWN: 404,
+        services.Unavailable.CODE_USED: 410,
+    }.get(reason, 200)
+
+
+# --- Entry points -------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -72,81 +134,258 @@ def code_submit():
     return redirect(url_for("respond.invitation", code=code), code=303)
 
 
-@bp.route("/i/<code>", methods=["GET", "POST"])
-def invitation(code: str):
-    """The questionnaire reached by a personal invitation code (letter, QR code)."""
-    invite = services.invitation_by_code(db.session, code)
+def _invitation_visit(code: str) -> Visit | services.Unavailable:
+    code = normalize_code(code)
+    invite = services.invitation_by_code(db.session, code) if code else None
     if invite is None:
-        return _unavailable(services.Unavailable.UNKNOWN, 404)
+        return services.Unavailable.UNKNOWN
     if invite.is_used:
-        return _unavailable(services.Unavailable.CODE_USED, 410)
+        return services.Unavailable.CODE_USED
     reason = services.availability(invite.wave)
     if reason is not None:
-        return _unavailable(reason)
-    return _questionnaire(invite.wave, invite=invite)
+        return reason
+    return Visit(
+        wave=invite.wave,
+        key=code,
+        endpoint="respond.invitation_page",
+        invitation=invite,
+        draft=services.find_draft(db.session, code),
+    )
+
+
+@bp.route("/i/<code>", methods=["GET", "POST"])
+def invitation(code: str):
+    """A personal invitation (letter, QR code): consent first, or back to where one stopped."""
+    visit = _invitation_visit(code)
+    if isinstance(visit, services.Unavailable):
+        return _unavailable(visit, _unavailable_status(visit))
+    return _welcome(visit)
 
 
 @bp.route("/w/<token>", methods=["GET", "POST"])
 def open_link(token: str):
-    """The questionnaire reached by a wave's open link (poster, website, QR code)."""
+    """A wave's open link (poster, website, QR code): consent first, or resume via cookie."""
     wave = services.wave_by_open_token(db.session, token)
     reason = services.availability(wave)
     if reason is not None:
-        return _unavailable(reason, 404 if reason == services.Unavailable.UNKNOWN else 200)
-    return _questionnaire(wave)
+        return _unavailable(reason, _unavailable_status(reason))
+    resume = (session.get("resume") or {}).get(token)
+    draft = services.find_draft(db.session, resume) if resume else None
+    if draft is not None and draft.wave_id == wave.id and request.method == "GET":
+        return redirect(url_for("respond.resume_page", key=resume, page=draft.page), code=303)
+    return _welcome(Visit(wave=wave, key="", endpoint="respond.resume_page"), open_token=token)
 
 
-def _questionnaire(wave: Wave, invite=None):
+def _welcome(visit: Visit, open_token: str | None = None):
+    """The language choice, privacy notice and consent; POST starts the draft."""
+    if visit.draft is not None and request.method == "GET":
+        return redirect(visit.page_url(visit.draft.page), code=303)
+    wave = visit.wave
     language = _language(wave)
-    with force_locale(language):
-        return _questionnaire_in(wave, invite, language)
-
-
-def _questionnaire_in(wave: Wave, invite, language: str):
-    instrument = services.wave_instrument(wave)
-    sections = services.wave_sections(wave)
-    shown = translated_sections(instrument, sections, language, _translations_dir())
-    page = {
-        "wave": wave,
-        "title": translated_title(instrument, language, _translations_dir()),
-        "sections": shown,
-        "languages": _language_links(wave),
-        "language": language,
-    }
-    if request.method == "GET":
-        key = secrets.token_urlsafe(24)
-        session["started"] = {"key": key, "at": utcnow().isoformat()}
-        return render_template("respond/questionnaire.html", key=key, values={}, errors={}, **page)
-    key = request.form.get("idempotency_key", "")
-    if not (16 <= len(key) <= 64):
-        abort(400)
-    parsed = services.parse_form(sections, request.form)
-    if parsed.errors:
-        return render_template(
-            "respond/questionnaire.html",
-            key=key,
-            values=parsed.values,
-            errors=parsed.errors,
-            **page,
-        ), 422
-    started = session.get("started") or {}
-    started_at = None
-    if started.get("key") == key:
-        started_at = datetime.fromisoformat(started["at"])
-    try:
-        services.submit_response(
+    if request.method == "POST":
+        key = _idempotency_key()
+        # Open links: a resume token only the server can derive from the form's key, so a
+        # double tap (same key) finds the same draft under the same token.
+        resume_key = visit.key or _open_resume_token(key)
+        draft = services.start_draft(
             db.session,
             wave=wave,
             language=language,
+            resume_key=resume_key,
             idempotency_key=key,
-            values=parsed.values,
-            invitation=invite,
-            started_at=started_at,
+            invitation=visit.invitation,
         )
-    except services.CodeAlreadyUsed:
-        return _unavailable(services.Unavailable.CODE_USED, 410)
-    session.pop("started", None)
-    return redirect(url_for("respond.thanks"), code=303)
+        if draft.status != ResponseStatus.DRAFT:
+            return redirect(url_for("respond.thanks"), code=303)
+        if visit.invitation is None:
+            remembered = dict(session.get("resume") or {})
+            remembered.pop(open_token, None)
+            # The cookie remembers the last few open-link questionnaires, no more.
+            kept = list(remembered.items())[-(MAX_REMEMBERED - 1) :]
+            session["resume"] = dict([*kept, (open_token, resume_key)])
+            session.permanent = True
+            visit.key = resume_key
+        return redirect(visit.page_url(draft.page), code=303)
+    with force_locale(language):
+        instrument = services.wave_instrument(wave)
+        city = wave.initiative.city
+        return render_template(
+            "respond/welcome.html",
+            title=translated_title(instrument, language, _translations_dir()),
+            wave=wave,
+            city=city,
+            languages=_language_links(wave),
+            language=language,
+            key=secrets.token_urlsafe(24),
+            is_invitation=visit.invitation is not None,
+        )
+
+
+# --- Questionnaire pages ------------------------------------------------------------------
+
+
+@bp.route("/i/<key>/<int:page>", methods=["GET", "POST"])
+def invitation_page(key: str, page: int):
+    """One page of the questionnaire reached by an invitation code."""
+    visit = _invitation_visit(key)
+    if isinstance(visit, services.Unavailable):
+        return _after_the_end(visit)
+    if visit.draft is None:
+        return redirect(url_for("respond.invitation", code=visit.key), code=303)
+    return _page(visit, page)
+
+
+@bp.route("/r/<key>/<int:page>", methods=["GET", "POST"])
+def resume_page(key: str, page: int):
+    """One page of an open-link questionnaire, found by its resume token."""
+    draft = services.find_draft(db.session, key) if 16 <= len(key) <= 64 else None
+    if draft is None:
+        return _after_the_end(services.Unavailable.UNKNOWN)
+    reason = services.availability(draft.wave)
+    if reason is not None:
+        return _unavailable(reason, _unavailable_status(reason))
+    return _page(Visit(wave=draft.wave, key=key, endpoint="respond.resume_page", draft=draft), page)
+
+
+@bp.get("/r/<key>")
+def resume(key: str):
+    """The resume link shown to open-link residents: back to the page they stopped on."""
+    draft = services.find_draft(db.session, key) if 16 <= len(key) <= 64 else None
+    if draft is None:
+        return _after_the_end(services.Unavailable.UNKNOWN)
+    return redirect(url_for("respond.resume_page", key=key, page=draft.page), code=303)
+
+
+def _after_the_end(reason: services.Unavailable):
+    """A page URL whose draft is gone: a retried final POST lands on the thank-you page."""
+    if request.method == "POST":
+        key = request.form.get("idempotency_key", "")
+        done = db.session.get(services.PageSubmission, key) if key else None
+        if done is not None and done.outcome_page == services.COMPLETE:
+            return redirect(url_for("respond.thanks"), code=303)
+    return _unavailable(reason, _unavailable_status(reason))
+
+
+def _open_resume_token(idempotency_key: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"resume:{idempotency_key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def _idempotency_key() -> str:
+    key = request.form.get("idempotency_key", "")
+    if not (KEY_LENGTH[0] <= len(key) <= KEY_LENGTH[1]) or not key.isascii():
+        raise BadSubmission(_("The form is missing its submission key. Please reload the page."))
+    return key
+
+
+def _page(visit: Visit, page: int):
+    draft = visit.draft
+    assert draft is not None
+    sections = services.wave_sections(visit.wave)
+    if not 1 <= page <= len(sections):
+        return redirect(visit.page_url(draft.page), code=303)
+    language = _language(visit.wave, draft)
+    if request.method == "POST":
+        switch = request.form.get("lang")
+        if switch is not None and switch not in _offered(visit.wave):
+            raise BadSubmission(_("This language is not offered in this survey."))
+        action = "stay" if switch else request.form.get("nav", "next")
+        if action not in ("next", "back", "stay"):
+            raise BadSubmission(_("Unknown button."))
+        key = _idempotency_key()
+        unknown = services.unknown_fields([sections[page - 1]], request.form)
+        if unknown:
+            raise BadSubmission(
+                _(
+                    "The form contains questions that are not on this page: %(names)s",
+                    names=", ".join(name.removeprefix("q-") for name in unknown[:5]),
+                )
+            )
+        if switch:
+            session["lang"] = language = switch
+        try:
+            result = services.save_page(
+                db.session,
+                response=draft,
+                sections=sections,
+                page=page,
+                form=request.form,
+                idempotency_key=key,
+                action=action,
+                language=language,
+                invitation=visit.invitation,
+            )
+        except services.ForeignSubmission:
+            raise BadSubmission(_("This form belongs to another questionnaire.")) from None
+        except services.CodeAlreadyUsed:
+            return _unavailable(services.Unavailable.CODE_USED, 410)
+        if not result.errors:
+            if result.outcome_page == services.COMPLETE:
+                _forget_resume(visit)
+                return redirect(url_for("respond.thanks"), code=303)
+            return redirect(visit.page_url(result.outcome_page), code=303)
+        return _render_page(visit, sections, page, language, result.values, result.errors, 422)
+    if draft.status != ResponseStatus.DRAFT:
+        return redirect(url_for("respond.thanks"), code=303)
+    values = services.saved_values(draft)
+    if not services.shown_items(sections[page - 1], values):
+        # Every question here depends on an earlier answer that rules it out.
+        target = services.step(sections, page, values, 1)
+        if target == services.COMPLETE:
+            target = services.step(sections, page, values, -1)
+        if target != page:
+            return redirect(visit.page_url(target), code=303)
+    return _render_page(visit, sections, page, language, values, {}, 200)
+
+
+def _forget_resume(visit: Visit) -> None:
+    remembered = session.get("resume") or {}
+    left = {token: key for token, key in remembered.items() if key != visit.key}
+    if left != remembered:
+        session["resume"] = left
+
+
+def _render_page(visit, sections, page, language, values, errors, status):
+    wave = visit.wave
+    context = {**services.saved_values(visit.draft), **values}
+    with force_locale(language):
+        instrument = services.wave_instrument(wave)
+        shown = translated_sections(instrument, [sections[page - 1]], language, _translations_dir())
+        section = shown[0]
+        # A condition on an earlier page is settled; one on this page cannot be without
+        # JavaScript, so that question is shown with a hint and ignored if it does not apply.
+        on_page = {item.id for item in section.items}
+        items = [
+            item
+            for item in section.items
+            if item.show_if is None
+            or item.show_if.item in on_page
+            or services.is_shown(item, context)
+        ]
+        total = len(sections)
+        html = render_template(
+            "respond/page.html",
+            title=translated_title(instrument, language, _translations_dir()),
+            section=section,
+            items=items,
+            values=values,
+            errors=errors,
+            error_items=[item for item in items if item.id in errors],
+            page=page,
+            total=total,
+            is_last=services.step(sections, page, context, 1) == services.COMPLETE,
+            languages=_language_links(wave),
+            language=language,
+            key=secrets.token_urlsafe(24),
+            resume_url=(
+                None
+                if visit.invitation is not None
+                else current_app.config["BASE_URL"].rstrip("/")
+                + url_for("respond.resume", key=visit.key)
+            ),
+        )
+    return html, status
 
 
 @bp.get("/thanks")
