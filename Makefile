@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile run test test-sqlite test-postgresql lint fmt clean
+.PHONY: help install compile browser run test test-sqlite test-postgresql lint fmt bench clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed  ## Create .venv and install the app with its test tools.
 
+browser:  ## Install Debian's Chromium for the browser tests, if missing (needs root or sudo).
+	@if [ -x "$${SURVEYAPP_CHROMIUM:-/usr/bin/chromium}" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	else \
+		sudo apt-get install -y chromium; \
+	fi
+
 compile: install  ## Compile the translation catalogs (.po -> .mo).
 	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n compile
 
@@ -39,7 +48,7 @@ run: compile  ## Migrate the local SQLite database, load the instrument and demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
-test: compile  ## Run the whole suite on SQLite, then on PostgreSQL.
+test: compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgresql; \

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_babel import get_locale
 
 from surveyapp.config import load_config
@@ -43,6 +43,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         }
 
     _register_error_pages(app)
+
+    @app.after_request
+    def _buffer_static(response):
+        # Our static files are a few kilobytes: buffered, they can be compressed.
+        if request.endpoint == "static" and response.is_streamed:
+            response.direct_passthrough = False
+            response.make_sequence()
+        return response
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

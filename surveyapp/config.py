@@ -53,6 +53,9 @@ def load_config(
         # Resident pages are compressed by the app (Flask-Compress), staying under 30 KB.
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json"],
         "COMPRESS_MIN_SIZE": 256,
+        # Flask-Compress's stream compression never closes the wrapped response (an open file
+        # for static files); static files are buffered instead (see create_app).
+        "COMPRESS_STREAMS": False,
     }
     config.update(overrides or {})
 
