@@ -73,5 +73,9 @@ fmt: install  ## Fix what ruff can fix and format the code.
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
+	$(BIN)/python bench/bench_resident.py
+	$(BIN)/python bench/bench_analysis.py
+
 clean:  ## Remove the virtualenv, caches and the local database.
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance *.egg-info
