@@ -116,7 +116,7 @@ def db_session(app: Flask) -> Iterator[Session]:
         yield db.session
     finally:
         db.session.remove()
-        db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
         if transaction.is_active:
             transaction.rollback()
         connection.close()

@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
@@ -119,10 +119,20 @@ def _unavailable_status(reason: services.Unavailable) -> int:
 # --- Entry points -------------------------------------------------------------------------
 
 
+def _interface_languages() -> list[dict[str, str]]:
+    return [
+        {"code": code, "name": language.native}
+        for code, language in catalogs.languages(_translations_dir()).items()
+    ]
+
+
 @bp.get("/")
 def code_entry():
     """Where a resident types the code printed on their invitation letter."""
-    return render_template("respond/code_entry.html", error=None, code="")
+    chosen = request.args.get("lang")
+    if chosen in {language["code"] for language in _interface_languages()}:
+        session["lang"] = chosen  # carried on to the questionnaire if the wave offers it
+    return _code_page(None, "", 200)
 
 
 @bp.post("/")
@@ -130,8 +140,18 @@ def code_submit():
     """Look up a typed code and continue to its questionnaire."""
     code = normalize_code(request.form.get("code", ""))
     if not code or services.invitation_by_code(db.session, code) is None:
-        return render_template("respond/code_entry.html", error="unknown", code=code), 404
+        return _code_page("unknown", code, 404)
     return redirect(url_for("respond.invitation", code=code), code=303)
+
+
+def _code_page(error: str | None, code: str, status: int):
+    return render_template(
+        "respond/code_entry.html",
+        error=error,
+        code=code,
+        languages=_interface_languages(),
+        language=str(get_locale()),
+    ), status
 
 
 def _invitation_visit(code: str) -> Visit | services.Unavailable:

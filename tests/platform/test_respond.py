@@ -534,3 +534,16 @@ def test_codes_avoid_ambiguous_characters() -> None:
     code = codes.pop()
     assert hash_code(format_code(code).lower()) == hash_code(code)
     assert code not in hash_code(code)
+
+
+def test_code_entry_page_offers_every_interface_language(
+    client: FlaskClient, make: Factory
+) -> None:
+    page = client.get("/?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert 'href="?lang=fr"' in page and 'href="?lang=uk"' in page
+    # The choice carries on to the questionnaire when the wave offers it.
+    code, _invitation = make.invitation(make.wave(languages=["en", "ar"]))
+    entered = client.post("/", data={"code": code})
+    welcome = client.get(entered.location).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in welcome
