@@ -10,7 +10,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from surveyapp.config import load_config
-from surveyapp.extensions import babel, compress, csrf, db
+from surveyapp.extensions import babel, compress, csrf, db, limiter
 from surveyapp.i18n import RTL, select_locale
 
 
@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
 
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp
@@ -83,6 +84,14 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(405)
     def _method(_error: Exception):
         return page("bad_request", 405)
+
+    @app.errorhandler(429)
+    def _too_many(_error: Exception):
+        return page("too_many", 429)
+
+    @app.errorhandler(403)
+    def _forbidden(_error: Exception):
+        return page("forbidden", 403)
 
     @app.errorhandler(413)
     def _too_large(_error: Exception):

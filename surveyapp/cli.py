@@ -520,3 +520,10 @@ def demo(allow_production: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# -- console actions (cities, areas, initiatives, waves, invitations, audit) -----------------
+
+from surveyapp.console.cli import register as _register_console  # noqa: E402
+
+_register_console(main, needs_database)

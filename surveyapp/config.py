@@ -56,6 +56,8 @@ def load_config(
         # Flask-Compress's stream compression never closes the wrapped response (an open file
         # for static files); static files are buffered instead (see create_app).
         "COMPRESS_STREAMS": False,
+        "RATELIMIT_STORAGE_URI": env.get("SURVEYAPP_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
     }
     config.update(overrides or {})
 

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
 from surveyapp.db import Database
@@ -10,3 +11,9 @@ db = Database()
 babel = Babel()
 csrf = CSRFProtect()
 compress = Compress()
+
+# Rate limits. Keys are chosen per limit (the sign-in limit counts failures per e-mail
+# address); nothing is stored beyond the limiter's counters. In-memory storage by default;
+# set SURVEYAPP_RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379) to share counters
+# between server processes.
+limiter = Limiter(key_func=lambda: "global", default_limits=[])

@@ -12,7 +12,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from surveyapp.auth.services import authenticate
-from surveyapp.extensions import db
+from surveyapp.extensions import db, limiter
 from surveyapp.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -54,7 +54,18 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.home")
 
 
+def _login_key() -> str:
+    """Failed sign-ins are counted per e-mail address (brute force on one account)."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per minute;20 per hour",
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login():
     """Sign in with e-mail address and password."""
     form = LoginForm()

@@ -32,6 +32,26 @@ def memberships(session: Session, user: User) -> list[Membership]:
     )
 
 
+def wave_summaries(session: Session, waves: list[Wave]) -> list[WaveSummary]:
+    """The waves with their completed and unfinished response counts."""
+    counts: dict[tuple[int, str], int] = {}
+    if waves:
+        rows = session.execute(
+            select(Response.wave_id, Response.status, func.count())
+            .where(Response.wave_id.in_([wave.id for wave in waves]))
+            .group_by(Response.wave_id, Response.status)
+        )
+        counts = {(wave_id, status): n for wave_id, status, n in rows}
+    return [
+        WaveSummary(
+            wave,
+            counts.get((wave.id, ResponseStatus.COMPLETE), 0),
+            counts.get((wave.id, ResponseStatus.DRAFT), 0),
+        )
+        for wave in waves
+    ]
+
+
 def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, list[WaveSummary]]]:
     """Initiatives of one city, by pyramid level then name, with their waves' counts."""
     initiatives = list(
@@ -42,26 +62,4 @@ def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, l
             .order_by(Initiative.pyramid_level, Initiative.name)
         )
     )
-    wave_ids = [wave.id for initiative in initiatives for wave in initiative.waves]
-    counts: dict[tuple[int, str], int] = {}
-    if wave_ids:
-        rows = session.execute(
-            select(Response.wave_id, Response.status, func.count())
-            .where(Response.wave_id.in_(wave_ids))
-            .group_by(Response.wave_id, Response.status)
-        )
-        counts = {(wave_id, status): n for wave_id, status, n in rows}
-    return [
-        (
-            initiative,
-            [
-                WaveSummary(
-                    wave,
-                    counts.get((wave.id, ResponseStatus.COMPLETE), 0),
-                    counts.get((wave.id, ResponseStatus.DRAFT), 0),
-                )
-                for wave in initiative.waves
-            ],
-        )
-        for initiative in initiatives
-    ]
+    return [(initiative, wave_summaries(session, initiative.waves)) for initiative in initiatives]

@@ -1,0 +1,180 @@
+"""Invitation codes, printed letters with QR codes, a mail-merge CSV, and open-link posters.
+
+Codes exist in plain text only inside the download produced when they are generated (a ZIP
+with the letters PDF and the CSV); the database keeps their SHA-256 hash. Generating again
+makes new codes; nothing can print an old code a second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from flask import render_template
+from flask_babel import force_locale
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from surveyapp.console.manage import ConsoleError, audit
+from surveyapp.i18n import RTL
+from surveyapp.i18n.instrument import translated_title
+from surveyapp.instruments.paper import layout
+from surveyapp.models import Area, Invitation, User, Wave, WaveMode, WaveStatus
+from surveyapp.respond.codes import format_code, generate_code, hash_code
+from surveyapp.respond.services import wave_instrument
+
+#: Most codes one console request may make: letters are laid out in the request, at about
+#: 50 ms per letter, so 500 letters take about 25 s. The CLI has no such limit.
+MAX_CODES = 500
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """A code just generated, with what its letter needs."""
+
+    area: Area
+    code: str
+    url: str
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code for ``url`` (error correction M, quiet zone of 4 modules)."""
+    qr = segno.make(url, error="m", micro=False)
+    return Markup(qr.svg_inline(scale=4, border=4, dark="#000", light="#fff"))
+
+
+def invitation_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/i/{code}"
+
+
+def generate(
+    session: Session,
+    wave: Wave,
+    counts: Mapping[int, int],
+    *,
+    base_url: str,
+    actor: User | str,
+    limit: int = MAX_CODES,
+) -> list[NewInvitation]:
+    """Create single-use codes: ``counts`` maps area id to how many. Not committed."""
+    if wave.mode == WaveMode.OPEN_LINK:
+        raise ConsoleError("This wave uses an open link only; change its mode to send letters.")
+    if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
+        raise ConsoleError("The wave is closed; codes for it would not work.")
+    areas = {area.id: area for area in wave.initiative.areas_with_role("treated")}
+    areas |= {area.id: area for area in wave.initiative.areas_with_role("comparison")}
+    wanted = {area_id: n for area_id, n in counts.items() if n}
+    if not wanted:
+        raise ConsoleError("Enter how many codes to make for at least one area.")
+    if any(n < 0 for n in wanted.values()):
+        raise ConsoleError("The number of codes cannot be negative.")
+    if sum(wanted.values()) > limit:
+        raise ConsoleError(
+            f"At most {limit} letters at a time here; make several batches, or use "
+            "`surveyapp invitations generate` for large mailings."
+        )
+    if set(wanted) - set(areas):
+        raise ConsoleError("Codes can only be made for the initiative's own areas.")
+    made: list[NewInvitation] = []
+    for area_id, n in wanted.items():
+        for _ in range(n):
+            code = generate_code()
+            session.add(
+                Invitation(
+                    wave_id=wave.id,
+                    area_id=area_id,
+                    code_hash=hash_code(code),
+                    panel_id=secrets.token_hex(16) if wave.is_panel else None,
+                )
+            )
+            made.append(NewInvitation(areas[area_id], code, invitation_url(base_url, code)))
+    session.flush()
+    audit(
+        session,
+        actor,
+        wave.initiative.city_id,
+        "codes_generated",
+        "wave",
+        wave.id,
+        per_area={areas[a].code: n for a, n in wanted.items()},
+    )
+    return made
+
+
+def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
+    """One row per letter for a mail merge: area, code as printed, link (UTF-8 with BOM)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["area_code", "area_name", "code", "url", "language"])
+    for invitation in invitations:
+        writer.writerow(
+            [
+                _safe(invitation.area.code),
+                _safe(invitation.area.name),
+                format_code(invitation.code),
+                invitation.url,
+                language,
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _safe(value: str) -> str:
+    """Neutralise spreadsheet formulas in text a spreadsheet program would evaluate."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def letters_html(
+    wave: Wave, invitations: list[NewInvitation], language: str, translations: Path
+) -> str:
+    """One A4 letter per code, in ``language``."""
+    instrument = wave_instrument(wave)
+    with force_locale(language):
+        return render_template(
+            "console/letters.html",
+            wave=wave,
+            city=wave.initiative.city,
+            title=translated_title(instrument, language, translations),
+            letters=[(i, qr_svg(i.url), format_code(i.code)) for i in invitations],
+            language=language,
+            direction="rtl" if language.split("_")[0] in RTL else "ltr",
+            entry_url=invitations[0].url.rsplit("/i/", 1)[0] + "/" if invitations else "",
+        )
+
+
+def letters_zip(
+    wave: Wave, invitations: list[NewInvitation], language: str, translations: Path
+) -> bytes:
+    """The download made when codes are generated: letters.pdf and codes.csv."""
+    pdf = layout(letters_html(wave, invitations, language, translations)).write_pdf()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("letters.pdf", pdf)
+        archive.writestr("codes.csv", mail_merge_csv(invitations, language))
+    return buffer.getvalue()
+
+
+def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> bytes:
+    """An A4 poster with the wave's open link as a QR code."""
+    if wave.mode == WaveMode.INVITATION or not wave.open_token:
+        raise ConsoleError("This wave has no open link; open it with mode 'open link' or 'both'.")
+    url = f"{base_url.rstrip('/')}/w/{wave.open_token}"
+    instrument = wave_instrument(wave)
+    with force_locale(language):
+        html = render_template(
+            "console/poster.html",
+            wave=wave,
+            city=wave.initiative.city,
+            title=translated_title(instrument, language, translations),
+            url=url,
+            qr=qr_svg(url),
+            language=language,
+            direction="rtl" if language.split("_")[0] in RTL else "ltr",
+        )
+    return layout(html).write_pdf()

@@ -1,0 +1,194 @@
+"""Fieldwork monitoring for one wave: counts, completion, break-off, per language and area.
+
+Counts under 10 are shown as "<10" to everyone but a city's admins, so that a small group
+of residents cannot be singled out from the console. Charts are server-made SVG.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
+from surveyapp.respond.services import wave_sections
+
+#: Counts below this are masked for non-admin roles.
+SMALL = 10
+
+
+@dataclass
+class Row:
+    """One line of a breakdown."""
+
+    label: str
+    started: int
+    completed: int
+    invited: int | None = None
+
+    @property
+    def rate(self) -> float | None:
+        base = self.invited if self.invited is not None else self.started
+        return self.completed / base if base else None
+
+
+@dataclass
+class WaveMonitoring:
+    """Everything the monitoring page shows."""
+
+    started: int
+    completed: int
+    invited: int
+    codes_used: int
+    per_day: list[Row] = field(default_factory=list)
+    break_off: list[Row] = field(default_factory=list)
+    by_language: list[Row] = field(default_factory=list)
+    by_area: list[Row] = field(default_factory=list)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completed / self.started if self.started else None
+
+
+def monitor(session: Session, wave: Wave) -> WaveMonitoring:
+    """Collect the monitoring figures of ``wave``."""
+    rows = session.execute(
+        select(
+            Response.status,
+            Response.language,
+            Response.area_id,
+            Response.page,
+            Response.started_at,
+            Response.submitted_at,
+        ).where(Response.wave_id == wave.id)
+    ).all()
+    complete = [r for r in rows if r.status == ResponseStatus.COMPLETE]
+    drafts = [r for r in rows if r.status == ResponseStatus.DRAFT]
+
+    started_by_day = Counter(r.started_at.date() for r in rows)
+    completed_by_day = Counter(r.submitted_at.date() for r in complete if r.submitted_at)
+    days = sorted(set(started_by_day) | set(completed_by_day))
+    per_day = [Row(d.isoformat(), started_by_day[d], completed_by_day[d]) for d in _fill_days(days)]
+
+    sections = wave_sections(wave)
+    on_page = Counter(r.page for r in drafts)
+    break_off = [
+        Row(f"{number}. {section.title}", on_page[number], 0)
+        for number, section in enumerate(sections, start=1)
+    ]
+
+    languages = sorted({r.language for r in rows} | set(wave.languages or []))
+    by_language = [
+        Row(
+            language,
+            sum(1 for r in rows if r.language == language),
+            sum(1 for r in complete if r.language == language),
+        )
+        for language in languages
+    ]
+
+    invited = dict(
+        session.execute(
+            select(Invitation.area_id, func.count())
+            .where(Invitation.wave_id == wave.id)
+            .group_by(Invitation.area_id)
+        ).all()
+    )
+    codes_used = session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.wave_id == wave.id, Invitation.used_at.is_not(None))
+    )
+    area_ids = {r.area_id for r in rows if r.area_id is not None} | set(invited)
+    areas = {area.id: area for area in session.scalars(select(Area).where(Area.id.in_(area_ids)))}
+    by_area = [
+        Row(
+            areas[area_id].name,
+            sum(1 for r in rows if r.area_id == area_id),
+            sum(1 for r in complete if r.area_id == area_id),
+            invited.get(area_id, 0) or None,
+        )
+        for area_id in sorted(areas, key=lambda i: areas[i].name)
+    ]
+    unknown = [r for r in rows if r.area_id is None]
+    if unknown:
+        by_area.append(
+            Row("—", len(unknown), sum(1 for r in unknown if r.status == ResponseStatus.COMPLETE))
+        )
+    return WaveMonitoring(
+        started=len(rows),
+        completed=len(complete),
+        invited=sum(invited.values()),
+        codes_used=codes_used or 0,
+        per_day=per_day,
+        break_off=break_off,
+        by_language=by_language,
+        by_area=by_area,
+    )
+
+
+def _fill_days(days: list[date]) -> list[date]:
+    if not days:
+        return []
+    from datetime import timedelta
+
+    span = (days[-1] - days[0]).days
+    return [days[0] + timedelta(days=i) for i in range(span + 1)]
+
+
+def masked(value: int | None, exact: bool) -> str:
+    """A count as shown: exact for admins, "<10" for small non-zero counts otherwise."""
+    if value is None:
+        return "–"
+    if not exact and 0 < value < SMALL:
+        return f"<{SMALL}"
+    return f"{value:,}"
+
+
+def rate_text(row: Row, exact: bool) -> str:
+    """A completion or response rate, withheld when a count behind it is masked."""
+    rate = row.rate
+    if rate is None:
+        return "–"
+    if not exact and any(0 < n < SMALL for n in (row.completed, row.invited or row.started)):
+        return "–"
+    return f"{rate:.0%}"
+
+
+def bar_chart(
+    rows: list[Row],
+    *,
+    title: str,
+    exact: bool,
+    attribute: str = "completed",
+    color: str = "#0b5394",
+) -> Markup:
+    """A horizontal bar chart as accessible SVG (its numbers are also in the table beside it)."""
+    if not rows:
+        return Markup("")
+    values = [getattr(row, attribute) for row in rows]
+    shown = [0 if (not exact and 0 < v < SMALL) else v for v in values]
+    top = max(shown) or 1
+    bar_h, gap, label_w, width = 18, 6, 170, 520
+    height = len(rows) * (bar_h + gap) + gap
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" class="chart">'
+        f"<title>{escape(title)}</title>"
+    ]
+    for i, (row, value, drawn) in enumerate(zip(rows, values, shown, strict=True)):
+        y = gap + i * (bar_h + gap)
+        w = (width - label_w - 60) * drawn / top
+        label = escape(row.label[:28])
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12">{label}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="12">'
+            f"{escape(masked(value, exact))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,91 @@
+"""Staff of one city can never see or change another city's objects, route by route."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from surveyapp.models import Area, AuditEvent, Initiative, Invitation, Role, Wave, WaveStatus
+
+from ..conftest import Factory
+
+PASSWORD = "correct horse battery"
+
+# Every console route, with the object of the *other* city it is tried on.
+ROUTES = [
+    ("GET", "console.areas", "/staff/cities/{city}/areas"),
+    ("POST", "console.areas", "/staff/cities/{city}/areas"),
+    ("GET", "console.area", "/staff/areas/{area}"),
+    ("POST", "console.area", "/staff/areas/{area}"),
+    ("POST", "console.area_margins", "/staff/areas/{area}/margins"),
+    ("GET", "console.initiative_new", "/staff/cities/{city}/initiatives/new"),
+    ("POST", "console.initiative_new", "/staff/cities/{city}/initiatives/new"),
+    ("GET", "console.initiative", "/staff/initiatives/{initiative}"),
+    ("GET", "console.initiative_edit", "/staff/initiatives/{initiative}/edit"),
+    ("POST", "console.initiative_edit", "/staff/initiatives/{initiative}/edit"),
+    ("GET", "console.initiative_report", "/staff/initiatives/{initiative}/report"),
+    ("GET", "console.initiative_report_json", "/staff/initiatives/{initiative}/report.json"),
+    ("GET", "console.wave_new", "/staff/initiatives/{initiative}/waves/new"),
+    ("POST", "console.wave_new", "/staff/initiatives/{initiative}/waves/new"),
+    ("GET", "console.wave", "/staff/waves/{wave}"),
+    ("POST", "console.wave_action", "/staff/waves/{wave}/open"),
+    ("POST", "console.wave_action", "/staff/waves/{wave}/close"),
+    ("POST", "console.wave_action", "/staff/waves/{wave}/archive"),
+    ("POST", "console.wave_action", "/staff/waves/{wave}/delete"),
+    ("POST", "console.wave_invitations", "/staff/waves/{wave}/invitations"),
+    ("GET", "console.wave_poster", "/staff/waves/{wave}/poster.pdf"),
+    ("GET", "console.wave_monitor", "/staff/waves/{wave}/monitor"),
+    ("GET", "console.audit_log", "/staff/cities/{city}/audit"),
+]
+
+
+def test_every_console_route_is_in_the_table(app: Flask) -> None:
+    covered = {(method, endpoint) for method, endpoint, _url in ROUTES}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("console.") and rule.endpoint != "console.home":
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (method, rule.endpoint) in covered, (method, rule.rule)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.COORDINATOR, Role.ANALYST])
+def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, role: Role) -> None:
+    victim = make.city(name="Victimville")
+    initiative = make.initiative(victim, name="Secret initiative")
+    wave = make.wave(initiative, name="Secret wave", status=WaveStatus.OPEN)
+    area = initiative.areas_with_role("treated")[0]
+    area.name = "Secret area"
+    make.session.commit()
+    intruder = make.user(make.city(name="Elsewhere"), role=role)
+    client.post("/staff/login", data={"email": intruder.email, "password": PASSWORD})
+    ids = {"city": victim.id, "area": area.id, "initiative": initiative.id, "wave": wave.id}
+    before = _state(make)
+    for method, _endpoint, template in ROUTES:
+        url = template.format(**ids)
+        data = {
+            "name": "Hijacked",
+            "code": "HX",
+            f"area-{area.id}": "5",
+            "language": "en",
+            "pyramid_level": "1",
+            "treated": str(area.id),
+        }
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 404, (method, url, response.status_code)
+        body = response.get_data(as_text=True)
+        for secret in ("Victimville", "Secret initiative", "Secret wave", "Secret area"):
+            assert secret not in body, (method, url, secret)
+    assert _state(make) == before
+
+
+def _state(make: Factory) -> tuple:
+    make.session.expire_all()
+    session = make.session
+    return (
+        session.scalar(select(func.count(Invitation.id))),
+        session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.city_id.is_not(None))),
+        tuple(session.scalars(select(Area.name).order_by(Area.id))),
+        tuple(session.scalars(select(Initiative.name).order_by(Initiative.id))),
+        tuple(session.scalars(select(Wave.status).order_by(Wave.id))),
+    )
