@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser run test test-sqlite test-postgresql lint fmt bench clean
+.PHONY: help install compile browser run test test-sqlite test-postgresql test-load lint fmt bench clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -51,7 +51,12 @@ run: compile  ## Migrate the local SQLite database, load the instrument and demo
 test: compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
-		$(MAKE) --no-print-directory test-postgresql; \
+		$(MAKE) --no-print-directory test-postgresql && \
+		if [ -n "$$CI" ] || [ "$$(id -u)" = 0 ]; then \
+			$(MAKE) --no-print-directory test-load; \
+		else \
+			echo "NOTE: the load and fault tests restart PostgreSQL and need root: run 'sudo make test-load'."; \
+		fi; \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL is not reachable at $(SURVEYAPP_TEST_PG_ADMIN_URL); CI needs both runs." >&2; exit 1; \
 	else \
@@ -64,6 +69,9 @@ test-sqlite: compile  ## Run the suite on a temporary SQLite database.
 
 test-postgresql: compile  ## Run the suite on a throw-away PostgreSQL database.
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+
+test-load: compile  ## Load and fault tests: gunicorn + PostgreSQL, 50 residents, restarts (~3 min).
+	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m load tests/load
 
 lint: install  ## Check style and common mistakes with ruff.
 	$(BIN)/ruff check .

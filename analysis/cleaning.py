@@ -87,6 +87,7 @@ def clean(
     duplicate_keys: Sequence[Hashable] = (),
     duplicate_min_answered: int = 5,
     attention_checks: Mapping[Hashable, Any] | None = None,
+    known_duplicates: Hashable | None = None,
 ) -> CleaningResult:
     """Flag incomplete, speeding, straight-lining, duplicate and inattentive responses.
 
@@ -116,6 +117,10 @@ def clean(
         Only responses with at least this many answered items can be duplicates.
     attention_checks : mapping of column label to expected value, optional
         Instructed-response items and the answer they instruct.
+    known_duplicates : column label, optional
+        A boolean column of responses already known to repeat another one (e.g. a second
+        questionnaire sent from the same browser, flagged at collection); they are flagged
+        ``duplicate`` too.
 
     Returns
     -------
@@ -128,7 +133,7 @@ def clean(
     """
     items = list(items)
     named = items + list(duplicate_keys) + list(attention_checks or {})
-    named += [c for c in (duration, status) if c is not None]
+    named += [c for c in (duration, status, known_duplicates) if c is not None]
     for block in (mixed_keyed_blocks or {}).values():
         named += list(block)
     absent = sorted({str(c) for c in named if c not in data.columns})
@@ -180,6 +185,8 @@ def clean(
     flags["duplicate"] = key_frame.duplicated(keep="first").to_numpy() & (
         n_answered >= duplicate_min_answered
     )
+    if known_duplicates is not None:
+        flags["duplicate"] |= data[known_duplicates].fillna(False).astype(bool).to_numpy()
 
     failed = np.zeros(len(data), dtype=bool)
     for column, expected in (attention_checks or {}).items():

@@ -380,6 +380,7 @@ def build_report(
         straightline_min_items=4,
         attention_checks=checks,
         duplicate_keys=[c for c in (wave, area) if c in frame.columns],
+        known_duplicates="collection_duplicate" if "collection_duplicate" in frame else None,
     )
     summary = cleaning.summary()
     kept = cleaning.kept(frame)

@@ -21,6 +21,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -45,12 +51,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_error_pages(app)
 
+    from surveyapp import security
+
+    security.init_app(app)
+
     @app.after_request
     def _buffer_static(response):
         # Our static files are a few kilobytes: buffered, they can be compressed.
         if request.endpoint == "static" and response.is_streamed:
+            body = response.response
+            data = b"".join(body)
+            if hasattr(body, "close"):
+                body.close()
             response.direct_passthrough = False
-            response.make_sequence()
+            response.set_data(data)
         return response
 
     @app.get("/healthz")

@@ -75,6 +75,35 @@ def db_downgrade(revision: str, yes: bool) -> None:
     click.echo(f"Database is at {revision}.")
 
 
+@db_group.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(out: Path) -> None:
+    """Write a consistent backup of the database (SQLite copy or pg_dump custom format)."""
+    from surveyapp.backup import BackupError, backup
+
+    try:
+        backup(current_app.config["DATABASE_URL"], out)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {out} ({out.stat().st_size:,} bytes).")
+
+
+@db_group.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_restore(source: Path, yes: bool) -> None:
+    """Replace the database with a backup (stop the app first)."""
+    from surveyapp.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("Replace the whole database with this backup?", abort=True)
+    try:
+        restore(current_app.config["DATABASE_URL"], source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the database from {source}.")
+
+
 @db_group.command("check")
 def db_check() -> None:
     """Fail if the models and the migrations differ (a migration is missing)."""

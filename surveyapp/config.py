@@ -56,8 +56,12 @@ def load_config(
         # Flask-Compress's stream compression never closes the wrapped response (an open file
         # for static files); static files are buffered instead (see create_app).
         "COMPRESS_STREAMS": False,
-        "RATELIMIT_STORAGE_URI": env.get("SURVEYAPP_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("SURVEYAPP_RATELIMIT_STORAGE_URI"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+        "PROXY_HOPS": int(env.get("SURVEYAPP_PROXY_HOPS", "0") or 0),
+        # Off only for load tests that play many residents from one address.
+        "RATELIMIT_ENABLED": env.get("SURVEYAPP_RATELIMIT_ENABLED", "1") not in ("0", "false"),
     }
     config.update(overrides or {})
 
@@ -77,4 +81,10 @@ def load_config(
                 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         config["SESSION_COOKIE_SECURE"] = True
+    # Rate-limit counters: in memory by default (one process); production shares them
+    # between gunicorn workers in Redis unless told otherwise.
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = (
+            "redis://127.0.0.1:6379/0" if env_name == "production" else "memory://"
+        )
     return config

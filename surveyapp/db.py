@@ -6,6 +6,7 @@ transaction in tests and the same metadata drives Alembic.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # Stable constraint names so that migrations can drop and alter them on every backend.
@@ -107,7 +109,13 @@ class Database:
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            self.session.remove()
+            try:
+                self.session.remove()
+            except SQLAlchemyError:
+                # The connection died under the session (database restarted): the rollback
+                # of nothing failed. Forget the session; the pool checks connections anew.
+                logging.getLogger(__name__).warning("discarding a session whose connection died")
+                self.session.registry.clear()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -22,6 +22,8 @@ from surveyapp.models import (
     Wave,
 )
 
+REPEAT_FLAG = "repeat_in_same_browser"
+
 
 def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
     """Complete responses of every wave of an initiative, wide, in wave order.
@@ -48,6 +50,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
             Response.language,
             Response.started_at,
             Response.submitted_at,
+            Response.quality_flags,
         )
         .join(Wave, Response.wave_id == Wave.id)
         .outerjoin(Area, Response.area_id == Area.id)
@@ -66,6 +69,8 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
                 "group": roles.get(r[4], ""),
                 "language": r[5],
                 "duration_seconds": (r[7] - r[6]).total_seconds() if r[7] and r[6] else None,
+                # Flagged at collection: a repeat from a browser that had already answered.
+                "collection_duplicate": REPEAT_FLAG in (r[8] or []),
             }
             for r in rows
         ],
@@ -77,6 +82,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
             "group",
             "language",
             "duration_seconds",
+            "collection_duplicate",
         ],
     )
     if base.empty:

@@ -92,13 +92,31 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
-    """The app in testing mode on the test database (CSRF off; tests that need it on say so)."""
+    """The app in testing mode on the test database.
+
+    CSRF is off (tests that need it say so). Rate limits are on, in memory, with counters
+    reset before every test (``fresh_rate_limits``).
+    """
     application = create_app(
-        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
     )
     yield application
     db.session.remove()
     db.engine_for(application).dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Every test starts with empty rate-limit counters."""
+    from surveyapp.extensions import limiter
+
+    if limiter.enabled and getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
 
 
 @pytest.fixture

@@ -444,6 +444,32 @@ def register(main: click.Group, needs_database) -> None:
         out.write_bytes(pdf)
         click.echo(f"Wrote the poster to {out}.")
 
+    # -- retention ---------------------------------------------------------------------------
+    @main.group("retention")
+    def retention() -> None:
+        """Delete what waves keep only for a while (run daily from cron)."""
+
+    @retention.command("purge")
+    @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+    @needs_database
+    def retention_purge(dry_run: bool) -> None:
+        """Delete unfinished questionnaires and unused codes of waves past their retention."""
+        from surveyapp.retention import purge
+
+        done = purge(db.session, datetime.now(UTC), dry_run=dry_run, actor=ACTOR)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        verb = "Would delete" if dry_run else "Deleted"
+        for item in done:
+            click.echo(
+                f"{verb} {item.drafts} unfinished questionnaire(s) and {item.codes} unused "
+                f"code(s) of wave {item.wave.id} ({item.wave.name})."
+            )
+        if not done:
+            click.echo("Nothing is past its retention period.")
+
     # -- audit -------------------------------------------------------------------------------
     @main.command("audit")
     @click.argument("city_slug")

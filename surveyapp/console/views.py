@@ -563,7 +563,11 @@ def initiative_report(initiative_id: int):
     initiative = _initiative_for_user(initiative_id)
     report = build_initiative_report(db.session, initiative, actor=current_user())
     db.session.commit()
-    return Response(report.to_html(), mimetype="text/html")
+    from surveyapp.security import REPORT_CSP
+
+    return Response(
+        report.to_html(), mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP}
+    )
 
 
 @bp.get("/initiatives/<int:initiative_id>/report.json")

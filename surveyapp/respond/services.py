@@ -406,6 +406,7 @@ def save_page(
     action: str,
     language: str,
     invitation: Invitation | None = None,
+    completion_flags: Iterable[str] = (),
 ) -> PageResult:
     """Save one page's answers and move the resident on, exactly once per key.
 
@@ -473,6 +474,9 @@ def save_page(
             response.status = ResponseStatus.COMPLETE
             response.submitted_at = now
             response.resume_key_hash = None
+            new_flags = [f for f in completion_flags if f not in (response.quality_flags or [])]
+            if new_flags:
+                response.quality_flags = [*(response.quality_flags or []), *new_flags]
         else:
             response.page = outcome
         session.commit()

@@ -27,7 +27,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
-from surveyapp.extensions import db
+from surveyapp.extensions import db, limiter
 from surveyapp.i18n import catalogs
 from surveyapp.i18n.instrument import translated_sections, translated_title
 from surveyapp.models import Invitation, Response, ResponseStatus, Wave
@@ -116,6 +116,48 @@ def _unavailable_status(reason: services.Unavailable) -> int:
     }.get(reason, 200)
 
 
+# --- Abuse resistance ---------------------------------------------------------------------
+
+
+def _client_key() -> str:
+    """A rate-limit key for the client: a keyed hash of its address, never the address.
+
+    It lives only in the limiter's counters (memory or Redis) and is not stored with
+    anything a resident sends.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    address = (request.remote_addr or "").encode()
+    return hmac.new(secret, b"client:" + address, hashlib.sha256).hexdigest()[:24]
+
+
+#: Guessing codes: unknown codes count, per client, across every page that takes a code.
+code_guesses = limiter.shared_limit(
+    "20 per minute;200 per day",
+    scope="code-guesses",
+    key_func=_client_key,
+    deduct_when=lambda response: response.status_code == 404,
+)
+
+
+def _open_link_key() -> str:
+    return f"{_client_key()}:{request.view_args.get('token', '')}"
+
+
+#: Ballot stuffing: questionnaires started from one client on one open link.
+open_link_starts = limiter.limit(
+    "30 per hour;100 per day",
+    key_func=_open_link_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 303,
+)
+
+#: A field people never see or fill in; software that fills in every field does.
+HONEYPOT = "website"
+#: Quality flag of a questionnaire completed where the same wave was completed before.
+REPEAT_FLAG = "repeat_in_same_browser"
+MAX_ANSWERED = 10
+
+
 # --- Entry points -------------------------------------------------------------------------
 
 
@@ -136,6 +178,7 @@ def code_entry():
 
 
 @bp.post("/")
+@code_guesses
 def code_submit():
     """Look up a typed code and continue to its questionnaire."""
     code = normalize_code(request.form.get("code", ""))
@@ -174,6 +217,7 @@ def _invitation_visit(code: str) -> Visit | services.Unavailable:
 
 
 @bp.route("/i/<code>", methods=["GET", "POST"])
+@code_guesses
 def invitation(code: str):
     """A personal invitation (letter, QR code): consent first, or back to where one stopped."""
     visit = _invitation_visit(code)
@@ -183,6 +227,7 @@ def invitation(code: str):
 
 
 @bp.route("/w/<token>", methods=["GET", "POST"])
+@open_link_starts
 def open_link(token: str):
     """A wave's open link (poster, website, QR code): consent first, or resume via cookie."""
     wave = services.wave_by_open_token(db.session, token)
@@ -204,6 +249,9 @@ def _welcome(visit: Visit, open_token: str | None = None):
     language = _language(wave)
     if request.method == "POST":
         key = _idempotency_key()
+        if request.form.get(HONEYPOT):
+            # Filled in by software, not by a person: nothing is stored.
+            return redirect(url_for("respond.thanks"), code=303)
         # Open links: a resume token only the server can derive from the form's key, so a
         # double tap (same key) finds the same draft under the same token.
         resume_key = visit.key or _open_resume_token(key)
@@ -245,6 +293,7 @@ def _welcome(visit: Visit, open_token: str | None = None):
 
 
 @bp.route("/i/<key>/<int:page>", methods=["GET", "POST"])
+@code_guesses
 def invitation_page(key: str, page: int):
     """One page of the questionnaire reached by an invitation code."""
     visit = _invitation_visit(key)
@@ -324,6 +373,8 @@ def _page(visit: Visit, page: int):
             )
         if switch:
             session["lang"] = language = switch
+        answered_here = session.get("answered") or []
+        repeat = [REPEAT_FLAG] if visit.wave.id in answered_here else []
         try:
             result = services.save_page(
                 db.session,
@@ -335,6 +386,7 @@ def _page(visit: Visit, page: int):
                 action=action,
                 language=language,
                 invitation=visit.invitation,
+                completion_flags=repeat,
             )
         except services.ForeignSubmission:
             raise BadSubmission(_("This form belongs to another questionnaire.")) from None
@@ -343,6 +395,8 @@ def _page(visit: Visit, page: int):
         if not result.errors:
             if result.outcome_page == services.COMPLETE:
                 _forget_resume(visit)
+                if not result.duplicate and visit.wave.id not in answered_here:
+                    session["answered"] = [*answered_here, visit.wave.id][-MAX_ANSWERED:]
                 return redirect(url_for("respond.thanks"), code=303)
             return redirect(visit.page_url(result.outcome_page), code=303)
         return _render_page(visit, sections, page, language, result.values, result.errors, 422)

@@ -123,6 +123,7 @@ def test_resident_page_is_accessible_on_a_phone(
         small = page.evaluate(
             """() => [...document.querySelectorAll('button, .options li, input:not([type=hidden])')]
                 .filter(e => !['radio', 'checkbox'].includes(e.type))
+                .filter(e => e.getClientRects().length > 0)
                 .filter(e => e.getBoundingClientRect().height < 44)
                 .map(e => e.outerHTML.slice(0, 80))"""
         )

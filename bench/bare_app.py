@@ -1,0 +1,34 @@
+"""The practical limit for a page save: a bare Flask + SQLAlchemy endpoint, one INSERT.
+
+Served by the same gunicorn settings against the same PostgreSQL server as the app in
+`bench_load.py`: whatever the app does beyond a single INSERT is what the ratio measures.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, redirect, request
+from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert
+
+metadata = MetaData()
+saves = Table(
+    "bench_saves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+
+def create_app() -> Flask:
+    engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_pre_ping=True)
+    metadata.create_all(engine)
+    app = Flask(__name__)
+
+    @app.post("/save")
+    def save():
+        with engine.begin() as connection:
+            connection.execute(insert(saves).values(body=request.get_data(as_text=True)))
+        return redirect("/save", code=303)
+
+    return app

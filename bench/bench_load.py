@@ -1,0 +1,245 @@
+"""Page-save throughput and latency under load: the app vs. a bare single-INSERT endpoint.
+
+Both run under gunicorn with the same settings (3 gthread workers x 8 threads) against the
+same local PostgreSQL server; wrk (Debian package `wrk`) drives 50 concurrent connections
+for 30 s each, on loopback. The app's requests are real page saves: 50 residents' drafts
+(made beforehand through the resident pages, with their session cookies and CSRF tokens)
+each POST page 1 with its answers and a fresh idempotency key, "Next", again and again:
+parse, validate, replace the page's answers, record the key, update the draft, commit,
+redirect. The bare endpoint INSERTs the request body into a table and redirects.
+
+Usage::
+
+    .venv/bin/python bench/bench_load.py [--seconds 30] [--connections 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from surveyapp import create_app, migrate  # noqa: E402
+from surveyapp.extensions import db  # noqa: E402
+from surveyapp.instruments import load_instrument  # noqa: E402
+from surveyapp.models import PageSubmission  # noqa: E402
+from surveyapp.respond.services import wave_sections  # noqa: E402
+from tests.conftest import CORE_INSTRUMENT, Factory, complete_answers  # noqa: E402
+from tests.load.driver import CSRF, KEY  # noqa: E402
+
+ADMIN = os.environ.get(
+    "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+GUNICORN = ["--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "30"]
+
+LUA = r"""
+local sessions = {
+%s
+}
+local n = #sessions
+local counter = 0
+local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+local function key()
+  local t = {}
+  for i = 1, 32 do local r = math.random(1, #chars); t[i] = chars:sub(r, r) end
+  return table.concat(t)
+end
+request = function()
+  counter = counter + 1
+  local s = sessions[(counter %% n) + 1]
+  local body = s[3] .. "&idempotency_key=" .. key()
+  return wrk.format("POST", s[1], {["Cookie"] = s[2],
+    ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+"""
+BARE_LUA = r"""
+request = function()
+  return wrk.format("POST", "/save", {["Content-Type"] = "application/x-www-form-urlencoded"},
+    "%s")
+end
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(app_spec: str, env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{port}", app_spec],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # the bare app has no /healthz: it answered, so it is up
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{app_spec} did not start")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def _wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": ms("50"),
+        "p90": ms("90"),
+        "p99": ms("99"),
+        "non_3xx": int(non_ok.group(1)) if non_ok else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+    }
+
+
+def _residents(base: str, open_path: str, body: dict[str, str], n: int) -> list[tuple]:
+    """Start n drafts through the resident pages; their page-1 URL, cookie, form body."""
+    import http.client
+
+    sessions = []
+    for _ in range(n):
+        connection = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        connection.request("GET", open_path)
+        response = connection.getresponse()
+        html = response.read()
+        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+        csrf = CSRF.search(html).group(1).decode()
+        form = urlencode({"csrf_token": csrf, "idempotency_key": KEY.search(html).group(1)})
+        connection.request(
+            "POST",
+            open_path,
+            body=form,
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        response.read()
+        cookie = (response.getheader("Set-Cookie") or cookie).split(";", 1)[0]
+        page = response.getheader("Location").split("://", 1)[-1]
+        page = page[page.index("/") :]
+        data = urlencode({**body, "csrf_token": csrf, "nav": "next"})
+        sessions.append((page, cookie, data))
+        connection.close()
+    return sessions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    name = f"surveyapp_bench_{secrets.token_hex(4)}"
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        setup = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+        with setup.app_context():
+            wave = Factory(db.session, load_instrument(CORE_INSTRUMENT)).wave(
+                mode="open_link", languages=["en"]
+            )
+            open_path, page_one = f"/w/{wave.open_token}", wave_sections(wave)[0]
+            db.session.remove()
+        db.engine_for(setup).dispose()
+        body = complete_answers([page_one])
+
+        port = _port()
+        app = _serve(
+            "surveyapp:create_app()",
+            {
+                "SURVEYAPP_ENV": "production",
+                "SURVEYAPP_SECRET_KEY": secrets.token_urlsafe(48),
+                "SURVEYAPP_DATABASE_URL": url,
+                "SURVEYAPP_RATELIMIT_ENABLED": "0",
+            },
+            port,
+        )
+        with tempfile.TemporaryDirectory() as directory:
+            sessions = _residents(f"http://127.0.0.1:{port}", open_path, body, args.connections)
+            lua = Path(directory) / "saves.lua"
+            lua.write_text(LUA % ",\n".join(f'  {{"{p}", "{c}", "{d}"}}' for p, c, d in sessions))
+            engine = create_engine(url)
+            with engine.connect() as connection:
+                before = connection.scalar(select(func.count()).select_from(PageSubmission))
+            app_result = _wrk(f"http://127.0.0.1:{port}", lua, args.seconds, args.connections)
+            with engine.connect() as connection:
+                stored = connection.scalar(select(func.count()).select_from(PageSubmission))
+            engine.dispose()
+            _stop(app)
+
+            port = _port()
+            bare = _serve("bench.bare_app:create_app()", {"BARE_DATABASE_URL": url}, port)
+            bare_lua = Path(directory) / "bare.lua"
+            bare_lua.write_text(BARE_LUA % sessions[0][2])
+            bare_result = _wrk(f"http://127.0.0.1:{port}", bare_lua, args.seconds, args.connections)
+            _stop(bare)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    print(f"# Page saves under load ({time.strftime('%Y-%m-%d')}): gunicorn {' '.join(GUNICORN)}")
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, PostgreSQL on the same machine")
+    print()
+    print("| endpoint | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | non-3xx | socket errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, r in (("app page save", app_result), ("bare INSERT", bare_result)):
+        print(
+            f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} "
+            f"| {r['non_3xx']} | {r['socket_errors']} |"
+        )
+    print()
+    print(
+        f"Throughput ratio app / bare: {app_result['rps'] / bare_result['rps']:.2f} "
+        f"(target >= 0.6); app p99 {app_result['p99']:.1f} ms (target < 100 ms)."
+    )
+    print(
+        f"Page saves recorded in the database during the app run: {stored - before:,} "
+        f"(wrk counted {app_result['requests']:,} requests, "
+        f"{app_result['non_3xx']} not answered with a redirect)."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Response headers that make pages hard to abuse, and a clear page when the database is away.
+
+Every page gets a strict Content-Security-Policy (no script at all, styles and images only
+from the app itself, forms only to the app, never framed), ``nosniff``, ``no-referrer`` and
+a Permissions-Policy that switches off camera, microphone and location. In production, HSTS
+tells browsers to use HTTPS only. Resident pages and console pages are not cached, so a
+shared phone or computer does not keep answers in its cache.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+#: The validation report is one self-contained HTML file with an inline stylesheet.
+REPORT_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+def init_app(app: Flask) -> None:
+    """Register the headers and the database-outage page."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["ENV_NAME"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_away(error: Exception):
+        return _try_again()
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return _try_again()
+        raise error
+
+
+def _try_again():
+    from surveyapp.extensions import db
+
+    db.session.rollback()
+    page = render_template("respond/problem.html", problem="try_again", detail=None)
+    return page, 503, {"Retry-After": "5"}

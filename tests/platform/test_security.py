@@ -1,0 +1,217 @@
+"""Headers, CSRF on every state-changing route, escaped user text, no 500 under fuzzing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp import create_app
+from surveyapp.models import AuditEvent, Invitation, Response, Role
+
+from ..conftest import Factory
+
+PASSWORD = "correct horse battery"
+PAYLOAD = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+def _sign_in(client: FlaskClient, user) -> None:
+    with client.session_transaction() as session:
+        session["user_id"] = user.id
+
+
+def test_security_headers_on_every_kind_of_page(client: FlaskClient, make: Factory) -> None:
+    wave = make.wave()
+    user = make.user(wave.initiative.city, role=Role.ADMIN)
+    pages = [client.get("/"), client.get(f"/w/{wave.open_token}"), client.get("/nowhere")]
+    _sign_in(client, user)
+    pages.append(client.get(f"/staff/waves/{wave.id}"))
+    for page in pages:
+        headers = page.headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "script-src" not in csp and "'unsafe-inline'" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in headers  # testing runs on plain HTTP
+    css = client.get("/static/style.css")
+    assert css.headers["X-Content-Type-Options"] == "nosniff"
+    assert css.headers.get("Cache-Control") != "no-store"
+
+
+def test_production_sends_hsts(database_url: str) -> None:
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "s" * 48,
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    page = app.test_client().get("/healthz")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    # The limiter is shared: put the memory counters back for the other tests.
+    create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://"}
+    )
+
+
+def _path_values(make: Factory) -> dict[str, object]:
+    wave = make.wave()
+    code, _ = make.invitation(wave)
+    area = wave.initiative.areas_with_role("treated")[0]
+    return {
+        "city_id": wave.initiative.city_id,
+        "area_id": area.id,
+        "initiative_id": wave.initiative_id,
+        "wave_id": wave.id,
+        "code": code,
+        "key": code,
+        "page": 1,
+        "token": wave.open_token,
+        "action": "close",
+    }
+
+
+def test_every_state_changing_route_needs_the_csrf_token(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    values = _path_values(make)
+    admin = make.user(make.session.get(type(make.city()), values["city_id"]), role=Role.ADMIN)
+    _sign_in(client, admin)
+    before = _state(make.session)
+    app.config["WTF_CSRF_ENABLED"] = True
+    checked = []
+    try:
+        for rule in app.url_map.iter_rules():
+            if "POST" not in rule.methods:
+                continue
+            missing = set(rule.arguments) - set(values)
+            assert not missing, f"add {missing} to _path_values for {rule.rule}"
+            url = rule.build({k: values[k] for k in rule.arguments})[1]
+            refused = client.post(
+                url, data={"name": "x", "code": "ABCD", "idempotency_key": "k" * 32}
+            )
+            assert refused.status_code == 400, (url, refused.status_code)
+            checked.append(rule.rule)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert _state(make.session) == before
+    assert "/staff/waves/<int:wave_id>/<any(open, close, archive, delete):action>" in checked
+    assert "/r/<key>/<int:page>" in checked and "/staff/login" in checked
+
+
+def _state(session: Session) -> tuple:
+    session.expire_all()
+    return (
+        session.scalar(select(func.count(Response.id))),
+        session.scalar(select(func.count(Invitation.id))),
+        session.scalar(select(func.count(AuditEvent.id))),
+    )
+
+
+def test_user_text_is_escaped_everywhere_it_is_shown(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    city = make.city(name=PAYLOAD)
+    area = make.area(city, name=PAYLOAD, code=FORMULA)
+    initiative = make.initiative(
+        city, name=PAYLOAD, description=PAYLOAD, treated=[area], target_constructs=["trust"]
+    )
+    wave = make.wave(initiative, name=PAYLOAD, mode="both")
+    admin = make.user(city, role=Role.ADMIN)
+    _sign_in(client, admin)
+    pages = [
+        "/staff/",
+        f"/staff/cities/{city.id}/areas",
+        f"/staff/areas/{area.id}",
+        f"/staff/initiatives/{initiative.id}",
+        f"/staff/initiatives/{initiative.id}/edit",
+        f"/staff/waves/{wave.id}",
+        f"/staff/waves/{wave.id}/monitor",
+        f"/staff/cities/{city.id}/audit",
+        f"/w/{wave.open_token}",
+    ]
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+    assert "&lt;script&gt;alert" in client.get("/staff/").get_data(as_text=True)
+    # The mail-merge CSV neutralises formulas in the area's code and name.
+    download = client.post(
+        f"/staff/waves/{wave.id}/invitations", data={f"area-{area.id}": "1", "language": "en"}
+    )
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    row = next(csv.DictReader(io.StringIO(archive.read("codes.csv").decode("utf-8-sig"))))
+    assert row["area_code"] == "'" + FORMULA
+    # The letters PDF was laid out without fetching the payload's image.
+    assert archive.read("letters.pdf").startswith(b"%PDF")
+
+
+def test_user_text_is_escaped_in_the_validation_report(runner, db_session, client) -> None:
+    from surveyapp.cli import main
+    from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from surveyapp.models import Initiative
+
+    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    initiative = db_session.scalar(select(Initiative))
+    initiative.name = PAYLOAD
+    db_session.commit()
+    client.post("/staff/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    page = client.get(f"/staff/initiatives/{initiative.id}/report")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+
+
+ROUTE_PARTS = st.one_of(
+    st.integers(min_value=-2, max_value=10**12).map(str),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#%"),
+        max_size=20,
+    ),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    parts=st.lists(ROUTE_PARTS, min_size=3, max_size=3),
+    body=st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=5),
+)
+def test_no_route_answers_500_to_fuzzed_input(
+    app: Flask, client: FlaskClient, make: Factory, parts: list[str], body: dict[str, str]
+) -> None:
+    from surveyapp.extensions import limiter
+
+    limiter.reset()
+    if not hasattr(make, "fuzz_user"):
+        make.fuzz_user = make.user(make.city(), role=Role.ADMIN)
+        _sign_in(client, make.fuzz_user)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        values = {}
+        for i, name in enumerate(sorted(rule.arguments)):
+            raw = parts[i % len(parts)]
+            values[name] = "open" if name == "action" else raw
+        try:
+            url = rule.build(values)[1]
+        except Exception:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data=body)
+            assert response.status_code < 500 or response.status_code == 503, (method, url)
