@@ -21,8 +21,8 @@ saves = Table(
 
 
 def create_app() -> Flask:
+    # The table is created by bench_load.py before the workers start.
     engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_pre_ping=True)
-    metadata.create_all(engine)
     app = Flask(__name__)
 
     @app.post("/save")

@@ -52,18 +52,27 @@ LUA = r"""
 local sessions = {
 %s
 }
+local threads = 0
+setup = function(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 local n = #sessions
 local counter = 0
 local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 local function key()
   local t = {}
   for i = 1, 32 do local r = math.random(1, #chars); t[i] = chars:sub(r, r) end
   return table.concat(t)
 end
+init = function(args)
+  math.randomseed(os.time() * 7 + id)
+end
+-- Each wrk thread owns every other draft, and cycles through twice as many drafts as it
+-- has connections: a resident never has two saves in flight at once, as on a real phone.
 request = function()
+  local s = sessions[((counter * 2 + id) %% n) + 1]
   counter = counter + 1
-  local s = sessions[(counter %% n) + 1]
   local body = s[3] .. "&idempotency_key=" .. key()
   return wrk.format("POST", s[1], {["Cookie"] = s[2],
     ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
@@ -196,7 +205,7 @@ def main() -> None:
             port,
         )
         with tempfile.TemporaryDirectory() as directory:
-            sessions = _residents(f"http://127.0.0.1:{port}", open_path, body, args.connections)
+            sessions = _residents(f"http://127.0.0.1:{port}", open_path, body, 2 * args.connections)
             lua = Path(directory) / "saves.lua"
             lua.write_text(LUA % ",\n".join(f'  {{"{p}", "{c}", "{d}"}}' for p, c, d in sessions))
             engine = create_engine(url)
@@ -208,6 +217,11 @@ def main() -> None:
             engine.dispose()
             _stop(app)
 
+            from bench.bare_app import metadata
+
+            bare_engine = create_engine(url)
+            metadata.create_all(bare_engine)
+            bare_engine.dispose()
             port = _port()
             bare = _serve("bench.bare_app:create_app()", {"BARE_DATABASE_URL": url}, port)
             bare_lua = Path(directory) / "bare.lua"

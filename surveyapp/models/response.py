@@ -93,7 +93,7 @@ class Answer(Base):
     )
     item_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     value_code: Mapped[int | None]
-    value_codes: Mapped[list[int] | None] = mapped_column(JSON)
+    value_codes: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     value_number: Mapped[float | None]
     value_text: Mapped[str | None] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,6 +77,9 @@ _INSTRUMENTS: dict[str, Instrument] = {}
 
 def wave_instrument(wave: Wave) -> Instrument:
     """The validated instrument definition the wave uses (cached per content hash)."""
+    # An opened wave names its frozen version: no need to load the stored definition.
+    if wave.frozen_instrument_hash in _INSTRUMENTS:
+        return _INSTRUMENTS[wave.frozen_instrument_hash]
     row = wave.instrument
     instrument = _INSTRUMENTS.get(row.content_hash)
     if instrument is None:
@@ -415,18 +418,29 @@ def save_page(
     valid without requiring anything. Nothing is saved when an answer is invalid. Sending
     is atomic: the last page, the completion and the invitation's use commit together.
     """
+    # One save at a time per questionnaire (two tabs, two taps): lock the draft's row and
+    # read what an earlier save, waited for here, may have changed.
+    state = session.execute(
+        select(Response.status, Response.quality_flags)
+        .where(Response.id == response.id)
+        .with_for_update()
+    ).first()
     done = session.get(PageSubmission, idempotency_key)
     if done is not None:
         if done.response_id != response.id:
             raise ForeignSubmission
         return PageResult(outcome_page=done.outcome_page, duplicate=True)
+    if state is None or state.status != ResponseStatus.DRAFT:
+        return PageResult(outcome_page=COMPLETE, duplicate=True)
     section = sections[page - 1]
-    context = saved_values(response)
+    context = stored_values(session, response.id)
     parsed = parse_form([section], form, context, require=action == "next")
     if parsed.errors:
+        session.rollback()
         return PageResult(errors=parsed.errors, values=parsed.values)
 
-    values = {k: v for k, v in context.items() if k not in {i.id for i in section.items}}
+    page_ids = {item.id for item in section.items}
+    values = {k: v for k, v in context.items() if k not in page_ids}
     values.update(parsed.values)
     if action == "next":
         outcome = step(sections, page, values, 1)
@@ -439,21 +453,34 @@ def save_page(
     else:
         outcome = page
 
+    # Plain statements, not the unit of work: a page save is a handful of rows.
     now = utcnow()
-    page_ids = {item.id for item in section.items}
-    keep_ids = _shown_ids(sections, values) if outcome == COMPLETE else None
+    remove = set(page_ids)
+    if outcome == COMPLETE:
+        remove |= set(context) - _shown_ids(sections, values)
+    changes: dict[str, Any] = {"language": language, "last_saved_at": now}
     try:
-        for answer in list(response.answers):
-            hidden = keep_ids is not None and answer.item_id not in keep_ids
-            if answer.item_id in page_ids or hidden:
-                response.answers.remove(answer)
-        session.flush()
-        for item_id, value in parsed.values.items():
-            response.answers.append(Answer(item_id=item_id, saved_at=now, **value))
-        response.language = language
-        response.last_saved_at = now
-        session.add(
-            PageSubmission(
+        session.execute(
+            delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(remove))
+        )
+        if parsed.values:
+            session.execute(
+                insert(Answer),
+                [
+                    {
+                        "response_id": response.id,
+                        "item_id": item_id,
+                        "value_code": value.get("value_code"),
+                        "value_codes": value.get("value_codes"),
+                        "value_number": value.get("value_number"),
+                        "value_text": value.get("value_text"),
+                        "saved_at": now,
+                    }
+                    for item_id, value in parsed.values.items()
+                ],
+            )
+        session.execute(
+            insert(PageSubmission).values(
                 idempotency_key=idempotency_key,
                 response_id=response.id,
                 page=page,
@@ -471,14 +498,17 @@ def save_page(
                 if claimed != 1:
                     session.rollback()
                     raise CodeAlreadyUsed
-            response.status = ResponseStatus.COMPLETE
-            response.submitted_at = now
-            response.resume_key_hash = None
-            new_flags = [f for f in completion_flags if f not in (response.quality_flags or [])]
-            if new_flags:
-                response.quality_flags = [*(response.quality_flags or []), *new_flags]
+            flags = list(state.quality_flags or [])
+            flags += [f for f in completion_flags if f not in flags]
+            changes |= {
+                "status": ResponseStatus.COMPLETE,
+                "submitted_at": now,
+                "resume_key_hash": None,
+                "quality_flags": flags,
+            }
         else:
-            response.page = outcome
+            changes["page"] = outcome
+        session.execute(update(Response).where(Response.id == response.id).values(**changes))
         session.commit()
     except IntegrityError:
         # The same key was saved by a concurrent request (double tap): report its outcome.
@@ -487,7 +517,32 @@ def save_page(
         if done is None or done.response_id != response.id:
             raise
         return PageResult(outcome_page=done.outcome_page, duplicate=True)
+    session.expire(response)
     return PageResult(outcome_page=outcome)
+
+
+def stored_values(session: Session, response_id: int) -> dict[str, dict[str, Any]]:
+    """A response's saved answers as ``{item_id: {column: value}}``, read without the ORM."""
+    rows = session.execute(
+        select(
+            Answer.item_id,
+            Answer.value_code,
+            Answer.value_codes,
+            Answer.value_number,
+            Answer.value_text,
+        ).where(Answer.response_id == response_id)
+    )
+    values: dict[str, dict[str, Any]] = {}
+    for item_id, code, codes, number, text in rows:
+        for column, value in (
+            ("value_code", code),
+            ("value_codes", codes),
+            ("value_number", number),
+            ("value_text", text),
+        ):
+            if value is not None:
+                values[item_id] = {column: value}
+    return values
 
 
 def _shown_ids(sections: tuple[Section, ...], values: Mapping[str, dict[str, Any]]) -> set[str]:
