@@ -21,6 +21,7 @@ import re
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from surveyapp.instruments import load_instrument  # noqa: E402
 from surveyapp.models import PageSubmission  # noqa: E402
 from surveyapp.respond.services import wave_sections  # noqa: E402
 from tests.conftest import CORE_INSTRUMENT, Factory, complete_answers  # noqa: E402
-from tests.load.driver import CSRF, KEY  # noqa: E402
+from tests.load.driver import CSRF, KEY, run_residents  # noqa: E402
 
 ADMIN = os.environ.get(
     "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -189,6 +190,7 @@ def main() -> None:
                 mode="open_link", languages=["en"]
             )
             open_path, page_one = f"/w/{wave.open_token}", wave_sections(wave)[0]
+            pages = [complete_answers([section]) for section in wave_sections(wave)]
             db.session.remove()
         db.engine_for(setup).dispose()
         body = complete_answers([page_one])
@@ -215,6 +217,15 @@ def main() -> None:
             with engine.connect() as connection:
                 stored = connection.scalar(select(func.count()).select_from(PageSubmission))
             engine.dispose()
+            # Residents as they are: 50 at once, each taking about 2 s per page.
+            paced = run_residents(
+                f"http://127.0.0.1:{port}",
+                open_path,
+                pages,
+                args.connections,
+                seconds=args.seconds,
+                think=2.0,
+            )
             _stop(app)
 
             from bench.bare_app import metadata
@@ -247,6 +258,13 @@ def main() -> None:
     print(
         f"Throughput ratio app / bare: {app_result['rps'] / bare_result['rps']:.2f} "
         f"(target >= 0.6); app p99 {app_result['p99']:.1f} ms (target < 100 ms)."
+    )
+    lat = sorted(paced.latencies_ms)
+    q = statistics.quantiles(lat, n=100)
+    print(
+        f"{args.connections} residents answering at about 2 s per page for {args.seconds} s: "
+        f"{len(lat):,} page saves, p50 {statistics.median(lat):.1f} ms, p90 {q[89]:.1f} ms, "
+        f"p99 {q[98]:.1f} ms, errors {sum(n for s, n in paced.statuses.items() if s >= 400)}."
     )
     print(
         f"Page saves recorded in the database during the app run: {stored - before:,} "

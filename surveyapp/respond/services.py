@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from surveyapp.db import utcnow
 from surveyapp.instruments import Instrument, Item, Section
@@ -296,7 +296,11 @@ def resume_hash(key: str) -> str:
 
 def find_draft(session: Session, key: str) -> Response | None:
     """The draft a resident resumes with their invitation code or resume token."""
-    return session.scalar(select(Response).where(Response.resume_key_hash == resume_hash(key)))
+    return session.scalar(
+        select(Response)
+        .where(Response.resume_key_hash == resume_hash(key))
+        .options(joinedload(Response.wave))
+    )
 
 
 def start_draft(
@@ -425,13 +429,10 @@ def save_page(
         .where(Response.id == response.id)
         .with_for_update()
     ).first()
-    done = session.get(PageSubmission, idempotency_key)
-    if done is not None:
-        if done.response_id != response.id:
-            raise ForeignSubmission
-        return PageResult(outcome_page=done.outcome_page, duplicate=True)
     if state is None or state.status != ResponseStatus.DRAFT:
-        return PageResult(outcome_page=COMPLETE, duplicate=True)
+        return _earlier_outcome(session, response, idempotency_key) or PageResult(
+            outcome_page=COMPLETE, duplicate=True
+        )
     section = sections[page - 1]
     context = stored_values(session, response.id)
     parsed = parse_form([section], form, context, require=action == "next")
@@ -460,6 +461,16 @@ def save_page(
         remove |= set(context) - _shown_ids(sections, values)
     changes: dict[str, Any] = {"language": language, "last_saved_at": now}
     try:
+        # The key first: a repeated key fails here, before anything else is written.
+        session.execute(
+            insert(PageSubmission).values(
+                idempotency_key=idempotency_key,
+                response_id=response.id,
+                page=page,
+                outcome_page=outcome,
+                saved_at=now,
+            )
+        )
         session.execute(
             delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(remove))
         )
@@ -479,15 +490,6 @@ def save_page(
                     for item_id, value in parsed.values.items()
                 ],
             )
-        session.execute(
-            insert(PageSubmission).values(
-                idempotency_key=idempotency_key,
-                response_id=response.id,
-                page=page,
-                outcome_page=outcome,
-                saved_at=now,
-            )
-        )
         if outcome == COMPLETE:
             if invitation is not None:
                 claimed = session.execute(
@@ -511,14 +513,24 @@ def save_page(
         session.execute(update(Response).where(Response.id == response.id).values(**changes))
         session.commit()
     except IntegrityError:
-        # The same key was saved by a concurrent request (double tap): report its outcome.
+        # The key was used before (a retry, a double tap): answer with that save's outcome.
         session.rollback()
-        done = session.get(PageSubmission, idempotency_key)
-        if done is None or done.response_id != response.id:
+        earlier = _earlier_outcome(session, response, idempotency_key)
+        if earlier is None:
             raise
-        return PageResult(outcome_page=done.outcome_page, duplicate=True)
+        return earlier
     session.expire(response)
     return PageResult(outcome_page=outcome)
+
+
+def _earlier_outcome(session: Session, response: Response, key: str) -> PageResult | None:
+    """The outcome of the save that already used ``key``, if any."""
+    done = session.get(PageSubmission, key)
+    if done is None:
+        return None
+    if done.response_id != response.id:
+        raise ForeignSubmission
+    return PageResult(outcome_page=done.outcome_page, duplicate=True)
 
 
 def stored_values(session: Session, response_id: int) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ as a browser's retry would.
 from __future__ import annotations
 
 import http.client
+import random
 import re
 import secrets
 import threading
@@ -58,8 +59,10 @@ class Resident(threading.Thread):
         pages: list[dict[str, str]],
         deadline: float,
         tally: Tally,
+        think: float = 0.0,
     ) -> None:
         super().__init__(daemon=True)
+        self.think = think
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
         self.open_path, self.pages, self.deadline, self.tally = open_path, pages, deadline, tally
@@ -114,6 +117,8 @@ class Resident(threading.Thread):
         assert response.status == 303, response.status
         path = self._location(response)
         for answers in self.pages:
+            if self.think:
+                time.sleep(random.uniform(0.5, 1.5) * self.think)  # reading, tapping
             key = secrets.token_urlsafe(24)  # as the page would carry it
             form = {**answers, "csrf_token": csrf, "idempotency_key": key, "nav": "next"}
             response, _c, elapsed = self._request("POST", path, form)
@@ -140,12 +145,23 @@ class Resident(threading.Thread):
 
 
 def run_residents(
-    base_url: str, open_path: str, pages: list[dict[str, str]], residents: int, seconds: float
+    base_url: str,
+    open_path: str,
+    pages: list[dict[str, str]],
+    residents: int,
+    seconds: float,
+    think: float = 0.0,
 ) -> Tally:
-    """Run ``residents`` simulated residents for ``seconds``; returns what they saw."""
+    """Run ``residents`` simulated residents for ``seconds``; returns what they saw.
+
+    ``think`` is the mean time (s) a resident spends on a page before sending it; 0 sends
+    the next page as soon as the last one is saved (a stress test).
+    """
     tally = Tally()
     deadline = time.monotonic() + seconds
-    threads = [Resident(base_url, open_path, pages, deadline, tally) for _ in range(residents)]
+    threads = [
+        Resident(base_url, open_path, pages, deadline, tally, think) for _ in range(residents)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -406,7 +406,8 @@ def test_forged_links_and_keys(client: FlaskClient, make: Factory, on_page_one: 
     used_key = _key(other.html)
     assert other.submit({}, nav="back") == 303
     foreign = make_client.post(
-        on_page_one.url, data={"idempotency_key": used_key, "q-ppltrst": "5"}
+        on_page_one.url,
+        data=_page_answers(wave_sections(_response(make).wave)[0]) | {"idempotency_key": used_key},
     )
     assert foreign.status_code == 400
     assert _count(make, Answer) == 0
