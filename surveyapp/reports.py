@@ -21,6 +21,7 @@ from surveyapp.models import (
     User,
     Wave,
 )
+from surveyapp.spreadsheet import safe_cell
 
 REPEAT_FLAG = "repeat_in_same_browser"
 
@@ -159,17 +160,12 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     return report
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+            safe[column] = safe[column].map(safe_cell)
     return safe
 
 

@@ -28,6 +28,7 @@ from surveyapp.instruments.paper import layout
 from surveyapp.models import Area, Invitation, User, Wave, WaveMode, WaveStatus
 from surveyapp.respond.codes import format_code, generate_code, hash_code
 from surveyapp.respond.services import wave_instrument
+from surveyapp.spreadsheet import safe_cell
 
 #: Most codes one console request may make: letters are laid out in the request, at about
 #: 50 ms per letter, so 500 letters take about 25 s. The CLI has no such limit.
@@ -115,19 +116,14 @@ def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
     for invitation in invitations:
         writer.writerow(
             [
-                _safe(invitation.area.code),
-                _safe(invitation.area.name),
+                safe_cell(invitation.area.code),
+                safe_cell(invitation.area.name),
                 format_code(invitation.code),
                 invitation.url,
                 language,
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas in text a spreadsheet program would evaluate."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def letters_html(

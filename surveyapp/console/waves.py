@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from surveyapp.console.manage import audit
 from surveyapp.i18n.instrument import missing_texts
-from surveyapp.models import AuditEvent, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import User, Wave, WaveMode, WaveStatus
 from surveyapp.respond.services import flag_drafts_of_closed_wave, wave_instrument
 
 
@@ -66,15 +67,12 @@ def close_wave(session: Session, wave: Wave, *, actor: User | str) -> Wave:
 
 
 def _audit(session: Session, wave: Wave, actor: User | str, action: str) -> None:
-    user = actor if isinstance(actor, User) else None
-    session.add(
-        AuditEvent(
-            user_id=user.id if user else None,
-            actor=user.email if user else str(actor),
-            city_id=wave.initiative.city_id,
-            action=action,
-            object_type="wave",
-            object_id=str(wave.id),
-            details={"instrument_hash": wave.frozen_instrument_hash},
-        )
+    audit(
+        session,
+        actor,
+        wave.initiative.city_id,
+        action,
+        "wave",
+        wave.id,
+        instrument_hash=wave.frozen_instrument_hash,
     )
