@@ -22,36 +22,105 @@ __version__ : str
     Version of the analysis package.
 """
 
-from analysis.cfa import CFAResult, fit_cfa
-from analysis.change import (
-    MIN_N,
-    panel_change,
-    wave_change,
-    wave_means,
-    weighted_mean_ci,
-)
-from analysis.cleaning import CLEANING_FLAGS, CleaningResult, clean
-from analysis.did import difference_in_differences
-from analysis.factor_analyzer_compat import (
-    cfa_specification,
-    fit_cfa_raw,
-    fit_efa,
-    quiet_factor_analyzer,
-)
-from analysis.instrument_model import ConstructModel, InstrumentModel, from_instrument
-from analysis.invariance import measurement_invariance
-from analysis.items import item_analysis, item_distributions, parallel_analysis, structure_checks
-from analysis.reliability import ReliabilityResult, cronbach_alpha, omega_total, reliability
-from analysis.report import Report, build_report
-from analysis.scoring import (
-    SCORING_MODEL_FORMAT,
-    factor_score_weights,
-    freeze_scoring_model,
-    score,
-    scoring_model_hash,
-    verify_scoring_model,
-)
-from analysis.weighting import RakingResult, design_effect, rake
+import importlib
+import sys
+import types
+from typing import Any
+
+# Names are imported on first use (PEP 562): the app imports `analysis` for a constant or
+# two, and the CFA, EFA and invariance modules bring SciPy and scikit-learn (tens of MB per
+# worker) that a dataset download or a resident page never needs.
+_LAZY = {
+    "CFAResult": "analysis.cfa",
+    "CLEANING_FLAGS": "analysis.cleaning",
+    "CleaningResult": "analysis.cleaning",
+    "ConstructModel": "analysis.instrument_model",
+    "InstrumentModel": "analysis.instrument_model",
+    "MIN_N": "analysis.change",
+    "RakingResult": "analysis.weighting",
+    "ReliabilityResult": "analysis.reliability",
+    "Report": "analysis.report",
+    "SCORING_MODEL_FORMAT": "analysis.scoring",
+    "build_report": "analysis.report",
+    "cfa_specification": "analysis.factor_analyzer_compat",
+    "clean": "analysis.cleaning",
+    "cronbach_alpha": "analysis.reliability",
+    "design_effect": "analysis.weighting",
+    "difference_in_differences": "analysis.did",
+    "factor_score_weights": "analysis.scoring",
+    "fit_cfa": "analysis.cfa",
+    "fit_cfa_raw": "analysis.factor_analyzer_compat",
+    "fit_efa": "analysis.factor_analyzer_compat",
+    "freeze_scoring_model": "analysis.scoring",
+    "from_instrument": "analysis.instrument_model",
+    "item_analysis": "analysis.items",
+    "item_distributions": "analysis.items",
+    "measurement_invariance": "analysis.invariance",
+    "omega_total": "analysis.reliability",
+    "panel_change": "analysis.change",
+    "parallel_analysis": "analysis.items",
+    "quiet_factor_analyzer": "analysis.factor_analyzer_compat",
+    "rake": "analysis.weighting",
+    "reliability": "analysis.reliability",
+    "score": "analysis.scoring",
+    "scoring_model_hash": "analysis.scoring",
+    "structure_checks": "analysis.items",
+    "verify_scoring_model": "analysis.scoring",
+    "wave_change": "analysis.change",
+    "wave_means": "analysis.change",
+    "weighted_mean_ci": "analysis.change",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` when it is first asked for."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"analysis.{name}")
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
+_SUBMODULES = {
+    "svg",
+    "report",
+    "cfa",
+    "change",
+    "cleaning",
+    "did",
+    "items",
+    "invariance",
+    "reliability",
+    "scoring",
+    "weighting",
+    "instrument_model",
+    "ml_estimation",
+    "factor_analyzer_compat",
+}
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """The package module: a submodule named like an exported function keeps the function.
+
+    Importing ``analysis.reliability`` sets the package attribute ``reliability`` to the
+    module; the exported name is the function :func:`analysis.reliability.reliability`, as it
+    was when this package imported everything at once.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __version__ = "0.1.0"
 

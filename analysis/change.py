@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "MIN_N",
@@ -42,6 +41,13 @@ __all__ = [
 
 #: Smallest number of responses behind any published estimate.
 MIN_N = 30
+
+
+def _student_t():
+    """SciPy's t distribution, imported on first use (SciPy adds tens of MB to a process)."""
+    from scipy import stats
+
+    return stats.t
 
 
 def _withheld(n: int, min_n: int, what: str = "estimate") -> str | None:
@@ -129,7 +135,7 @@ def weighted_mean_ci(
     mean, influence, sd = _mean_and_influence(y, w)
     variance, g = _clustered_variance(influence, c)
     se = float(np.sqrt(variance))
-    crit = stats.t.ppf(0.5 + level / 2, g - 1)
+    crit = _student_t().ppf(0.5 + level / 2, g - 1)
     return dict(n=n, mean=mean, se=se, ci_lower=float(mean - crit * se),
                 ci_upper=float(mean + crit * se),
                 sd=sd, withheld=None)  # fmt: skip
@@ -239,7 +245,7 @@ def wave_change(
         df = g - 1
     change = m1 - m0
     se = float(np.sqrt(variance))
-    crit = stats.t.ppf(0.5 + level / 2, df)
+    crit = _student_t().ppf(0.5 + level / 2, df)
     pooled = np.sqrt(((n0 - 1) * sd0**2 + (n1 - 1) * sd1**2) / (n0 + n1 - 2))
     return {
         **out,
@@ -249,7 +255,7 @@ def wave_change(
         "se": se,
         "ci_lower": float(change - crit * se),
         "ci_upper": float(change + crit * se),
-        "pvalue": float(2 * stats.t.sf(abs(change) / se, df)) if se > 0 else np.nan,
+        "pvalue": float(2 * _student_t().sf(abs(change) / se, df)) if se > 0 else np.nan,
         "effect_size": float(change / pooled) if pooled > 0 else np.nan,
         "withheld": None,
     }
@@ -307,7 +313,9 @@ def panel_change(
         "se": se,
         "ci_lower": estimate["ci_lower"],
         "ci_upper": estimate["ci_upper"],
-        "pvalue": float(2 * stats.t.sf(abs(estimate["mean"]) / se, n - 1)) if se > 0 else np.nan,
+        "pvalue": float(2 * _student_t().sf(abs(estimate["mean"]) / se, n - 1))
+        if se > 0
+        else np.nan,
         "effect_size": float(estimate["mean"] / estimate["sd"]) if estimate["sd"] > 0 else np.nan,
         "withheld": None,
     }

@@ -946,7 +946,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
 
     # Structure.
     s = r["structure"]
-    out.append("<h2>2. Structure of the answers (reference wave)</h2>")
+    out.append('<h2 id="structure">2. Structure of the answers (reference wave)</h2>')
     skipped = _skip(s)
     if skipped:
         out.append(skipped)
@@ -986,7 +986,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
 
     # CFA.
     f = r["cfa"]
-    out.append("<h2>3. Model fit (confirmatory factor analysis)</h2>")
+    out.append('<h2 id="fit">3. Model fit (confirmatory factor analysis)</h2>')
     skipped = _skip(f)
     if skipped:
         out.append(skipped)
@@ -1028,9 +1028,9 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         )
 
     # Constructs.
-    out.append("<h2>4. Constructs: items and reliability (reference wave)</h2>")
+    out.append('<h2 id="reliability">4. Constructs: items and reliability (reference wave)</h2>')
     for cid, entry in r["constructs"].items():
-        out.append(f"<h3>{e(entry['label'])} ({e(cid)})</h3>")
+        out.append(f'<h3 id="construct-{e(cid)}">{e(entry["label"])} ({e(cid)})</h3>')
         skipped = _skip(entry)
         if skipped:
             out.append(skipped)
@@ -1084,7 +1084,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         )
 
     # Invariance.
-    out.append("<h2>5. Measurement invariance</h2>")
+    out.append('<h2 id="invariance">5. Measurement invariance</h2>')
     out.append(
         "<p class='explain'>Invariance asks whether the questions mean the same across waves "
         "or languages. Configural: same structure; metric: same loadings; scalar: same "
@@ -1092,7 +1092,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         "drops by at most 0.010 and RMSEA rises by at most 0.015 (Chen 2007).</p>"
     )
     for name, entry in r["invariance"].items():
-        out.append(f"<h3>Across {e(name)}s</h3>")
+        out.append(f'<h3 id="invariance-{e(name)}">Across {e(name)}s</h3>')
         if entry.get("groups"):
             groups = ", ".join(f"{g['group']} (n = {g['n']})" for g in entry["groups"])
             out.append(f"<p>Groups: {e(groups)}.</p>")
@@ -1140,7 +1140,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         )
 
     # Indices.
-    out.append("<h2>7. Indices and change by wave</h2>")
+    out.append('<h2 id="indices">7. Indices and change by wave</h2>')
     out.append(
         "<p class='explain'>Means are weighted when weights are given, with 95% confidence "
         "intervals (the range that contains the true value in 95 of 100 surveys). "
@@ -1158,7 +1158,7 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
         out.append(skipped)
     else:
         for cid, entry in indices.items():
-            out.append(f"<h3>{e(entry['label'])}</h3>")
+            out.append(f'<h3 id="index-{e(cid)}">{e(entry["label"])}</h3>')
             out.append(f'<div class="chart">{charts.get(f"trend:{cid}", "")}</div>')
             out.append(
                 _table(

@@ -93,9 +93,11 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(app_spec: str, env: dict[str, str], port: int) -> subprocess.Popen:
+def _serve(
+    app_spec: str, env: dict[str, str], port: int, workers: list[str] = GUNICORN
+) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{port}", app_spec],
+        [sys.executable, "-m", "gunicorn", *workers, "--bind", f"127.0.0.1:{port}", app_spec],
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -33,11 +33,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
 
+    from surveyapp.api.views import bp as api_bp
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp
     from surveyapp.respond.views import bp as respond_bp
 
-    for blueprint in (respond_bp, auth_bp, console_bp):
+    for blueprint in (respond_bp, auth_bp, console_bp, api_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
@@ -80,16 +81,25 @@ def _register_error_pages(app: Flask) -> None:
     from flask import render_template
     from flask_wtf.csrf import CSRFError
 
-    def page(problem: str, status: int):
-        return render_template("respond/problem.html", problem=problem, detail=None), status
+    def page(problem: str, status: int, error: Exception | None = None):
+        if request.path.startswith("/api/"):
+            # API clients get JSON, also for URLs and methods no API route matches.
+            from surveyapp.api.errors import json_error
+
+            return json_error(status)
+        # A message written for this case (abort(400, description=...)) says what is wrong.
+        detail = getattr(error, "description", None)
+        if detail == getattr(type(error), "description", None):
+            detail = None
+        return render_template("respond/problem.html", problem=problem, detail=detail), status
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError):
         return page("csrf", 400)
 
     @app.errorhandler(400)
-    def _bad_request(_error: Exception):
-        return page("bad_request", 400)
+    def _bad_request(error: Exception):
+        return page("bad_request", 400, error)
 
     @app.errorhandler(404)
     def _not_found(_error: Exception):
@@ -104,8 +114,8 @@ def _register_error_pages(app: Flask) -> None:
         return page("too_many", 429)
 
     @app.errorhandler(403)
-    def _forbidden(_error: Exception):
-        return page("forbidden", 403)
+    def _forbidden(error: Exception):
+        return page("forbidden", 403, error)
 
     @app.errorhandler(413)
     def _too_large(_error: Exception):

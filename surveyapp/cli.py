@@ -556,3 +556,9 @@ if __name__ == "__main__":  # pragma: no cover
 from surveyapp.console.cli import register as _register_console  # noqa: E402
 
 _register_console(main, needs_database)
+
+# -- API tokens -------------------------------------------------------------------------------
+
+from surveyapp.api.cli import register as _register_api_tokens  # noqa: E402
+
+_register_api_tokens(main, needs_database)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import (
@@ -100,6 +100,16 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
     return base.merge(wide, left_on="response_id", right_index=True, how="left")
 
 
+def initiative_modules(instrument: Any, waves: list[Wave]) -> list[str]:
+    """Modules whose constructs are indexed: the always-asked ones plus those every wave asked.
+
+    An index is only comparable across waves when every wave asked its questions.
+    """
+    always = [m.id for m in instrument.modules if not m.optional]
+    chosen = set.intersection(*(set(wave.modules or []) for wave in waves)) if waves else set()
+    return always + sorted(chosen)
+
+
 def build_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
     """Build the validation report of an initiative from its complete responses.
 
@@ -116,11 +126,8 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
         from analysis.report import Report
 
         return Report({"title": initiative.name, "withheld": "No complete responses yet."})
-    # Constructs of the always-asked modules plus those every wave switched on.
-    always = [m.id for m in instrument.modules if not m.optional]
-    chosen = set.intersection(*(set(wave.modules or []) for wave in waves))
-    modules = always + sorted(chosen)
-    frame, weight_notes = add_area_weights(session, frame)
+    modules = initiative_modules(instrument, waves)
+    frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
     report = build_report(
         frame,
         from_instrument(instrument, modules),
@@ -160,6 +167,79 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     return report
 
 
+#: Built reports by initiative: (fingerprint, report). A report takes seconds to build
+#: (bootstrap intervals, invariance fits), dashboards and the API show it often, and it only
+#: changes when responses, waves or the stored scoring model change.
+_REPORT_CACHE: dict[int, tuple[tuple, Any]] = {}
+_REPORT_CACHE_SIZE = 64
+
+
+def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
+    """What a report of the initiative depends on: its complete responses, waves and model."""
+    responses = session.execute(
+        select(func.count(Response.id), func.max(Response.id), func.max(Response.submitted_at))
+        .join(Wave, Response.wave_id == Wave.id)
+        .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
+    ).one()
+    waves = tuple(
+        session.execute(
+            select(Wave.id, Wave.name, Wave.modules)
+            .where(Wave.initiative_id == initiative.id)
+            .order_by(Wave.id)
+        ).all()
+    )
+    model = session.scalar(
+        select(ScoringModel.content_hash)
+        .where(ScoringModel.initiative_id == initiative.id)
+        .order_by(ScoringModel.version.desc())
+    )
+    areas = tuple(
+        session.execute(
+            select(InitiativeArea.area_id, InitiativeArea.role)
+            .where(InitiativeArea.initiative_id == initiative.id)
+            .order_by(InitiativeArea.area_id)
+        ).all()
+    )
+    # Replaced margins get new ids, so the largest id changes with every upload.
+    margins = tuple(
+        session.execute(
+            select(
+                func.count(AreaMargin.id), func.max(AreaMargin.id), func.sum(AreaMargin.population)
+            )
+        ).one()
+    )
+    return (tuple(responses), tuple(map(repr, waves)), model, areas, margins)
+
+
+def cached_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
+    """:func:`build_initiative_report`, reused while the initiative's data is unchanged.
+
+    Every call is audited (``report_viewed`` when the cached report is reused); the caller
+    commits.
+    """
+    key = report_fingerprint(session, initiative)
+    cached = _REPORT_CACHE.get(initiative.id)
+    if cached is not None and cached[0] == key:
+        session.add(
+            AuditEvent(
+                user_id=actor.id,
+                actor=actor.email,
+                city_id=initiative.city_id,
+                action="report_viewed",
+                object_type="initiative",
+                object_id=str(initiative.id),
+            )
+        )
+        return cached[1]
+    report = build_initiative_report(session, initiative, actor=actor)
+    session.flush()
+    # The first build may have stored the frozen model, which is part of the fingerprint.
+    _REPORT_CACHE[initiative.id] = (report_fingerprint(session, initiative), report)
+    while len(_REPORT_CACHE) > _REPORT_CACHE_SIZE:
+        _REPORT_CACHE.pop(next(iter(_REPORT_CACHE)))
+    return report
+
+
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     safe = frame.copy()
@@ -169,7 +249,9 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def add_area_weights(session: Session, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def add_area_weights(
+    session: Session, frame: pd.DataFrame, *, city_id: int
+) -> tuple[pd.DataFrame, list[str]]:
     """Rake each area x wave to its area's age band and gender margins.
 
     Uses the ``age_band`` and ``gender`` answers (demographics module) and the area's
@@ -185,17 +267,21 @@ def add_area_weights(session: Session, frame: pd.DataFrame) -> tuple[pd.DataFram
         return frame, ["No weights: the waves did not ask age band and gender."]
     margins: dict[str, dict[tuple[str, str], int]] = {}
     for code, band, gender, population in session.execute(
-        select(Area.code, AreaMargin.age_band, AreaMargin.gender, AreaMargin.population).join(
-            AreaMargin, AreaMargin.area_id == Area.id
-        )
+        select(Area.code, AreaMargin.age_band, AreaMargin.gender, AreaMargin.population)
+        .join(AreaMargin, AreaMargin.area_id == Area.id)
+        # Area codes are unique within a city only.
+        .where(Area.city_id == city_id)
     ):
         margins.setdefault(code, {})[(band, gender)] = population
     frame = frame.copy()
     frame["weight"] = 1.0
-    as_code = {
-        column: frame[column].map(lambda v: str(int(v)) if pd.notna(v) and v >= 0 else None)
-        for column in ("age_band", "gender")
-    }
+    # One string per distinct code, shared by every row that has it (a million rows would
+    # otherwise each get their own string).
+    as_code = {}
+    for column in ("age_band", "gender"):
+        codes = pd.to_numeric(frame[column], errors="coerce")
+        names = {v: str(int(v)) for v in codes.dropna().unique() if v >= 0}
+        as_code[column] = codes.map(names)
     for (wave, area), cell in frame.groupby(["wave", "area"], dropna=True):
         table = margins.get(area)
         if not table:

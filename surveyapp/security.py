@@ -9,7 +9,7 @@ shared phone or computer does not keep answers in its cache.
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -38,6 +38,16 @@ def init_app(app: Flask) -> None:
         if request.endpoint != "static" and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
+
+    @app.before_request
+    def _no_nul_characters():
+        # No link, code or answer holds a NUL character, and PostgreSQL cannot store one in
+        # text: a request with one is refused as not understood before it reaches a query.
+        fields = [request.path, *request.args.keys(), *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in field for field in fields):
+            abort(400)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)

@@ -88,3 +88,53 @@ def logout():
     """Sign out and forget the session."""
     session.clear()
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """The user's API tokens; a new token is shown once, on the page that made it."""
+    from surveyapp.api import tokens as api_tokens
+    from surveyapp.api.forms import TokenForm
+    from surveyapp.db import utcnow
+
+    user = current_user()
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            new_token, _row = api_tokens.create_token(
+                db.session, user, name=form.name.data or "", days=form.validity_days(), actor=user
+            )
+        except api_tokens.TokenError as error:
+            db.session.rollback()
+            form.name.errors = [str(error)]
+        else:
+            db.session.commit()
+    return render_template(
+        "auth/tokens.html",
+        user=user,
+        form=form,
+        new_token=new_token,
+        tokens=api_tokens.tokens_of(db.session, user),
+        now=utcnow(),
+    ), 400 if form.errors else 200
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of the user's own tokens (another user's token is a 404)."""
+    from flask import abort, flash
+    from flask_babel import gettext as _
+
+    from surveyapp.api import tokens as api_tokens
+
+    user = current_user()
+    token = api_tokens.own_token(db.session, user, token_id)
+    if token is None:
+        abort(404)
+    api_tokens.revoke_token(db.session, token, actor=user)
+    db.session.commit()
+    flash(_("The token %(name)s is revoked.", name=token.name), "ok")
+    return redirect(url_for("auth.tokens"), code=303)

@@ -580,3 +580,7 @@ def initiative_report_json(initiative_id: int):
     report = build_initiative_report(db.session, initiative, actor=current_user())
     db.session.commit()
     return jsonify(report.to_json())
+
+
+# Dashboards and downloads register their routes on ``bp``; imported last, when ``bp`` exists.
+from surveyapp.console import dashboards, downloads  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """All models, imported here so that ``Base.metadata`` is complete for Alembic."""
 
+from surveyapp.models.api_token import ApiToken
 from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
@@ -11,6 +12,7 @@ from surveyapp.models.wave import Invitation, Wave, WaveMode, WaveStatus
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "Area",
     "AreaMargin",
     "AreaRole",

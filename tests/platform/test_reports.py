@@ -124,7 +124,9 @@ def test_demo_responses_are_raked_to_area_margins(
     from surveyapp.reports import add_area_weights
 
     initiative = _demo(runner, db_session)
-    frame, notes = add_area_weights(db_session, initiative_frame(db_session, initiative))
+    frame, notes = add_area_weights(
+        db_session, initiative_frame(db_session, initiative), city_id=initiative.city_id
+    )
     assert frame["weight"].notna().all() and (frame["weight"] > 0).all()
     assert frame["weight"].std() > 0.05
     area = db_session.scalar(select(Area).where(Area.code == "riverside"))

@@ -79,6 +79,7 @@ def _path_values(make: Factory) -> dict[str, object]:
         "page": 1,
         "token": wave.open_token,
         "action": "close",
+        "token_id": 1,
     }
 
 
@@ -139,6 +140,11 @@ def test_user_text_is_escaped_everywhere_it_is_shown(
         f"/staff/waves/{wave.id}",
         f"/staff/waves/{wave.id}/monitor",
         f"/staff/cities/{city.id}/audit",
+        f"/staff/initiatives/{initiative.id}/dashboard",
+        f"/staff/cities/{city.id}/dashboard",
+        f"/staff/waves/{wave.id}/codebook",
+        f"/staff/initiatives/{initiative.id}/codebook",
+        f"/staff/cities/{city.id}/codebook",
         f"/w/{wave.open_token}",
     ]
     for url in pages:
@@ -154,6 +160,10 @@ def test_user_text_is_escaped_everywhere_it_is_shown(
     assert row["area_code"] == "'" + FORMULA
     # The letters PDF was laid out without fetching the payload's image.
     assert archive.read("letters.pdf").startswith(b"%PDF")
+    # The dataset bundle's codebook escapes names too.
+    bundle = client.get(f"/staff/initiatives/{initiative.id}/dataset?format=zip")
+    codebook = zipfile.ZipFile(io.BytesIO(bundle.data)).read("codebook.html").decode()
+    assert "<script>alert" not in codebook and "&lt;script&gt;" in codebook
 
 
 def test_user_text_is_escaped_in_the_validation_report(runner, db_session, client) -> None:
@@ -215,3 +225,13 @@ def test_no_route_answers_500_to_fuzzed_input(
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data=body)
             assert response.status_code < 500 or response.status_code == 503, (method, url)
+
+
+def test_nul_characters_are_refused_before_any_query(client: FlaskClient, make: Factory) -> None:
+    """PostgreSQL cannot store NUL in text: such requests get a 400, never a 500."""
+    wave = make.wave(mode="both")
+    for url in ("/w/%00", f"/w/{wave.open_token}?lang=%00", "/i/AB%00CD"):
+        assert client.get(url).status_code == 400, url
+    refused = client.post(f"/w/{wave.open_token}", data={"consent": "yes", "website": "\x00"})
+    assert refused.status_code == 400
+    assert client.get(f"/w/{wave.open_token}").status_code == 200

@@ -1,0 +1,220 @@
+"""Shared measurement: every city that used the standard questionnaire, against itself.
+
+Per city, the complete responses of its initiatives' first and latest waves are weighted,
+cleaned and scored as the validation report does, pooled over the city's initiatives and
+compared with the city's own baseline only. Cities are listed by name; nothing is ranked
+and only aggregates (means and changes on at least 30 responses) leave this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from surveyapp.console.dashboard_data import Estimate
+from surveyapp.models import City, Initiative, Response, ResponseStatus, ScoringModel, Wave
+from surveyapp.models import Instrument as InstrumentRow
+
+#: Key of the shared standard questionnaire (instruments/social-cohesion-safety/).
+STANDARD_INSTRUMENT = "social-cohesion-safety"
+
+
+@dataclass(frozen=True)
+class CityIndexChange:
+    """One index of one city: its baseline and latest means and the change between them."""
+
+    construct: str
+    label: str
+    baseline: Estimate
+    latest: Estimate | None
+    change: Estimate | None
+
+
+@dataclass
+class CityPanel:
+    """One city on the shared page, against its own baseline."""
+
+    name: str
+    initiatives: int
+    followed_up: int
+    indices: list[CityIndexChange] = field(default_factory=list)
+    weighted: bool = False
+
+
+def city_panels(session: Session) -> list[CityPanel]:
+    """Every city that used the standard questionnaire, by name, each against itself.
+
+    Per city, the complete responses of each initiative's first wave (the baseline) and,
+    for initiatives with more than one wave, of its latest wave are scored with the
+    initiative's frozen scoring model (or one frozen the same way at its first wave when
+    no report was built yet), raked to the areas' population margins when they exist,
+    and pooled over the city's initiatives. Means and the change from baseline to latest
+    come with 95% intervals (responses treated as independent); estimates on fewer than
+    :data:`analysis.MIN_N` responses are withheld. Only aggregates leave this function.
+    """
+    from analysis import wave_change, wave_means
+
+    waves = session.scalars(
+        select(Wave)
+        .join(InstrumentRow, Wave.instrument_id == InstrumentRow.id)
+        .join(Initiative, Wave.initiative_id == Initiative.id)
+        .where(InstrumentRow.key == STANDARD_INSTRUMENT)
+        .options(selectinload(Wave.initiative))
+        .order_by(Wave.id)
+    ).all()
+    by_initiative: dict[int, list[Wave]] = {}
+    for wave in waves:
+        by_initiative.setdefault(wave.initiative_id, []).append(wave)
+    answered = set(
+        session.scalars(
+            select(Response.wave_id)
+            .where(
+                Response.wave_id.in_([w.id for w in waves]),
+                Response.status == ResponseStatus.COMPLETE,
+            )
+            .distinct()
+        )
+    )
+    by_city: dict[int, list[tuple[Initiative, list[Wave]]]] = {}
+    for initiative_waves in by_initiative.values():
+        used = [w for w in initiative_waves if w.id in answered]
+        if used:
+            initiative = used[0].initiative
+            by_city.setdefault(initiative.city_id, []).append((initiative, used))
+    cities = session.scalars(select(City).where(City.id.in_(list(by_city)))).all()
+    panels = []
+    for city in sorted(cities, key=lambda c: (c.name.casefold(), c.id)):
+        parts, labels, weighted = [], {}, False
+        for initiative, used in by_city[city.id]:
+            try:
+                scored, names, has_weights = _scored_periods(session, initiative, used)
+            except ValueError:
+                continue  # e.g. no scoring model can be frozen: the initiative adds nothing
+            parts.append(scored)
+            labels.update(names)
+            weighted = weighted or has_weights
+        if not parts:
+            continue
+        pooled = pd.concat(parts, ignore_index=True)
+        panel = CityPanel(
+            name=city.name,
+            initiatives=len(by_city[city.id]),
+            followed_up=sum(1 for _, used in by_city[city.id] if len(used) > 1),
+            weighted=weighted,
+        )
+        for cid, label in labels.items():
+            means = wave_means(pooled, cid, "_period", weight="_w")
+            rows = {r["_period"]: r for r in means.to_dict(orient="records")}
+            change = None
+            if panel.followed_up:
+                change = wave_change(pooled, cid, "_period", "baseline", "latest", weight="_w")
+            panel.indices.append(
+                CityIndexChange(
+                    construct=cid,
+                    label=label,
+                    baseline=_mean_estimate(rows.get("baseline")),
+                    latest=_mean_estimate(rows.get("latest")) if panel.followed_up else None,
+                    change=_change_estimate(change) if change is not None else None,
+                )
+            )
+        panels.append(panel)
+    return panels
+
+
+def _scored_periods(
+    session: Session, initiative: Initiative, waves: list[Wave]
+) -> tuple[pd.DataFrame, dict[str, str], bool]:
+    """Core index scores of the initiative's first and latest answered waves.
+
+    The responses are weighted and cleaned as the initiative's validation report does
+    (:func:`surveyapp.reports.build_initiative_report`), so that a city with one initiative
+    shows its report's numbers. Returns the scores with ``_period`` (``baseline`` /
+    ``latest``) and ``_w`` columns, the core constructs' labels, and whether any weight
+    other than 1 was applied.
+    """
+    from analysis import freeze_scoring_model, from_instrument, score
+    from surveyapp.reports import add_area_weights, initiative_frame, initiative_modules
+    from surveyapp.respond.services import wave_instrument
+
+    instrument = wave_instrument(waves[0])
+    spec = from_instrument(instrument, initiative_modules(instrument, list(initiative.waves)))
+    # Only the always-asked constructs are measured in every city.
+    core = from_instrument(instrument, [m.id for m in instrument.modules if not m.optional])
+    periods = {waves[0].id: "baseline"}
+    if len(waves) > 1:
+        periods[waves[-1].id] = "latest"
+    frame = initiative_frame(session, initiative)
+    for item in spec.items:
+        if item not in frame.columns:  # an item nobody answered has no column
+            frame[item] = float("nan")
+    frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id)
+    frame = _kept(frame, spec)
+    frame = frame[frame["wave_id"].isin(list(periods))]
+    model = session.scalar(
+        select(ScoringModel.definition)
+        .where(ScoringModel.initiative_id == initiative.id)
+        .order_by(ScoringModel.version.desc())
+    )
+    if model is None or not set(core.model) <= set(model.get("constructs", {})):
+        # No report yet: freeze as the report would (unit weights at the first wave).
+        model = freeze_scoring_model(
+            frame[frame["wave_id"] == waves[0].id],
+            core.model,
+            {item: core.scale[item] for item in core.items},
+            reverse=sorted(core.reverse),
+            instrument=core.name,
+        )
+    scores = score(frame, model)[list(core.model)]
+    scores["_period"] = frame["wave_id"].map(periods).to_numpy()
+    scores["_w"] = frame["weight"].to_numpy() if "weight" in frame.columns else 1.0
+    weighted = "weight" in frame.columns and bool((frame["weight"] != 1.0).any())
+    return scores, core.labels, weighted
+
+
+def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
+    """The responses the validation report keeps: its cleaning rules, same parameters.
+
+    Mirrors the cleaning step of :func:`analysis.build_report` (speeders, straight-lining
+    on mixed-keyed grids of at least 4 items, duplicates within wave and area, repeats
+    flagged at collection, failed attention checks); the shared-measurement test checks
+    that both give the same numbers.
+    """
+    from analysis import clean
+
+    blocks: dict[str, list[str]] = {}
+    for construct in spec.constructs:
+        by_scale: dict[tuple[float, float], list[str]] = {}
+        for item in construct.items:
+            by_scale.setdefault(spec.scale[item], []).append(item)
+        for (low, high), grid in by_scale.items():
+            if len(grid) >= 4 and 0 < len(set(grid) & spec.reverse) < len(grid):
+                blocks[f"{construct.id}:{low:g}-{high:g}"] = grid
+    result = clean(
+        frame,
+        spec.items,
+        duration="duration_seconds",
+        mixed_keyed_blocks=blocks,
+        straightline_min_items=4,
+        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
+        duplicate_keys=["wave", "area"],
+        known_duplicates="collection_duplicate",
+    )
+    return result.kept(frame)
+
+
+def _mean_estimate(row: dict[str, Any] | None) -> Estimate:
+    if row is None:
+        return Estimate(None, None, None, "n = 0 < 30")
+    if row["withheld"]:
+        return Estimate(None, None, None, row["withheld"])
+    return Estimate(row["mean"], row["ci_lower"], row["ci_upper"])
+
+
+def _change_estimate(change: dict[str, Any]) -> Estimate:
+    if change["withheld"]:
+        return Estimate(None, None, None, change["withheld"])
+    return Estimate(change["change"], change["ci_lower"], change["ci_upper"])

@@ -1,0 +1,422 @@
+"""The cleaned dataset of a wave, an initiative or a city: its variables and its rows.
+
+One row per complete response: who asked (city, initiative, pyramid level, wave, area,
+treated/comparison group), how it was answered (language, channel, duration), the item
+codes, the quality flags of :func:`analysis.clean`, the index scores of the initiative's
+frozen scoring model and the raking weight. Nothing that identifies a resident: no
+invitation code, no address, no time of day; free-text answers only on request and for
+the roles allowed to see them (:mod:`surveyapp.exports.web`).
+
+Variable names are the instrument's item ids, which stay the same across waves and
+instrument versions (a changed question gets a new id), so downloads of later waves append
+to earlier ones.
+
+The rows themselves are built by :mod:`surveyapp.exports.rows`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis.cleaning import CLEANING_FLAGS
+from analysis.instrument_model import InstrumentModel, from_instrument
+from analysis.scoring import verify_scoring_model
+from surveyapp.instruments import Instrument
+from surveyapp.models import (
+    Area,
+    City,
+    Initiative,
+    InitiativeArea,
+    PyramidLevel,
+    ScoringModel,
+    Wave,
+)
+from surveyapp.reports import REPEAT_FLAG, initiative_modules
+from surveyapp.respond.services import wave_instrument, wave_sections
+
+SCOPES = ("wave", "initiative", "city")
+
+PYRAMID_LABELS = {
+    PyramidLevel.SOCIETAL_CONTEXT: "Societal context",
+    PyramidLevel.QUALITY_OF_LIFE: "Quality of life",
+    PyramidLevel.GENERAL_PREVENTION: "General prevention",
+    PyramidLevel.SPECIFIC_PREVENTION: "Specific prevention",
+    PyramidLevel.REACTION: "Reaction",
+}
+
+YES_NO = {0: "no", 1: "yes"}
+
+# Cleaning rules exactly as the validation report applies them (analysis/report.py).
+SPEEDER_FRACTION = 0.5
+MIN_ANSWERED_FRACTION = 0.5
+STRAIGHTLINE_MIN_ITEMS = 4
+DUPLICATE_MIN_ANSWERED = 5
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One column of the dataset, with what the codebook says about it."""
+
+    name: str
+    label: str
+    kind: str  # meta, item, free_text, index, flag, weight
+    type: str  # Frictionless field type: integer, number, string, boolean, date
+    description: str = ""
+    value_labels: dict[int, str] = field(default_factory=dict)
+    missing_codes: tuple[int, ...] = ()
+    item_id: str | None = None
+    construct: str | None = None
+    reverse: bool = False
+
+
+@dataclass
+class InitiativePart:
+    """The part of a dataset that comes from one initiative."""
+
+    initiative: Initiative
+    waves: list[Wave]
+    wave_numbers: dict[int, int]
+    # Plain copies of what the rows need: rows are streamed after the request's database
+    # session is gone, when the ORM objects above can no longer load anything.
+    initiative_id: int
+    initiative_name: str
+    city_id: int
+    city_slug: str
+    pyramid_level: int
+    wave_ids: list[int]
+    wave_names: dict[int, str]
+    instrument: Instrument
+    model: InstrumentModel
+    scoring: dict[str, Any] | None
+    scoring_note: str | None
+    roles: dict[int, str]
+    area_codes: dict[int, str]
+    blocks: dict[str, list[str]]
+    attention_checks: dict[str, int]
+    asked_by: dict[str, set[int]]
+
+
+@dataclass
+class DatasetPlan:
+    """What a download holds: its scope, parts, variables and the instruments behind them."""
+
+    scope: str
+    name: str
+    title: str
+    city: City
+    parts: list[InitiativePart]
+    variables: list[Variable]
+    instruments: list[Instrument]
+    free_text: bool
+
+    @property
+    def columns(self) -> list[str]:
+        """Variable names in dataset order."""
+        return [v.name for v in self.variables]
+
+    @property
+    def cleaning(self) -> dict[str, Any]:
+        """The cleaning rules, as the codebook and the datapackage describe them."""
+        return {
+            "flags": [f"flag_{flag}" for flag in CLEANING_FLAGS] + ["flag_exclude"],
+            "speeder_fraction": SPEEDER_FRACTION,
+            "speeder_median": "median completion time of the initiative's complete responses",
+            "min_answered_fraction": MIN_ANSWERED_FRACTION,
+            "straightline_min_items": STRAIGHTLINE_MIN_ITEMS,
+            "duplicate_keys": ["wave", "area"],
+            "duplicate_min_answered": DUPLICATE_MIN_ANSWERED,
+            "collection_duplicate_flag": REPEAT_FLAG,
+            "negative_codes": "not answered (missing-value codes)",
+            "nothing_dropped": True,
+        }
+
+
+def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = False) -> DatasetPlan:
+    """The plan of the dataset of a wave, an initiative or a city.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scope.
+    """
+    if scope == "wave":
+        initiatives = [(obj.initiative, [obj])]
+        city = obj.initiative.city
+        name = f"{city.slug}-initiative-{obj.initiative_id}-wave-{obj.id}"
+        title = f"{city.name}: {obj.initiative.name}, {obj.name}"
+    elif scope == "initiative":
+        initiatives = [(obj, list(obj.waves))]
+        city = obj.city
+        name = f"{city.slug}-initiative-{obj.id}"
+        title = f"{city.name}: {obj.name}"
+    elif scope == "city":
+        city = obj
+        found = session.scalars(
+            select(Initiative).where(Initiative.city_id == obj.id).order_by(Initiative.id)
+        ).all()
+        initiatives = [(initiative, list(initiative.waves)) for initiative in found]
+        name = f"{city.slug}-all-initiatives"
+        title = f"{city.name}: all initiatives"
+    else:
+        raise ValueError(f"Unknown dataset scope {scope!r}; expected one of {SCOPES}.")
+    parts = [_part(session, initiative, waves) for initiative, waves in initiatives if waves]
+    instruments: list[Instrument] = []
+    for part in parts:
+        for wave in part.waves:
+            instrument = wave_instrument(wave)
+            if all(i.content_hash != instrument.content_hash for i in instruments):
+                instruments.append(instrument)
+    variables = _variables(parts, instruments, free_text=free_text)
+    return DatasetPlan(scope, name, title, city, parts, variables, instruments, free_text)
+
+
+def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> InitiativePart:
+    all_waves = list(initiative.waves)
+    instrument = wave_instrument(all_waves[0])
+    model = from_instrument(instrument, initiative_modules(instrument, all_waves))
+    stored = session.scalar(
+        select(ScoringModel)
+        .where(ScoringModel.initiative_id == initiative.id)
+        .order_by(ScoringModel.version.desc())
+    )
+    scoring, note = None, None
+    if stored is None:
+        note = (
+            "No frozen scoring model yet: it is frozen when the validation report is first "
+            "built with at least 30 complete responses in the first wave. Index columns are empty."
+        )
+    else:
+        verify_scoring_model(stored.definition)
+        scoring = stored.definition
+    roles = dict(
+        session.execute(
+            select(InitiativeArea.area_id, InitiativeArea.role).where(
+                InitiativeArea.initiative_id == initiative.id
+            )
+        ).all()
+    )
+    area_codes = dict(
+        session.execute(select(Area.id, Area.code).where(Area.city_id == initiative.city_id)).all()
+    )
+    blocks: dict[str, list[str]] = {}
+    for c in model.constructs:
+        by_scale: dict[tuple[float, float], list[str]] = {}
+        for item in c.items:
+            by_scale.setdefault(model.scale[item], []).append(item)
+        for (low, high), grid in by_scale.items():
+            if len(grid) >= 4 and 0 < len(set(grid) & model.reverse) < len(grid):
+                blocks[f"{c.id}:{low:g}-{high:g}"] = grid
+    return InitiativePart(
+        initiative=initiative,
+        waves=waves,
+        wave_numbers={wave.id: number for number, wave in enumerate(all_waves, start=1)},
+        initiative_id=initiative.id,
+        initiative_name=initiative.name,
+        city_id=initiative.city_id,
+        city_slug=initiative.city.slug,
+        pyramid_level=int(initiative.pyramid_level),
+        wave_ids=[wave.id for wave in waves],
+        wave_names={wave.id: wave.name for wave in waves},
+        instrument=instrument,
+        model=model,
+        scoring=scoring,
+        scoring_note=note,
+        roles=roles,
+        area_codes=area_codes,
+        blocks=blocks,
+        attention_checks=dict(model.attention_checks),
+        asked_by={
+            item_id: {
+                wave.id
+                for wave in waves
+                if any(item.id == item_id for s in wave_sections(wave) for item in s.items)
+            }
+            for item_id in model.attention_checks
+        },
+    )
+
+
+def _meta_variables() -> list[Variable]:
+    m = "meta"
+    return [
+        Variable("response_id", "Response number", m, "integer", "Stable across downloads."),
+        Variable("city", "City", m, "string", "The city's short name (slug)."),
+        Variable("initiative_id", "Initiative number", m, "integer"),
+        Variable("initiative", "Initiative", m, "string"),
+        Variable(
+            "pyramid_level",
+            "Prevention pyramid level",
+            m,
+            "integer",
+            "Level of the initiative on the prevention pyramid (EU Urban Agenda, Action 5).",
+            value_labels={int(k): v for k, v in PYRAMID_LABELS.items()},
+        ),
+        Variable("wave_id", "Wave number (database)", m, "integer"),
+        Variable("wave", "Wave", m, "string"),
+        Variable("wave_order", "Wave order within the initiative", m, "integer", "1 = first wave."),
+        Variable("area", "Area code", m, "string", "The city's code of the resident's area."),
+        Variable(
+            "group",
+            "Design group",
+            m,
+            "string",
+            "treated or comparison area of the initiative; empty for areas outside its design.",
+        ),
+        Variable("language", "Questionnaire language", m, "string", "BCP 47 language tag."),
+        Variable("channel", "Channel", m, "string", "invitation (letter code) or open_link."),
+        Variable(
+            "panel_id",
+            "Panel pseudonym",
+            m,
+            "string",
+            "Links one resident's answers across the waves of a panel; empty outside panels.",
+        ),
+        Variable("submitted_date", "Date submitted", m, "date", "Day only (UTC), no time."),
+        Variable("duration_seconds", "Completion time (seconds)", m, "number"),
+    ]
+
+
+def _variables(
+    parts: list[InitiativePart], instruments: list[Instrument], *, free_text: bool
+) -> list[Variable]:
+    variables = _meta_variables()
+    asked_modules: set[str] = set()
+    for part in parts:
+        instrument = part.instrument
+        for wave in part.waves:
+            asked_modules |= {m.id for m in instrument.modules if not m.optional}
+            asked_modules |= set(wave.modules or [])
+    seen: set[str] = set()
+    constructs: dict[str, str] = {}
+    for instrument in instruments:
+        for section in instrument.sections:
+            if section.module not in asked_modules:
+                continue
+            for item in section.items:
+                if item.id in seen:
+                    continue
+                seen.add(item.id)
+                variables.extend(_item_variables(item, free_text=free_text))
+        for construct in instrument.constructs:
+            if construct.module in asked_modules:
+                constructs.setdefault(construct.id, construct.label)
+    for cid, label in constructs.items():
+        variables.append(
+            Variable(
+                f"idx_{cid}",
+                f"{label} index (0-100)",
+                "index",
+                "number",
+                "POMP score with the initiative's frozen scoring model; empty when too few of "
+                "the index's questions were answered.",
+                construct=cid,
+            )
+        )
+    variables.append(
+        Variable(
+            "scoring_model",
+            "Scoring model",
+            "meta",
+            "string",
+            "First 12 characters of the SHA-256 hash of the frozen scoring model used.",
+        )
+    )
+    explain = {
+        "incomplete": "Fewer than half of the index questions answered.",
+        "speeder": "Took less than half the median completion time of the initiative.",
+        "straightliner": "Same answer to every question of a block that mixes positively "
+        "and negatively worded questions.",
+        "duplicate": "Same area, wave and answers as an earlier response, or sent again "
+        "from a browser that had already answered.",
+        "failed_attention": "Did not give the answer an attention-check question asked for.",
+    }
+    for flag in CLEANING_FLAGS:
+        variables.append(
+            Variable(
+                f"flag_{flag}",
+                f"Quality flag: {flag.replace('_', ' ')}",
+                "flag",
+                "integer",
+                explain[flag],
+                value_labels=YES_NO,
+            )
+        )
+    variables.append(
+        Variable(
+            "flag_exclude",
+            "Quality flag: any",
+            "flag",
+            "integer",
+            "1 when any quality flag is set. The validation report leaves these out; nothing "
+            "is dropped from the dataset.",
+            value_labels=YES_NO,
+        )
+    )
+    variables.append(
+        Variable(
+            "weight",
+            "Raking weight",
+            "weight",
+            "number",
+            "Raked to the area's population by age band and gender within each wave and "
+            "area (mean 1 per cell); 1 where the area has no margins or the respondent is "
+            "outside the margins' categories.",
+        )
+    )
+    return variables
+
+
+def _item_variables(item: Any, *, free_text: bool) -> list[Variable]:
+    missing = {o.code: o.label for o in item.missing_options}
+    if item.type == "short_text":
+        if not free_text:
+            return []
+        return [Variable(item.id, item.text.strip(), "free_text", "string", item_id=item.id)]
+    if item.type == "multiple_choice":
+        return [
+            Variable(
+                f"{item.id}_{option.code}",
+                f"{item.text.strip()}: {option.label}",
+                "item",
+                "integer",
+                "1 = chosen, 0 = not chosen; a missing-value code when the question was "
+                "answered with one.",
+                value_labels={**YES_NO, **missing},
+                missing_codes=tuple(sorted(missing)),
+                item_id=item.id,
+            )
+            for option in item.options
+        ]
+    if item.type == "number":
+        bounds = [f"from {item.min}" if item.min is not None else ""]
+        bounds.append(f"to {item.max}" if item.max is not None else "")
+        return [
+            Variable(
+                item.id,
+                item.text.strip(),
+                "item",
+                "number",
+                " ".join(b for b in bounds if b),
+                value_labels=missing,
+                missing_codes=tuple(sorted(missing)),
+                item_id=item.id,
+            )
+        ]
+    labels = {o.code: o.label for o in item.options} | missing
+    return [
+        Variable(
+            item.id,
+            item.text.strip(),
+            "item",
+            "integer",
+            value_labels=labels,
+            missing_codes=tuple(sorted(missing)),
+            item_id=item.id,
+            construct=item.construct_id,
+            reverse=item.reverse,
+        )
+    ]

@@ -1,0 +1,223 @@
+"""Download responses shared by the staff console and the JSON API.
+
+Who may download what (per city, by the member's role):
+
+- record-level datasets: admins and analysts; coordinators see dashboards and the aggregate
+  table instead;
+- free-text answers (they can hold names or addresses): only when asked for, and only for
+  admins and analysts;
+- the codebook and the aggregate table (small cells suppressed): every member.
+
+Every download is written to the audit log before its first byte is sent. Object lookup and
+tenant scoping are the caller's job (another city's object is a 404 before this is reached).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import Response, abort, current_app, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from surveyapp.console.manage import audit
+from surveyapp.exports import codebook, formats
+from surveyapp.exports.aggregates import aggregate_table
+from surveyapp.exports.dataset import DatasetPlan, build_plan
+from surveyapp.exports.rows import iter_chunks, weighting_notes
+from surveyapp.extensions import db
+from surveyapp.models import Role, User
+
+RECORD_ROLES = (Role.ADMIN, Role.ANALYST)
+FREE_TEXT_ROLES = (Role.ADMIN, Role.ANALYST)
+FORMAT_CHOICES = (*formats.FORMATS, "zip")
+EXTENSIONS = {"csv": "csv", "parquet": "parquet", "sav": "sav", "dta": "dta"}
+AGGREGATE_KEYS = ["initiative_id", "wave_order", "wave", "area", "group", "weight", "flag_exclude"]
+
+
+def _city_id(scope: str, obj: Any) -> int:
+    return {"wave": lambda: obj.initiative.city_id, "initiative": lambda: obj.city_id}.get(
+        scope, lambda: obj.id
+    )()
+
+
+def _codebook_url(scope: str, obj: Any) -> str:
+    kind = {"wave": "waves", "initiative": "initiatives", "city": "cities"}[scope]
+    return url_for("console.codebook", kind=kind, object_id=obj.id, _external=True)
+
+
+def check_request(fmt: str, shape: str, *, role: str, free_text: bool) -> None:
+    """400 for a format or shape that does not exist, 403 when the role may not download."""
+    if fmt not in FORMAT_CHOICES:
+        abort(
+            400,
+            description=_(
+                "The format must be one of %(choices)s (the link asked for %(given)s).",
+                choices=", ".join(FORMAT_CHOICES),
+                given=repr(fmt),
+            ),
+        )
+    if shape not in formats.SHAPES:
+        abort(
+            400,
+            description=_(
+                "The shape must be wide or long (the link asked for %(given)s).", given=repr(shape)
+            ),
+        )
+    if shape == "long" and fmt not in (*formats.LONG_FORMATS, "zip"):
+        abort(
+            400,
+            description=_(
+                "The long shape is offered in CSV and Parquet, not in %(format)s.", format=fmt
+            ),
+        )
+    if role not in RECORD_ROLES:
+        abort(
+            403,
+            description=_(
+                "Response-level datasets are for admins and analysts; coordinators can "
+                "download the aggregate table."
+            ),
+        )
+    if free_text and role not in FREE_TEXT_ROLES:
+        abort(403, description=_("Free-text answers are for admins and analysts only."))
+
+
+def dataset_response(
+    scope: str,
+    obj: Any,
+    *,
+    user: User,
+    role: str,
+    fmt: str = "csv",
+    shape: str = "wide",
+    free_text: bool = False,
+    via: str = "console",
+    bundle: bool = False,
+) -> Response:
+    """The dataset download (see module notes); ``zip`` or ``bundle`` adds the codebook.
+
+    Raises werkzeug HTTP errors: 400 for a bad format or shape, 403 for a role that may not.
+    """
+    check_request(fmt, shape, role=role, free_text=free_text)
+    if fmt == "zip":
+        fmt, bundle = "csv", True
+    plan = build_plan(db.session, scope, obj, free_text=free_text)
+    audit(
+        db.session,
+        user,
+        _city_id(scope, obj),
+        "dataset_downloaded",
+        scope,
+        obj.id,
+        format=fmt,
+        shape=shape,
+        free_text=free_text,
+        bundle=bundle,
+        via=via,
+    )
+    db.session.commit()
+    headers = {
+        "Cache-Control": "no-store",
+        "Link": f'<{_codebook_url(scope, obj)}>; rel="describedby"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if bundle:
+        return _bundle_response(plan, fmt, shape, headers)
+    name = f"{plan.name}-{shape}.{EXTENSIONS[fmt]}"
+    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    if fmt == "csv":
+        pieces = formats.csv_rows(iter_chunks(db.session, plan), plan, shape)
+        headers["Content-Type"] = "text/csv; charset=utf-8"
+        return Response(stream_with_context(pieces), headers=headers)
+    path = formats.temporary_path(f".{fmt}")
+    try:
+        formats.write_file(fmt, iter_chunks(db.session, plan), plan, shape, path)
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    headers["Content-Length"] = str(path.stat().st_size)
+    return Response(formats.file_pieces(path), mimetype=codebook.MEDIA_TYPES[fmt], headers=headers)
+
+
+def _bundle_response(plan: DatasetPlan, fmt: str, shape: str, headers: dict[str, str]) -> Response:
+    data_name = f"data-{shape}.{EXTENSIONS[fmt]}"
+    package = codebook.datapackage(
+        plan, fmt=fmt, shape=shape, data_path=data_name, aggregates_path="aggregates.csv"
+    )
+    html = codebook.codebook_html(
+        db.session,
+        plan,
+        translations_dir=Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]),
+        weighting_notes=weighting_notes(db.session, plan),
+    )
+    if fmt == "csv":
+        data: Any = formats.csv_rows(iter_chunks(db.session, plan), plan, shape)
+    else:
+        path = formats.temporary_path(f".{fmt}")
+        formats.write_file(fmt, iter_chunks(db.session, plan), plan, shape, path)
+        data = formats.file_pieces(path)
+
+    def aggregates() -> Iterator[bytes]:
+        yield formats.aggregates_csv(aggregates_for(plan))
+
+    members = [
+        (data_name, data),
+        ("aggregates.csv", aggregates()),
+        ("datapackage.json", [json.dumps(package, indent=1, ensure_ascii=False).encode()]),
+        ("codebook.html", [html.encode("utf-8")]),
+    ]
+    headers["Content-Disposition"] = f'attachment; filename="{plan.name}-{shape}-{fmt}.zip"'
+    return Response(
+        stream_with_context(formats.zip_stream(members)),
+        mimetype="application/zip",
+        headers=headers,
+    )
+
+
+def aggregates_for(plan: DatasetPlan) -> pd.DataFrame:
+    """The suppressed aggregate table of a plan's rows (keys, weights and indices only)."""
+    indices = [v.name for v in plan.variables if v.kind == "index"]
+    parts = [chunk[AGGREGATE_KEYS + indices] for chunk in iter_chunks(db.session, plan)]
+    rows = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=AGGREGATE_KEYS + indices)
+    )
+    return aggregate_table(rows, indices)
+
+
+def aggregates_response(scope: str, obj: Any, *, user: User, via: str = "console") -> Response:
+    """The aggregate table as CSV, for every member of the city."""
+    plan = build_plan(db.session, scope, obj)
+    audit(db.session, user, _city_id(scope, obj), "aggregates_downloaded", scope, obj.id, via=via)
+    db.session.commit()
+    body = formats.aggregates_csv(aggregates_for(plan))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{plan.name}-aggregates.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def codebook_response(scope: str, obj: Any, *, user: User, via: str = "console") -> Response:
+    """The HTML codebook of a scope's dataset, for every member of the city."""
+    from surveyapp.security import REPORT_CSP
+
+    plan = build_plan(db.session, scope, obj)
+    html = codebook.codebook_html(
+        db.session,
+        plan,
+        translations_dir=Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]),
+        weighting_notes=weighting_notes(db.session, plan),
+    )
+    audit(db.session, user, _city_id(scope, obj), "codebook_viewed", scope, obj.id, via=via)
+    db.session.commit()
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})

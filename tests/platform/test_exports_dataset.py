@@ -1,0 +1,136 @@
+"""The cleaned dataset: its rows agree with the validation report, chunk size or not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import CLEANING_FLAGS, score
+from surveyapp.cli import main
+from surveyapp.exports.dataset import build_plan
+from surveyapp.exports.rows import iter_chunks
+from surveyapp.models import Answer, Initiative, Response, ScoringModel, User
+from surveyapp.reports import build_initiative_report, initiative_frame
+
+
+def demo_initiative(runner: FlaskCliRunner, db_session: Session) -> Initiative:
+    """The demo initiative (400 complete responses) with its scoring model frozen."""
+    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    initiative = db_session.scalar(select(Initiative))
+    actor = db_session.scalar(select(User))
+    build_initiative_report(db_session, initiative, actor=actor)
+    db_session.flush()
+    assert db_session.scalar(select(ScoringModel)) is not None
+    return initiative
+
+
+def dataset(session: Session, scope: str, obj, **kwargs) -> pd.DataFrame:
+    plan = build_plan(session, scope, obj, free_text=kwargs.pop("free_text", False))
+    chunks = list(iter_chunks(session, plan, **kwargs))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=plan.columns)
+
+
+def test_dataset_matches_the_report_frame_and_cleaning(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    """Small chunks give exactly the flags, scores and weights of the whole-data pipeline."""
+    from analysis import clean
+    from surveyapp.reports import add_area_weights
+
+    initiative = demo_initiative(runner, db_session)
+    # A duplicate of an earlier response in the same wave and area, straddling chunks.
+    first = db_session.scalars(select(Response).order_by(Response.id)).first()
+    twin = db_session.scalars(
+        select(Response).where(
+            Response.wave_id == first.wave_id,
+            Response.area_id == first.area_id,
+            Response.id > first.id + 100,
+        )
+    ).first()
+    answers = {a.item_id: a for a in first.answers}
+    for answer in twin.answers:
+        source = answers.get(answer.item_id)
+        answer.value_code = source.value_code if source else None
+        answer.value_number = source.value_number if source else None
+    db_session.flush()
+
+    data = dataset(db_session, "initiative", initiative, chunk_size=37)
+    assert len(data) == 400 and data["response_id"].is_unique
+
+    frame = initiative_frame(db_session, initiative).set_index("response_id")
+    report = build_initiative_report(db_session, initiative, actor=db_session.scalar(select(User)))
+    # Scored with the model frozen at the first report, not one refitted on today's data.
+    model = db_session.scalar(select(ScoringModel)).definition
+    items = list(model["items"])
+    data = data.set_index("response_id").loc[frame.index]
+    pd.testing.assert_frame_equal(
+        data[items].astype(float), frame[items].astype(float), check_names=False
+    )
+    blocks = report.content["cleaning"]["parameters"]["mixed_keyed_blocks"]
+    expected = clean(
+        frame,
+        report.content["cleaning"]["parameters"]["items"],
+        duration="duration_seconds",
+        mixed_keyed_blocks=blocks,
+        straightline_min_items=4,
+        attention_checks=report.content["cleaning"]["parameters"]["attention_checks"],
+        duplicate_keys=["wave", "area"],
+        known_duplicates="collection_duplicate",
+    ).flags
+    assert expected["duplicate"].sum() >= 1
+    for flag in [*CLEANING_FLAGS, "exclude"]:
+        assert (data[f"flag_{flag}"] == expected[flag].astype(int)).all(), flag
+    assert data.loc[twin.id, "flag_duplicate"] == 1 and data.loc[first.id, "flag_duplicate"] == 0
+
+    scores = score(frame, model)
+    for construct in scores.columns:
+        np.testing.assert_allclose(data[f"idx_{construct}"], scores[construct])
+    assert (data["scoring_model"] == model["hash"][:12]).all()
+
+    weighted, _notes = add_area_weights(db_session, frame.reset_index(), city_id=initiative.city_id)
+    np.testing.assert_allclose(
+        data["weight"].to_numpy(), weighted.set_index("response_id").loc[data.index, "weight"]
+    )
+    assert data["weight"].std() > 0.05
+
+
+def test_dataset_carries_no_personal_data_unless_asked(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    initiative = demo_initiative(runner, db_session)
+    response = db_session.scalars(select(Response)).first()
+    db_session.add(Answer(response_id=response.id, item_id="home_language", value_text="Tigrinya"))
+    db_session.flush()
+    data = dataset(db_session, "initiative", initiative)
+    assert "home_language" not in data.columns
+    forbidden = {"started_at", "submitted_at", "idempotency_key", "resume_key_hash", "code"}
+    assert not forbidden & set(data.columns)
+    assert data["submitted_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    with_text = dataset(db_session, "initiative", initiative, free_text=True)
+    assert with_text.set_index("response_id").loc[response.id, "home_language"] == "Tigrinya"
+
+
+@pytest.mark.parametrize("scope", ["wave", "initiative", "city"])
+def test_scopes_hold_their_waves_with_stable_variable_names(
+    runner: FlaskCliRunner, db_session: Session, scope: str
+) -> None:
+    initiative = demo_initiative(runner, db_session)
+    whole = dataset(db_session, "initiative", initiative)
+    obj = {"wave": initiative.waves[1], "initiative": initiative, "city": initiative.city}[scope]
+    data = dataset(db_session, scope, obj)
+    assert list(data.columns) == list(whole.columns)
+    expected = 200 if scope == "wave" else 400
+    assert len(data) == expected
+    if scope == "wave":
+        assert set(data["wave_order"]) == {2}
+        # The same response has the same values whichever download it came from.
+        merged = data.merge(whole, on="response_id", suffixes=("", "_all"))
+        for column in ("idx_trust", "weight", "flag_exclude", "ppltrst"):
+            np.testing.assert_allclose(merged[column], merged[f"{column}_all"])
+    assert set(data["group"]) == {"treated", "comparison"}
+    assert (data["pyramid_level"] == int(initiative.pyramid_level)).all()

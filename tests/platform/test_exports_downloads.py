@@ -1,0 +1,256 @@
+"""Dataset downloads open in their own readers with labels intact, for the right people only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyapp.auth.services import create_user
+from surveyapp.models import Answer, AuditEvent, Initiative, Response, Role, ScoringModel
+
+from .test_exports_dataset import demo_initiative
+
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(client: FlaskClient, db_session: Session, initiative: Initiative, role: Role) -> str:
+    email = f"{role}@city.example"
+    create_user(
+        db_session,
+        email=email,
+        password=PASSWORD,
+        display_name=str(role),
+        city=initiative.city,
+        role=role,
+    )
+    db_session.commit()
+    response = client.post("/staff/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code in (302, 303)
+    return email
+
+
+@pytest.fixture
+def analyst(runner: FlaskCliRunner, db_session: Session, client: FlaskClient) -> Initiative:
+    initiative = demo_initiative(runner, db_session)
+    initiative.name = '=HYPERLINK("http://evil.example","Neighbourhood hosts")'
+    response = db_session.scalars(select(Response).order_by(Response.id)).first()
+    db_session.add(Answer(response_id=response.id, item_id="home_language", value_text="+Tigrinya"))
+    _sign_in(client, db_session, initiative, Role.ANALYST)
+    return initiative
+
+
+def _get(client: FlaskClient, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data()
+
+
+def test_csv_opens_with_the_csv_module_and_neutralises_formulas(
+    client: FlaskClient, analyst: Initiative
+) -> None:
+    response = client.get(f"/staff/initiatives/{analyst.id}/dataset?format=csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "codebook" in response.headers["Link"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 400
+    assert rows[0]["initiative"].startswith("'=HYPERLINK")
+    assert {row["group"] for row in rows} == {"treated", "comparison"}
+    assert all(row["ppltrst"] in {str(v) for v in range(-2, 11)} for row in rows)
+    assert all(float(row["idx_trust"]) >= 0 for row in rows if row["idx_trust"])
+    assert "home_language" not in rows[0]
+
+
+def test_free_text_only_when_asked(client: FlaskClient, analyst: Initiative) -> None:
+    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?free_text=true").decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["home_language"] for row in rows if row["home_language"]] == ["'+Tigrinya"]
+
+
+def test_parquet_opens_with_pyarrow_with_labels(client: FlaskClient, analyst: Initiative) -> None:
+    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?format=parquet")
+    table = pq.read_table(io.BytesIO(body))
+    assert table.num_rows == 400
+    field = table.schema.field("ppltrst")
+    assert field.metadata[b"label"].decode().startswith("Generally speaking")
+    assert json.loads(field.metadata[b"value_labels"])["-1"] == "Don't know"
+    frame = table.to_pandas()
+    assert str(frame["ppltrst"].dtype) == "int64" or frame["ppltrst"].dropna().mod(1).eq(0).all()
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(_get(client, f"/staff/initiatives/{analyst.id}/dataset").decode())
+        )
+    )
+    assert [int(r["response_id"]) for r in csv_rows] == frame["response_id"].tolist()
+
+
+def test_long_shape_has_one_row_per_value(
+    client: FlaskClient, analyst: Initiative, db_session: Session
+) -> None:
+    from surveyapp.exports.dataset import build_plan
+
+    base = f"/staff/initiatives/{analyst.id}/dataset?format=parquet"
+    wide = pq.read_table(io.BytesIO(_get(client, base))).to_pandas()
+    long = pq.read_table(io.BytesIO(_get(client, base + "&shape=long"))).to_pandas()
+    plan = build_plan(db_session, "initiative", analyst)
+    values = [v.name for v in plan.variables if v.kind in ("item", "index")]
+    assert len(long) == int(wide[values].notna().sum().sum())
+    first = wide["response_id"][0]
+    one = long[(long["response_id"] == first) & (long["variable"] == "idx_trust")]
+    assert one["value"].iloc[0] == pytest.approx(wide["idx_trust"][0])
+    refused = client.get(f"/staff/initiatives/{analyst.id}/dataset?format=sav&shape=long")
+    assert refused.status_code == 400 and "long" in refused.get_data(as_text=True)
+
+
+def test_spss_file_has_variable_and_value_labels_and_user_missing(
+    client: FlaskClient, analyst: Initiative, tmp_path: Path
+) -> None:
+    path = tmp_path / "data.sav"
+    path.write_bytes(_get(client, f"/staff/initiatives/{analyst.id}/dataset?format=sav"))
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    assert len(frame) == 400
+    labels = meta.column_names_to_labels
+    assert labels["ppltrst"].startswith("Generally speaking")
+    assert labels["flag_speeder"] == "Quality flag: speeder"
+    assert meta.variable_value_labels["ppltrst"][-1.0] == "Don't know"
+    assert meta.variable_value_labels["pyramid_level"][1.0] == "Quality of life"
+    assert {r["lo"] for r in meta.missing_ranges["ppltrst"]} == {-1.0, -2.0}
+    # Without user_missing, SPSS's missing codes read as missing values.
+    plain, _meta = pyreadstat.read_sav(str(path))
+    assert plain["ppltrst"].min() >= 0
+
+
+def test_stata_file_has_labels(client: FlaskClient, analyst: Initiative, tmp_path: Path) -> None:
+    path = tmp_path / "data.dta"
+    path.write_bytes(_get(client, f"/staff/initiatives/{analyst.id}/dataset?format=dta"))
+    frame, meta = pyreadstat.read_dta(str(path))
+    assert len(frame) == 400
+    assert all(len(label) <= 80 for label in meta.column_labels if label)
+    assert meta.column_names_to_labels["idx_trust"] == "Trust index (0-100)"
+    assert meta.variable_value_labels["nbh_help"][-2] == "Prefer not to say"
+    assert set(frame["group"]) == {"treated", "comparison"}
+
+
+def test_bundle_is_a_valid_frictionless_data_package(
+    client: FlaskClient, analyst: Initiative, tmp_path: Path
+) -> None:
+    from frictionless import Package
+
+    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?format=zip")
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert sorted(archive.namelist()) == [
+            "aggregates.csv",
+            "codebook.html",
+            "data-wide.csv",
+            "datapackage.json",
+        ]
+        archive.extractall(tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert fields["ppltrst"]["categories"][0] == {"value": -2, "label": "Prefer not to say"}
+    assert fields["nbh_not_get_along"]["surveyapp:reverse"] is True
+    report = Package(str(tmp_path / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    html = (tmp_path / "codebook.html").read_text()
+    assert "Pensez-vous" in html or 'lang="fr"' in html
+    assert analyst.name not in html or "&#34;" in html or "&quot;" in html
+
+
+def test_codebook_page_describes_indices_and_versions(
+    client: FlaskClient, analyst: Initiative, db_session: Session
+) -> None:
+    response = client.get(f"/staff/initiatives/{analyst.id}/codebook")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    model = db_session.scalar(select(ScoringModel))
+    assert model.content_hash in html
+    assert "idx_trust" in html and "social-cohesion-safety" in html
+    assert 'dir="rtl"' in html  # the Arabic wording
+    assert "<script" not in html
+
+
+def test_roles_and_audit(client: FlaskClient, runner: FlaskCliRunner, db_session: Session) -> None:
+    initiative = demo_initiative(runner, db_session)
+    _sign_in(client, db_session, initiative, Role.COORDINATOR)
+    url = f"/staff/initiatives/{initiative.id}/dataset"
+    refused = client.get(url)
+    assert refused.status_code == 403
+    assert "aggregate" in refused.get_data(as_text=True)
+    assert client.get(f"/staff/initiatives/{initiative.id}/aggregates.csv").status_code == 200
+    assert client.get(f"/staff/cities/{initiative.city_id}/codebook").status_code == 200
+    assert client.get(f"{url}?format=xls").status_code in (400, 403)
+    actions = db_session.scalars(select(AuditEvent.action)).all()
+    assert "aggregates_downloaded" in actions and "codebook_viewed" in actions
+    assert "dataset_downloaded" not in actions
+
+
+def test_download_is_audited_with_its_options(
+    client: FlaskClient, analyst: Initiative, db_session: Session
+) -> None:
+    assert (
+        client.get(
+            f"/staff/waves/{analyst.waves[0].id}/dataset?format=parquet&shape=long"
+        ).status_code
+        == 200
+    )
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "dataset_downloaded")
+    ).one()
+    assert event.object_type == "wave" and event.object_id == str(analyst.waves[0].id)
+    assert event.details == {
+        "format": "parquet",
+        "shape": "long",
+        "free_text": False,
+        "bundle": False,
+        "via": "console",
+    }
+    assert client.get(f"/staff/waves/{analyst.waves[0].id}/dataset?format=nope").status_code == 400
+    assert (
+        client.get(f"/staff/waves/{analyst.waves[0].id}/dataset?free_text=maybe").status_code == 400
+    )
+
+
+def test_pages_offer_the_downloads_each_role_may_use(
+    client: FlaskClient, runner: FlaskCliRunner, db_session: Session
+) -> None:
+    initiative = demo_initiative(runner, db_session)
+    _sign_in(client, db_session, initiative, Role.COORDINATOR)
+    page = client.get(f"/staff/initiatives/{initiative.id}").get_data(as_text=True)
+    assert f"/staff/initiatives/{initiative.id}/aggregates.csv" in page
+    assert f"/staff/initiatives/{initiative.id}/codebook" in page
+    assert "/dataset?" not in page and "for admins and analysts" in page
+    client.post("/staff/logout")
+    _sign_in(client, db_session, initiative, Role.ANALYST)
+    page = client.get(f"/staff/initiatives/{initiative.id}").get_data(as_text=True)
+    for fmt in ("csv", "parquet", "sav", "dta"):
+        assert f"/staff/initiatives/{initiative.id}/dataset?format={fmt}&amp;bundle=true" in page
+    home = client.get("/staff/").get_data(as_text=True)
+    assert f"/staff/cities/{initiative.city_id}/dataset?format=sav&amp;bundle=true" in home
+    wave = client.get(f"/staff/waves/{initiative.waves[0].id}").get_data(as_text=True)
+    assert f"/staff/waves/{initiative.waves[0].id}/dataset?format=dta&amp;bundle=true" in wave
+
+
+def test_bundle_of_an_spss_file_describes_it(
+    client: FlaskClient, analyst: Initiative, tmp_path: Path
+) -> None:
+    body = _get(client, f"/staff/cities/{analyst.city_id}/dataset?format=sav&bundle=true")
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        package = json.loads(archive.read("datapackage.json"))
+        archive.extract("data-wide.sav", tmp_path)
+    assert "data-wide.sav" in names and "codebook.html" in names
+    assert package["resources"][0]["path"] == "data-wide.sav"
+    assert package["resources"][0]["mediatype"] == "application/x-spss-sav"
+    frame, meta = pyreadstat.read_sav(str(tmp_path / "data-wide.sav"))
+    assert len(frame) == 400 and meta.column_names_to_labels["weight"] == "Raking weight"
