@@ -170,7 +170,7 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
 #: Built reports by initiative: (fingerprint, report). A report takes seconds to build
 #: (bootstrap intervals, invariance fits), dashboards and the API show it often, and it only
 #: changes when responses, waves or the stored scoring model change.
-_REPORT_CACHE: dict[int, tuple[tuple, Any]] = {}
+_REPORT_CACHE: dict[tuple[str, int], tuple[tuple, Any]] = {}
 _REPORT_CACHE_SIZE = 64
 
 
@@ -208,7 +208,7 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
             )
         ).one()
     )
-    return (tuple(responses), tuple(map(repr, waves)), model, areas, margins)
+    return (initiative.name, tuple(responses), tuple(map(repr, waves)), model, areas, margins)
 
 
 def cached_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
@@ -218,7 +218,10 @@ def cached_initiative_report(session: Session, initiative: Initiative, *, actor:
     commits.
     """
     key = report_fingerprint(session, initiative)
-    cached = _REPORT_CACHE.get(initiative.id)
+    # One process can serve several databases (tests, a restored copy): ids repeat.
+    bind = session.get_bind()
+    slot = (str(getattr(bind, "engine", bind).url), initiative.id)
+    cached = _REPORT_CACHE.get(slot)
     if cached is not None and cached[0] == key:
         session.add(
             AuditEvent(
@@ -234,7 +237,7 @@ def cached_initiative_report(session: Session, initiative: Initiative, *, actor:
     report = build_initiative_report(session, initiative, actor=actor)
     session.flush()
     # The first build may have stored the frozen model, which is part of the fingerprint.
-    _REPORT_CACHE[initiative.id] = (report_fingerprint(session, initiative), report)
+    _REPORT_CACHE[slot] = (report_fingerprint(session, initiative), report)
     while len(_REPORT_CACHE) > _REPORT_CACHE_SIZE:
         _REPORT_CACHE.pop(next(iter(_REPORT_CACHE)))
     return report

@@ -408,3 +408,14 @@ def test_staff_of_another_city_get_404(client: FlaskClient, make: Factory, role:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Secret initiative" not in response.get_data(as_text=True)
+
+
+def test_wave_arrows_point_the_reading_direction(client: FlaskClient, make: Factory) -> None:
+    initiative = _demo(make)
+    _sign_in(client, make.user(initiative.city, role=Role.ANALYST))
+    url = f"/staff/initiatives/{initiative.id}/dashboard"
+    english = client.get(url).get_data(as_text=True)
+    arabic = client.get(url + "?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic
+    assert "Baseline → 2. Follow-up" in english and "Baseline ← 2. Follow-up" not in english
+    assert "Baseline ← 2. Follow-up" in arabic and "Baseline → 2. Follow-up" not in arabic

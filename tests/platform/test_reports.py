@@ -139,3 +139,27 @@ def test_demo_responses_are_raked_to_area_margins(
     weighted = cell.loc[cell["age_band"] == 7, "weight"].sum() / cell["weight"].sum()
     assert abs(weighted - target_old) < abs(raw - target_old) or abs(weighted - target_old) < 0.01
     assert all(isinstance(note, str) for note in notes)
+
+
+def test_cached_report_is_reused_until_the_data_changes(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    from surveyapp.models import AuditEvent, Response, User
+    from surveyapp.reports import cached_initiative_report
+
+    initiative = _demo(runner, db_session)
+    actor = db_session.scalar(select(User))
+    first = cached_initiative_report(db_session, initiative, actor=actor)
+    assert cached_initiative_report(db_session, initiative, actor=actor) is first
+    actions = db_session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("report_built") == 1 and actions.count("report_viewed") == 1
+    initiative.name = "Renamed hosts"
+    renamed = cached_initiative_report(db_session, initiative, actor=actor)
+    assert renamed is not first and renamed.content["title"].startswith("Renamed hosts")
+    db_session.delete(db_session.scalars(select(Response).order_by(Response.id)).first())
+    db_session.flush()
+    fewer = cached_initiative_report(db_session, initiative, actor=actor)
+    assert fewer is not renamed
+    assert (
+        fewer.content["cleaning"]["n_responses"] == renamed.content["cleaning"]["n_responses"] - 1
+    )

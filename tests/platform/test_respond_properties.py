@@ -97,7 +97,9 @@ def test_any_code_or_page_in_a_url_gets_a_clear_answer(
     make.wave()
     for url in (f"/i/{code}", f"/i/{code}/{page}", f"/r/{code}/{page}", f"/r/{code}"):
         got = client.get(url)
-        assert got.status_code in (200, 303, 308, 404, 410), (url, got.status_code)
+        # 400 only for a NUL character, which no code or link can hold.
+        expected = (400,) if "\x00" in code else (200, 303, 308, 404, 410)
+        assert got.status_code in expected, (url, got.status_code)
         posted = client.post(url, data={"idempotency_key": "k" * 32, "q-ppltrst": "1"})
         assert posted.status_code in (200, 303, 308, 400, 404, 405, 410), (url, posted.status_code)
     assert make.session.scalar(select(func.count()).select_from(Answer)) == 0
