@@ -206,12 +206,20 @@ def _chunk(
     for column in values.columns:
         out[column] = values[column].to_numpy()
 
+    # The questions of the initiative's model and frozen scoring model, empty where the
+    # response's questionnaire version did not ask them.
+    frame = values.reset_index(drop=True)
+    scored_items = list(part.scoring["items"]) if part.scoring is not None else []
+    for item in dict.fromkeys([*items, *scored_items]):
+        if item not in frame.columns:
+            frame[item] = np.nan
+
     # Index scores with the initiative's frozen model (every row; analysts choose whom to drop).
     for variable in plan.variables:
         if variable.kind == "index":
             out[variable.name] = np.nan
     if part.scoring is not None:
-        scores = score(values.reset_index(drop=True), part.scoring, verify=False)
+        scores = score(frame, part.scoring, verify=False)
         for cid in scores.columns:
             if f"idx_{cid}" in out.columns:
                 out[f"idx_{cid}"] = scores[cid].to_numpy()
@@ -219,10 +227,6 @@ def _chunk(
 
     # Flags: the per-response rules of analysis.clean on the chunk, the rules that compare
     # responses with the initiative's median and the hashes of earlier rows.
-    frame = values.reset_index(drop=True)
-    for item in items:
-        if item not in frame.columns:
-            frame[item] = np.nan
     cleaning = clean(
         frame,
         items,

@@ -134,3 +134,100 @@ def test_scopes_hold_their_waves_with_stable_variable_names(
             np.testing.assert_allclose(merged[column], merged[f"{column}_all"])
     assert set(data["group"]) == {"treated", "comparison"}
     assert (data["pyramid_level"] == int(initiative.pyramid_level)).all()
+
+
+def test_variable_names_stay_across_instrument_versions(
+    runner: FlaskCliRunner, db_session: Session, tmp_path, client
+) -> None:
+    """A wave on version 1.1.0 (one question reworded under a new id) joins the same columns."""
+    import yaml
+
+    from surveyapp.exports.codebook import version_history
+    from surveyapp.instruments import load_instrument
+    from surveyapp.instruments.registry import publish
+    from surveyapp.models import Wave, WaveStatus
+
+    from ..conftest import CORE_INSTRUMENT
+
+    initiative = demo_initiative(runner, db_session)
+    data = yaml.safe_load(CORE_INSTRUMENT.read_text(encoding="utf-8"))
+    data["version"] = "1.1.0"
+    for section in data["sections"]:
+        for item in section["items"]:
+            if item["id"] == "pplfair":
+                item["id"] = "pplfair_v2"
+                item["text"] = "Most people would try to be fair with me."
+    unchanged = [
+        item["id"]
+        for section in data["sections"]
+        for item in section["items"]
+        if item["id"] != "pplfair_v2"
+    ]
+    data["carries_over"] = {"from": "1.0.0", "unchanged_items": unchanged}
+    folder = tmp_path / "social-cohesion-safety"
+    folder.mkdir()
+    (folder / "1.0.0.yaml").write_text(CORE_INSTRUMENT.read_text(encoding="utf-8"))
+    (folder / "1.1.0.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    new = load_instrument(folder / "1.1.0.yaml")
+    row, _created = publish(db_session, new)
+    old_wave = initiative.waves[-1]
+    wave = Wave(
+        initiative=initiative,
+        instrument_id=row.id,
+        name="One year on",
+        modules=["demographics"],
+        languages=["en"],
+        status=WaveStatus.CLOSED,
+        frozen_instrument_hash=row.content_hash,
+    )
+    db_session.add(wave)
+    db_session.flush()
+    answered = db_session.scalars(
+        select(Response).where(Response.wave_id == old_wave.id).order_by(Response.id)
+    ).first()
+    copy = Response(
+        wave_id=wave.id,
+        area_id=answered.area_id,
+        language="en",
+        channel=answered.channel,
+        status=answered.status,
+        started_at=answered.started_at,
+        submitted_at=answered.submitted_at,
+        idempotency_key="v2-copy",
+        quality_flags=[],
+        answers=[
+            Answer(
+                item_id="pplfair_v2" if a.item_id == "pplfair" else a.item_id,
+                value_code=a.value_code,
+                value_number=a.value_number,
+            )
+            for a in answered.answers
+        ],
+    )
+    db_session.add(copy)
+    db_session.flush()
+
+    before = dataset(db_session, "wave", old_wave)
+    after = dataset(db_session, "wave", wave)
+    whole = dataset(db_session, "initiative", initiative)
+    # Each version's download has its own questions; together they keep every name and order.
+    assert [c for c in whole.columns if c in before.columns] == list(before.columns)
+    assert "pplfair_v2" in after.columns and "pplfair" not in after.columns
+    assert "pplfair_v2" in whole.columns and "pplfair" in whole.columns
+    row_new = whole.set_index("response_id").loc[copy.id]
+    assert row_new["pplfair_v2"] == answered_value(answered, "pplfair")
+    assert np.isnan(row_new["pplfair"])
+    assert row_new["ppltrst"] == answered_value(answered, "ppltrst")
+    assert after["wave_order"].tolist() == [3]
+    history = version_history(
+        db_session, build_plan(db_session, "initiative", initiative).instruments
+    )
+    assert [(v["version"], v["added"], v["removed"]) for v in history] == [
+        ("1.0.0", [], []),
+        ("1.1.0", ["pplfair_v2"], ["pplfair"]),
+    ]
+
+
+def answered_value(response: Response, item_id: str) -> float:
+    answer = next(a for a in response.answers if a.item_id == item_id)
+    return float(answer.value_code)

@@ -142,24 +142,36 @@ def test_stata_file_has_labels(client: FlaskClient, analyst: Initiative, tmp_pat
     assert set(frame["group"]) == {"treated", "comparison"}
 
 
+@pytest.mark.parametrize("shape", ["wide", "long"])
 def test_bundle_is_a_valid_frictionless_data_package(
-    client: FlaskClient, analyst: Initiative, tmp_path: Path
+    client: FlaskClient, analyst: Initiative, tmp_path: Path, shape: str
 ) -> None:
     from frictionless import Package
 
-    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?format=zip")
+    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?format=zip&shape={shape}")
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert sorted(archive.namelist()) == [
             "aggregates.csv",
             "codebook.html",
-            "data-wide.csv",
+            f"data-{shape}.csv",
             "datapackage.json",
         ]
         archive.extractall(tmp_path)
     package = json.loads((tmp_path / "datapackage.json").read_text())
     fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
-    assert fields["ppltrst"]["categories"][0] == {"value": -2, "label": "Prefer not to say"}
-    assert fields["nbh_not_get_along"]["surveyapp:reverse"] is True
+    if shape == "wide":
+        assert fields["ppltrst"]["categories"][0] == {"value": -2, "label": "Prefer not to say"}
+        assert fields["nbh_not_get_along"]["surveyapp:reverse"] is True
+    else:
+        assert list(fields) == [
+            "response_id",
+            "wave_id",
+            "wave",
+            "area",
+            "group",
+            "variable",
+            "value",
+        ]
     report = Package(str(tmp_path / "datapackage.json")).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
     html = (tmp_path / "codebook.html").read_text()
