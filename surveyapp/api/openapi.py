@@ -394,6 +394,13 @@ DATASET_PARAMETERS = [
         "description": "Include free-text answers (they can hold personal details).",
         "schema": {"type": "boolean", "default": False},
     },
+    {
+        "name": "bundle",
+        "in": "query",
+        "description": "A ZIP with the data file in the chosen format, the aggregate table, "
+        "datapackage.json (Frictionless) and codebook.html. format=zip is a CSV bundle.",
+        "schema": {"type": "boolean", "default": False},
+    },
 ]
 
 

@@ -156,8 +156,8 @@ def initiative_changes(initiative_id: int) -> Response:
 # --- Datasets -------------------------------------------------------------------------------
 
 
-def _dataset_options() -> tuple[str, str, bool] | Response:
-    """``format``, ``shape`` and ``free_text`` from the query, or a 400 naming the problem."""
+def _dataset_options() -> tuple[str, str, bool, bool] | Response:
+    """``format``, ``shape``, ``free_text`` and ``bundle`` from the query, or a 400."""
     fmt = request.args.get("format", "csv")
     if fmt not in services.DATASET_FORMATS:
         allowed = ", ".join(services.DATASET_FORMATS)
@@ -169,7 +169,10 @@ def _dataset_options() -> tuple[str, str, bool] | Response:
     free_text = BOOLEANS.get(request.args.get("free_text", "false").lower())
     if free_text is None:
         return json_error(400, "Query parameter 'free_text' must be true or false.")
-    return fmt, shape, free_text
+    bundle = BOOLEANS.get(request.args.get("bundle", "false").lower())
+    if bundle is None:
+        return json_error(400, "Query parameter 'bundle' must be true or false.")
+    return fmt, shape, free_text, bundle
 
 
 def _dataset(scope: str, obj: Any, role: str) -> Response:
@@ -177,7 +180,7 @@ def _dataset(scope: str, obj: Any, role: str) -> Response:
     options = _dataset_options()
     if isinstance(options, Response):
         return options
-    fmt, shape, free_text = options
+    fmt, shape, free_text, bundle = options
     from surveyapp.exports.web import dataset_response
 
     return dataset_response(
@@ -189,6 +192,7 @@ def _dataset(scope: str, obj: Any, role: str) -> Response:
         shape=shape,
         free_text=free_text,
         via="api",
+        bundle=bundle,
     )
 
 

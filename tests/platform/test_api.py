@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -333,7 +335,12 @@ def test_an_initiative_without_responses_says_why_there_are_no_indices(
 
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("format=xlsx", "format"), ("shape=tall", "shape"), ("free_text=maybe", "free_text")],
+    [
+        ("format=xlsx", "format"),
+        ("shape=tall", "shape"),
+        ("free_text=maybe", "free_text"),
+        ("bundle=perhaps", "bundle"),
+    ],
 )
 def test_dataset_options_are_checked_before_anything_is_exported(
     client: FlaskClient, make: Factory, query: str, parameter: str
@@ -365,18 +372,24 @@ def test_dataset_downloads_are_delegated_with_the_token_users_role(
         f"/api/v1/waves/{wave.id}/dataset",
         f"/api/v1/initiatives/{wave.initiative_id}/dataset?format=dta&shape=long",
         f"/api/v1/cities/{city.id}/dataset?free_text=true&format=zip",
+        f"/api/v1/waves/{wave.id}/dataset?format=sav&bundle=true",
     ]
     for url in urls:
         response = _get(client, url, token)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     common = {"role": "analyst", "via": "api"}
     assert [
-        (scope, obj_id, {k: o[k] for k in ("fmt", "shape", "free_text")})
+        (scope, obj_id, {k: o[k] for k in ("fmt", "shape", "free_text", "bundle")})
         for scope, obj_id, o in calls
     ] == [
-        ("wave", wave.id, {"fmt": "csv", "shape": "wide", "free_text": False}),
-        ("initiative", wave.initiative_id, {"fmt": "dta", "shape": "long", "free_text": False}),
-        ("city", city.id, {"fmt": "zip", "shape": "wide", "free_text": True}),
+        ("wave", wave.id, {"fmt": "csv", "shape": "wide", "free_text": False, "bundle": False}),
+        (
+            "initiative",
+            wave.initiative_id,
+            {"fmt": "dta", "shape": "long", "free_text": False, "bundle": False},
+        ),
+        ("city", city.id, {"fmt": "zip", "shape": "wide", "free_text": True, "bundle": False}),
+        ("wave", wave.id, {"fmt": "sav", "shape": "wide", "free_text": False, "bundle": True}),
     ]
     assert all({k: o[k] for k in common} == common and o["user"].id == user.id for *_, o in calls)
 
@@ -399,6 +412,10 @@ def test_the_demo_initiative_downloads_as_csv_for_analysts_only(
     assert response.headers["Cache-Control"] == "no-store"
     lines = response.get_data(as_text=True).splitlines()
     assert "ppltrst" in lines[0] and len(lines) == 401
+    # The Stata file with its codebook, through the same token.
+    bundle = _get(client, f"{url}?format=dta&bundle=true", token)
+    with zipfile.ZipFile(io.BytesIO(bundle.get_data())) as archive:
+        assert {"data-wide.dta", "codebook.html", "datapackage.json"} <= set(archive.namelist())
     event = make.session.scalar(select(AuditEvent).where(AuditEvent.action == "dataset_downloaded"))
     assert event.user_id == user.id and event.details["via"] == "api"
 
