@@ -102,6 +102,24 @@ class InstrumentModel:
         """Construct id -> label."""
         return {c.id: c.label for c in self.constructs}
 
+    def straightline_blocks(self, min_items: int = 4) -> dict[str, list[str]]:
+        """Grids on which identical answers signal inattention, for :func:`analysis.clean`.
+
+        A grid is the items of one construct that share an answer scale, when it mixes
+        normal and reverse-keyed items and has at least ``min_items`` of them (on 3 items the
+        same middle answer is too common to signal inattention). Keys are
+        ``"<construct>:<low>-<high>"``.
+        """
+        blocks: dict[str, list[str]] = {}
+        for construct in self.constructs:
+            by_scale: dict[tuple[float, float], list[str]] = {}
+            for item in construct.items:
+                by_scale.setdefault(self.scale[item], []).append(item)
+            for (low, high), grid in by_scale.items():
+                if len(grid) >= min_items and 0 < len(set(grid) & self.reverse) < len(grid):
+                    blocks[f"{construct.id}:{low:g}-{high:g}"] = grid
+        return blocks
+
     def subset(self, construct_ids: list[str]) -> InstrumentModel:
         """The model restricted to ``construct_ids`` (in that order)."""
         by_id = {c.id: c for c in self.constructs}

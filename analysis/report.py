@@ -360,17 +360,8 @@ def build_report(
             raise ValueError(f"Reference wave {reference_wave!r} is not in the data.")
 
     # 1. Cleaning.
-    # Straight-lining is judged on grids: the items of a construct that share one answer
-    # scale, when they mix normal and reverse-keyed items (at least 4 of them: on 3 items
-    # the same middle answer is too common to signal inattention).
-    blocks: dict[str, list[str]] = {}
-    for c in spec.constructs:
-        by_scale: dict[tuple[float, float], list[str]] = {}
-        for item in c.items:
-            by_scale.setdefault(spec.scale[item], []).append(item)
-        for (low, high), grid in by_scale.items():
-            if len(grid) >= 4 and 0 < len(set(grid) & spec.reverse) < len(grid):
-                blocks[f"{c.id}:{low:g}-{high:g}"] = grid
+    # Straight-lining is judged on mixed-keyed grids of at least 4 items.
+    blocks = spec.straightline_blocks(min_items=4)
     checks = {k: v for k, v in spec.attention_checks.items() if k in frame.columns}
     cleaning = clean(
         frame,

@@ -185,19 +185,11 @@ def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
     """
     from analysis import clean
 
-    blocks: dict[str, list[str]] = {}
-    for construct in spec.constructs:
-        by_scale: dict[tuple[float, float], list[str]] = {}
-        for item in construct.items:
-            by_scale.setdefault(spec.scale[item], []).append(item)
-        for (low, high), grid in by_scale.items():
-            if len(grid) >= 4 and 0 < len(set(grid) & spec.reverse) < len(grid):
-                blocks[f"{construct.id}:{low:g}-{high:g}"] = grid
     result = clean(
         frame,
         spec.items,
         duration="duration_seconds",
-        mixed_keyed_blocks=blocks,
+        mixed_keyed_blocks=spec.straightline_blocks(min_items=4),
         straightline_min_items=4,
         attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
         duplicate_keys=["wave", "area"],

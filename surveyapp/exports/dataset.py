@@ -202,14 +202,6 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     area_codes = dict(
         session.execute(select(Area.id, Area.code).where(Area.city_id == initiative.city_id)).all()
     )
-    blocks: dict[str, list[str]] = {}
-    for c in model.constructs:
-        by_scale: dict[tuple[float, float], list[str]] = {}
-        for item in c.items:
-            by_scale.setdefault(model.scale[item], []).append(item)
-        for (low, high), grid in by_scale.items():
-            if len(grid) >= 4 and 0 < len(set(grid) & model.reverse) < len(grid):
-                blocks[f"{c.id}:{low:g}-{high:g}"] = grid
     return InitiativePart(
         initiative=initiative,
         waves=waves,
@@ -227,7 +219,7 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
         scoring_note=note,
         roles=roles,
         area_codes=area_codes,
-        blocks=blocks,
+        blocks=model.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
         attention_checks=dict(model.attention_checks),
         asked_by={
             item_id: {
