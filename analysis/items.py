@@ -178,7 +178,19 @@ def structure_checks(
     values = _answers(data, items)
     values = values[np.isfinite(values).all(axis=1)]
     n, p = values.shape
+    if n <= p:
+        raise ValueError(
+            f"structure checks need more complete responses than items: {n} complete "
+            f"response(s) for {p} items"
+        )
     corr = np.corrcoef(values, rowvar=False)
+    if np.linalg.matrix_rank(corr) < p:
+        # An item that is a constant or a linear combination of others: KMO and Bartlett
+        # are undefined (the correlation matrix has no inverse and a zero determinant).
+        raise ValueError(
+            f"structure checks are undefined: the correlation matrix of the {p} items is "
+            f"singular ({n} complete responses; an item is constant or duplicates others)"
+        )
     inverse = np.linalg.inv(corr)
     scale = np.sqrt(np.outer(np.diag(inverse), np.diag(inverse)))
     partial = -inverse / scale

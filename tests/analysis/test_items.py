@@ -45,5 +45,19 @@ def test_structure_checks_match_factor_analyzer(holzinger) -> None:
 
 def test_parallel_analysis_finds_no_factor_in_noise() -> None:
     rng = np.random.default_rng(0)
-    data = pd.DataFrame(rng.standard_normal((500, 6)), columns=list("abcdef"))
-    assert structure_checks(data, list("abcdef"), n_iter=50)["parallel_analysis"]["n_factors"] == 0
+    # Independent answers on a 1-5 scale (negative values would be missing-value codes).
+    data = pd.DataFrame(rng.integers(1, 6, size=(500, 6)), columns=list("abcdef"))
+    checks = structure_checks(data, list("abcdef"), n_iter=50)
+    assert checks["n"] == 500
+    assert checks["parallel_analysis"]["n_factors"] == 0
+
+
+def test_structure_checks_say_why_when_undefined() -> None:
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(rng.integers(1, 6, size=(5, 6)), columns=list("abcdef"))
+    with pytest.raises(ValueError, match="5 complete response"):
+        structure_checks(data, list("abcdef"), n_iter=5)
+    data = pd.DataFrame(rng.integers(1, 6, size=(100, 3)), columns=list("abc"))
+    data["d"] = data["a"] + data["b"]
+    with pytest.raises(ValueError, match="singular"):
+        structure_checks(data, list("abcd"), n_iter=5)
