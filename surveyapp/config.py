@@ -47,6 +47,9 @@ def load_config(
         ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie is sent again only when the session changes, not re-signed on every
+        # page save; a staff sign-in then lasts 31 days from signing in, not from last use.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         # A questionnaire page is a few kilobytes; anything much larger is refused with 413.
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -62,7 +62,10 @@ def build_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         _configure_sqlite(engine)
         return engine
-    options.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs every request a round trip. A connection that died with
+    # the server (a restart) fails its first statement instead; SQLAlchemy then discards
+    # every pooled connection of that age, and the resident gets the "try again" page
+    # (security.py) once, after which new connections are made.
     return create_engine(url, **options)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -285,6 +286,29 @@ def submit_response(
 
 # --- Page-by-page answering with drafts saved on the server -------------------------------
 
+# A page save is a handful of rows: plain statements, built once (SQLAlchemy then reuses
+# their compiled form without rebuilding them per request) and run on the session's
+# connection, not through the unit of work.
+_LOCK_DRAFT = (
+    select(Response.status, Response.quality_flags)
+    .where(Response.id == bindparam("response_id"))
+    .with_for_update()
+)
+_STORED_ANSWERS = select(
+    Answer.item_id, Answer.value_code, Answer.value_codes, Answer.value_number, Answer.value_text
+).where(Answer.response_id == bindparam("response_id"))
+_RECORD_SUBMISSION = insert(PageSubmission.__table__)
+_REMOVE_ANSWERS = delete(Answer.__table__).where(
+    Answer.response_id == bindparam("response_id"),
+    Answer.item_id.in_(bindparam("item_ids", expanding=True)),
+)
+_WRITE_ANSWER = insert(Answer.__table__)
+_CLAIM_INVITATION = (
+    update(Invitation.__table__)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+
 #: ``outcome_page`` of a submission that completed the questionnaire.
 COMPLETE = 0
 
@@ -294,13 +318,21 @@ def resume_hash(key: str) -> str:
     return hashlib.sha256(f"resume:{key}".encode()).hexdigest()
 
 
-def find_draft(session: Session, key: str) -> Response | None:
-    """The draft a resident resumes with their invitation code or resume token."""
-    return session.scalar(
+def find_draft(session: Session, key: str, *, lock: bool = False) -> Response | None:
+    """The draft a resident resumes with their invitation code or resume token.
+
+    With ``lock=True`` the draft's row is locked until the transaction ends (PostgreSQL;
+    SQLite writers are serialised anyway): the lock :func:`save_page` needs, taken in the
+    same round trip that finds the draft.
+    """
+    query = (
         select(Response)
         .where(Response.resume_key_hash == resume_hash(key))
-        .options(joinedload(Response.wave))
+        .options(joinedload(Response.wave, innerjoin=True))
     )
+    if lock:
+        query = query.with_for_update(of=Response)
+    return session.scalar(query)
 
 
 def start_draft(
@@ -414,6 +446,7 @@ def save_page(
     language: str,
     invitation: Invitation | None = None,
     completion_flags: Iterable[str] = (),
+    locked: bool = False,
 ) -> PageResult:
     """Save one page's answers and move the resident on, exactly once per key.
 
@@ -421,15 +454,18 @@ def save_page(
     questionnaire is sent), ``back`` or ``stay`` (switching language), which save what is
     valid without requiring anything. Nothing is saved when an answer is invalid. Sending
     is atomic: the last page, the completion and the invitation's use commit together.
+    ``locked=True`` says that ``response`` was read with ``find_draft(..., lock=True)`` in
+    this transaction, so its status and flags are current and its row is already locked.
     """
-    # One save at a time per questionnaire (two tabs, two taps): lock the draft's row and
-    # read what an earlier save, waited for here, may have changed.
-    state = session.execute(
-        select(Response.status, Response.quality_flags)
-        .where(Response.id == response.id)
-        .with_for_update()
-    ).first()
-    if state is None or state.status != ResponseStatus.DRAFT:
+    connection = session.connection()
+    if locked:
+        status, quality_flags = response.status, response.quality_flags
+    else:
+        # One save at a time per questionnaire (two tabs, two taps): lock the draft's row
+        # and read what an earlier save, waited for here, may have changed.
+        state = connection.execute(_LOCK_DRAFT, {"response_id": response.id}).first()
+        status, quality_flags = (None, None) if state is None else tuple(state)
+    if status != ResponseStatus.DRAFT:
         return _earlier_outcome(session, response, idempotency_key) or PageResult(
             outcome_page=COMPLETE, duplicate=True
         )
@@ -460,57 +496,45 @@ def save_page(
     if outcome == COMPLETE:
         remove |= set(context) - _shown_ids(sections, values)
     changes: dict[str, Any] = {"language": language, "last_saved_at": now}
+    if outcome == COMPLETE:
+        flags = list(quality_flags or [])
+        flags += [f for f in completion_flags if f not in flags]
+        changes |= {
+            "status": ResponseStatus.COMPLETE,
+            "submitted_at": now,
+            "resume_key_hash": None,
+            "quality_flags": flags,
+        }
+    else:
+        changes["page"] = outcome
+    answers = [
+        {
+            "response_id": response.id,
+            "item_id": item_id,
+            "value_code": value.get("value_code"),
+            "value_codes": value.get("value_codes"),
+            "value_number": value.get("value_number"),
+            "value_text": value.get("value_text"),
+            "saved_at": now,
+        }
+        for item_id, value in parsed.values.items()
+    ]
+    submission = {
+        "idempotency_key": idempotency_key,
+        "response_id": response.id,
+        "page": page,
+        "outcome_page": outcome,
+        "saved_at": now,
+    }
     try:
-        # The key first: a repeated key fails here, before anything else is written.
-        session.execute(
-            insert(PageSubmission).values(
-                idempotency_key=idempotency_key,
-                response_id=response.id,
-                page=page,
-                outcome_page=outcome,
-                saved_at=now,
-            )
-        )
-        session.execute(
-            delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(remove))
-        )
-        if parsed.values:
-            session.execute(
-                insert(Answer),
-                [
-                    {
-                        "response_id": response.id,
-                        "item_id": item_id,
-                        "value_code": value.get("value_code"),
-                        "value_codes": value.get("value_codes"),
-                        "value_number": value.get("value_number"),
-                        "value_text": value.get("value_text"),
-                        "saved_at": now,
-                    }
-                    for item_id, value in parsed.values.items()
-                ],
-            )
-        if outcome == COMPLETE:
-            if invitation is not None:
-                claimed = session.execute(
-                    update(Invitation)
-                    .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-                    .values(used_at=now)
-                ).rowcount
-                if claimed != 1:
-                    session.rollback()
-                    raise CodeAlreadyUsed
-            flags = list(state.quality_flags or [])
-            flags += [f for f in completion_flags if f not in flags]
-            changes |= {
-                "status": ResponseStatus.COMPLETE,
-                "submitted_at": now,
-                "resume_key_hash": None,
-                "quality_flags": flags,
-            }
-        else:
-            changes["page"] = outcome
-        session.execute(update(Response).where(Response.id == response.id).values(**changes))
+        if outcome == COMPLETE and invitation is not None:
+            claimed = connection.execute(
+                _CLAIM_INVITATION, {"invitation_id": invitation.id, "now": now}
+            ).rowcount
+            if claimed != 1:
+                session.rollback()
+                raise CodeAlreadyUsed
+        _write_page(connection, submission, sorted(remove), answers, changes)
         session.commit()
     except IntegrityError:
         # The key was used before (a retry, a double tap): answer with that save's outcome.
@@ -521,6 +545,94 @@ def save_page(
         return earlier
     session.expire(response)
     return PageResult(outcome_page=outcome)
+
+
+def _write_page(
+    connection: Connection,
+    submission: dict[str, Any],
+    remove: list[str],
+    answers: list[dict[str, Any]],
+    changes: dict[str, Any],
+) -> None:
+    """Record the page's key, replace its answers and update the draft (not committed).
+
+    A repeated idempotency key raises IntegrityError and writes nothing. On PostgreSQL the
+    four writes are one statement (data-modifying CTEs: one round trip to the server); on
+    SQLite, which has no such CTEs and no network, they are four.
+    """
+    response_id = submission["response_id"]
+    if connection.dialect.name != "postgresql":
+        # The key first: a repeated key fails here, before anything else is written.
+        connection.execute(_RECORD_SUBMISSION, submission)
+        connection.execute(_REMOVE_ANSWERS, {"response_id": response_id, "item_ids": remove})
+        if answers:
+            connection.execute(_WRITE_ANSWER, answers)
+        connection.execute(
+            update(Response.__table__).where(Response.id == response_id).values(**changes)
+        )
+        return
+    written = {answer["item_id"] for answer in answers}
+    complete = changes.get("status") == ResponseStatus.COMPLETE
+    flags = changes.get("quality_flags")
+    connection.execute(
+        _WRITE_PAGE_POSTGRESQL,
+        {
+            **submission,
+            # Every part of the statement sees one snapshot: the answers deleted and the
+            # answers written must not overlap, so an answer given again is updated in place.
+            "remove": [item_id for item_id in remove if item_id not in written],
+            **{
+                column: [answer[column] for answer in answers]
+                for column in ("item_id", "value_code", "value_number", "value_text")
+            },
+            "value_codes": [
+                None if answer["value_codes"] is None else json.dumps(answer["value_codes"])
+                for answer in answers
+            ],
+            "language": changes["language"],
+            "next_page": None if complete else changes["page"],
+            "complete": complete,
+            "quality_flags": None if flags is None else json.dumps(flags),
+        },
+    )
+
+
+# PostgreSQL runs the page's four writes as one statement (data-modifying CTEs). Written as
+# SQL text: the same shape for every page, so it is parsed once per connection.
+_WRITE_PAGE_POSTGRESQL = text(
+    """
+WITH recorded AS (
+    INSERT INTO page_submissions (idempotency_key, response_id, page, outcome_page, saved_at)
+    VALUES (:idempotency_key, :response_id, :page, :outcome_page, :saved_at)
+), removed AS (
+    DELETE FROM answers
+    WHERE response_id = :response_id AND item_id = ANY(CAST(:remove AS TEXT[]))
+), written AS (
+    INSERT INTO answers
+        (response_id, item_id, value_code, value_codes, value_number, value_text, saved_at)
+    SELECT :response_id, given.item_id, given.value_code, CAST(given.value_codes AS JSON),
+           given.value_number, given.value_text, :saved_at
+    FROM unnest(
+        CAST(:item_id AS TEXT[]), CAST(:value_code AS INTEGER[]),
+        CAST(:value_codes AS TEXT[]), CAST(:value_number AS FLOAT8[]),
+        CAST(:value_text AS TEXT[])
+    ) AS given(item_id, value_code, value_codes, value_number, value_text)
+    ON CONFLICT (response_id, item_id) DO UPDATE SET
+        value_code = excluded.value_code, value_codes = excluded.value_codes,
+        value_number = excluded.value_number, value_text = excluded.value_text,
+        saved_at = excluded.saved_at
+)
+UPDATE responses SET
+    language = :language,
+    last_saved_at = :saved_at,
+    page = COALESCE(CAST(:next_page AS INTEGER), page),
+    status = CASE WHEN :complete THEN 'complete' ELSE status END,
+    submitted_at = CASE WHEN :complete THEN :saved_at ELSE submitted_at END,
+    resume_key_hash = CASE WHEN :complete THEN NULL ELSE resume_key_hash END,
+    quality_flags = COALESCE(CAST(:quality_flags AS JSON), quality_flags)
+WHERE id = :response_id
+"""
+)
 
 
 def _earlier_outcome(session: Session, response: Response, key: str) -> PageResult | None:
@@ -535,22 +647,14 @@ def _earlier_outcome(session: Session, response: Response, key: str) -> PageResu
 
 def stored_values(session: Session, response_id: int) -> dict[str, dict[str, Any]]:
     """A response's saved answers as ``{item_id: {column: value}}``, read without the ORM."""
-    rows = session.execute(
-        select(
-            Answer.item_id,
-            Answer.value_code,
-            Answer.value_codes,
-            Answer.value_number,
-            Answer.value_text,
-        ).where(Answer.response_id == response_id)
-    )
+    rows = session.connection().execute(_STORED_ANSWERS, {"response_id": response_id})
     values: dict[str, dict[str, Any]] = {}
-    for item_id, code, codes, number, text in rows:
+    for item_id, code, codes, number, free_text in rows:
         for column, value in (
             ("value_code", code),
             ("value_codes", codes),
             ("value_number", number),
-            ("value_text", text),
+            ("value_text", free_text),
         ):
             if value is not None:
                 values[item_id] = {column: value}

@@ -212,7 +212,7 @@ def _invitation_visit(code: str) -> Visit | services.Unavailable:
         key=code,
         endpoint="respond.invitation_page",
         invitation=invite,
-        draft=services.find_draft(db.session, code),
+        draft=services.find_draft(db.session, code, lock=request.method == "POST"),
     )
 
 
@@ -307,7 +307,8 @@ def invitation_page(key: str, page: int):
 @bp.route("/r/<key>/<int:page>", methods=["GET", "POST"])
 def resume_page(key: str, page: int):
     """One page of an open-link questionnaire, found by its resume token."""
-    draft = services.find_draft(db.session, key) if 16 <= len(key) <= 64 else None
+    lock = request.method == "POST"  # a save follows: find and lock the draft at once
+    draft = services.find_draft(db.session, key, lock=lock) if 16 <= len(key) <= 64 else None
     if draft is None:
         return _after_the_end(services.Unavailable.UNKNOWN)
     reason = services.availability(draft.wave)
@@ -387,6 +388,7 @@ def _page(visit: Visit, page: int):
                 language=language,
                 invitation=visit.invitation,
                 completion_flags=repeat,
+                locked=True,
             )
         except services.ForeignSubmission:
             raise BadSubmission(_("This form belongs to another questionnaire.")) from None
