@@ -35,6 +35,8 @@ from surveyapp.models import (
 from surveyapp.respond.codes import hash_code
 
 MAX_TEXT_LENGTH = 1000
+#: An answer's value columns; exactly one is filled.
+_VALUE_COLUMNS = ("value_code", "value_codes", "value_number", "value_text")
 
 
 class Unavailable(enum.StrEnum):
@@ -70,7 +72,11 @@ def wave_by_open_token(session: Session, token: str) -> Wave | None:
 
 def invitation_by_code(session: Session, code: str) -> Invitation | None:
     """The invitation for a typed or scanned code (case and dashes do not matter)."""
-    return session.scalar(select(Invitation).where(Invitation.code_hash == hash_code(code)))
+    return session.scalar(
+        select(Invitation)
+        .where(Invitation.code_hash == hash_code(code))
+        .options(joinedload(Invitation.wave, innerjoin=True))
+    )
 
 
 _INSTRUMENTS: dict[str, Instrument] = {}
@@ -118,7 +124,12 @@ def is_shown(item: Item, values: Mapping[str, dict[str, Any]]) -> bool:
     if item.show_if is None:
         return True
     answer = values.get(item.show_if.item, {})
-    return answer.get("value_code") in set(item.show_if.codes)
+    codes = set(item.show_if.codes)
+    # As in the XLSForm export: a chosen option or a number equal to a listed value, and for
+    # multiple choice any one of the chosen options.
+    if answer.get("value_code") in codes or answer.get("value_number") in codes:
+        return True
+    return bool(codes & set(answer.get("value_codes") or ()))
 
 
 def parse_form(
@@ -335,6 +346,109 @@ def find_draft(session: Session, key: str, *, lock: bool = False) -> Response | 
     return session.scalar(query)
 
 
+@dataclass
+class WaveState:
+    """The parts of a wave that a page save reads: the same names as :class:`Wave`'s."""
+
+    id: int
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    languages: list[str]
+    modules: list[str]
+    frozen_instrument_hash: str
+
+
+@dataclass
+class LockedDraft:
+    """A draft read for a page save, its row locked, with its wave and saved answers.
+
+    It stands in for the :class:`Response` (same attribute names) on the save path: one
+    query instead of the ORM loading the draft, its wave and its answers.
+    """
+
+    id: int
+    status: str
+    quality_flags: list[str]
+    page: int
+    language: str
+    wave: WaveState
+    values: dict[str, dict[str, Any]]
+
+    @property
+    def wave_id(self) -> int:
+        """The wave's id, as on :class:`Response`."""
+        return self.wave.id
+
+
+_DRAFT_FOR_SAVE = (
+    select(
+        Response.id,
+        Response.status,
+        Response.quality_flags,
+        Response.page,
+        Response.language,
+        Wave.id.label("wave_id"),
+        Wave.status.label("wave_status"),
+        Wave.opens_at,
+        Wave.closes_at,
+        Wave.languages,
+        Wave.modules,
+        Wave.frozen_instrument_hash,
+        Answer.item_id,
+        Answer.value_code,
+        Answer.value_codes,
+        Answer.value_number,
+        Answer.value_text,
+    )
+    .join(Wave, Wave.id == Response.wave_id)
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(Response.resume_key_hash == bindparam("resume_key_hash"))
+    .with_for_update(of=Response.__table__)
+)
+
+
+def lock_draft(session: Session, key: str) -> LockedDraft | Response | None:
+    """The draft for ``key``, locked for a page save, with its wave and answers in one query.
+
+    The lock is the one :func:`save_page` needs (``locked=True``): one save at a time per
+    questionnaire, and the status read here is current. A wave whose questionnaire this
+    process has not read yet (the first save after a start) is loaded the ordinary way.
+    """
+    rows = session.connection().execute(_DRAFT_FOR_SAVE, {"resume_key_hash": resume_hash(key)})
+    rows = rows.all()
+    if not rows:
+        return None
+    first = rows[0]
+    if first.frozen_instrument_hash not in _INSTRUMENTS:
+        return find_draft(session, key, lock=True)
+    values: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.item_id is None:
+            continue  # the outer join's row for a draft without answers
+        for column in _VALUE_COLUMNS:
+            value = getattr(row, column)
+            if value is not None:
+                values[row.item_id] = {column: value}
+    return LockedDraft(
+        id=first.id,
+        status=first.status,
+        quality_flags=list(first.quality_flags or []),
+        page=first.page,
+        language=first.language,
+        wave=WaveState(
+            id=first.wave_id,
+            status=first.wave_status,
+            opens_at=first.opens_at,
+            closes_at=first.closes_at,
+            languages=list(first.languages or []),
+            modules=list(first.modules or []),
+            frozen_instrument_hash=first.frozen_instrument_hash,
+        ),
+        values=values,
+    )
+
+
 def start_draft(
     session: Session,
     *,
@@ -379,11 +493,13 @@ def start_draft(
     return response
 
 
-def saved_values(response: Response) -> dict[str, dict[str, Any]]:
+def saved_values(response: Response | LockedDraft) -> dict[str, dict[str, Any]]:
     """The response's saved answers as ``{item_id: {column: value}}``."""
+    if isinstance(response, LockedDraft):
+        return dict(response.values)
     values: dict[str, dict[str, Any]] = {}
     for answer in response.answers:
-        for column in ("value_code", "value_codes", "value_number", "value_text"):
+        for column in _VALUE_COLUMNS:
             value = getattr(answer, column)
             if value is not None:
                 values[answer.item_id] = {column: value}
@@ -437,7 +553,7 @@ class PageResult:
 def save_page(
     session: Session,
     *,
-    response: Response,
+    response: Response | LockedDraft,
     sections: tuple[Section, ...],
     page: int,
     form: Any,
@@ -470,7 +586,11 @@ def save_page(
             outcome_page=COMPLETE, duplicate=True
         )
     section = sections[page - 1]
-    context = stored_values(session, response.id)
+    context = (
+        dict(response.values)
+        if isinstance(response, LockedDraft)
+        else stored_values(session, response.id)
+    )
     parsed = parse_form([section], form, context, require=action == "next")
     if parsed.errors:
         session.rollback()
@@ -543,7 +663,8 @@ def save_page(
         if earlier is None:
             raise
         return earlier
-    session.expire(response)
+    if isinstance(response, Response):
+        session.expire(response)
     return PageResult(outcome_page=outcome)
 
 
@@ -635,7 +756,9 @@ WHERE id = :response_id
 )
 
 
-def _earlier_outcome(session: Session, response: Response, key: str) -> PageResult | None:
+def _earlier_outcome(
+    session: Session, response: Response | LockedDraft, key: str
+) -> PageResult | None:
     """The outcome of the save that already used ``key``, if any."""
     done = session.get(PageSubmission, key)
     if done is None:

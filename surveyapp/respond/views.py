@@ -59,11 +59,11 @@ def _bad_submission(error: BadSubmission):
 class Visit:
     """What a resident's link resolves to."""
 
-    wave: Wave
+    wave: Wave | services.WaveState
     key: str  # invitation code or resume token: what finds the draft
     endpoint: str  # page endpoint for this kind of link
     invitation: Invitation | None = None
-    draft: Response | None = None
+    draft: Response | services.LockedDraft | None = None
 
     def page_url(self, page: int, **args: str) -> str:
         return url_for(self.endpoint, key=self.key, page=page, **args)
@@ -212,7 +212,9 @@ def _invitation_visit(code: str) -> Visit | services.Unavailable:
         key=code,
         endpoint="respond.invitation_page",
         invitation=invite,
-        draft=services.find_draft(db.session, code, lock=request.method == "POST"),
+        draft=(services.lock_draft if request.method == "POST" else services.find_draft)(
+            db.session, code
+        ),
     )
 
 
@@ -307,8 +309,11 @@ def invitation_page(key: str, page: int):
 @bp.route("/r/<key>/<int:page>", methods=["GET", "POST"])
 def resume_page(key: str, page: int):
     """One page of an open-link questionnaire, found by its resume token."""
-    lock = request.method == "POST"  # a save follows: find and lock the draft at once
-    draft = services.find_draft(db.session, key, lock=lock) if 16 <= len(key) <= 64 else None
+    draft = None
+    if 16 <= len(key) <= 64:
+        # A save follows a POST: the draft is found, locked and read with its answers at once.
+        find = services.lock_draft if request.method == "POST" else services.find_draft
+        draft = find(db.session, key)
     if draft is None:
         return _after_the_end(services.Unavailable.UNKNOWN)
     reason = services.availability(draft.wave)
