@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 
 from flask import Flask, redirect, request
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
+
+from surveyapp.db import build_engine
 
 metadata = MetaData()
 saves = Table(
@@ -22,7 +24,8 @@ saves = Table(
 
 def create_app() -> Flask:
     # The table is created by bench_load.py before the workers start.
-    engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_pre_ping=True)
+    # The app's own engine settings (pool, no pre-ping): only the work per request differs.
+    engine = build_engine(os.environ["BARE_DATABASE_URL"])
     app = Flask(__name__)
 
     @app.post("/save")

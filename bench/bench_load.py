@@ -1,16 +1,22 @@
 """Page-save throughput and latency under load: the app vs. a bare single-INSERT endpoint.
 
-Both run under gunicorn with the same settings (3 gthread workers x 8 threads) against the
-same local PostgreSQL server; wrk (Debian package `wrk`) drives 50 concurrent connections
-for 30 s each, on loopback. The app's requests are real page saves: 50 residents' drafts
-(made beforehand through the resident pages, with their session cookies and CSRF tokens)
-each POST page 1 with its answers and a fresh idempotency key, "Next", again and again:
-parse, validate, replace the page's answers, record the key, update the draft, commit,
-redirect. The bare endpoint INSERTs the request body into a table and redirects.
+Both run under gunicorn with the same settings (by default the README's production setup on
+this machine's scale: 3 gthread workers x 8 threads; ``--gunicorn`` takes others) and the
+same engine settings against the same local PostgreSQL server. wrk (Debian package `wrk`)
+drives 50 concurrent connections on loopback, in rounds that alternate app and bare (the
+order flips each round) so that a slow stretch of this shared machine does not fall on one
+side only; the report gives every round, the medians and the ratio of the medians. The
+app's requests are real page saves: 100 residents' drafts (made beforehand through the
+resident pages, with their session cookies and CSRF tokens) each POST page 1 with its
+answers and a fresh idempotency key, "Next", again and again: parse, check the CSRF token,
+validate, lock and read the draft, record the key, replace the page's answers, update the
+draft, commit, redirect. The bare endpoint INSERTs the request body into a table and
+redirects. Last, 50 residents who take about 2 s per page answer for one round's length.
 
 Usage::
 
-    .venv/bin/python bench/bench_load.py [--seconds 30] [--connections 50]
+    .venv/bin/python bench/bench_load.py [--seconds 20] [--rounds 3] [--connections 50]
+        [--gunicorn "--workers 4 --timeout 30"]
 """
 
 from __future__ import annotations
@@ -176,14 +182,23 @@ def _residents(base: str, open_path: str, body: dict[str, str], n: int) -> list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=20, help="length of one wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="app and bare runs, alternated")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--gunicorn",
+        default=" ".join(GUNICORN),
+        help=f"gunicorn worker options for both servers (default: {' '.join(GUNICORN)})",
+    )
     args = parser.parse_args()
+    workers = args.gunicorn.split()
     name = f"surveyapp_bench_{secrets.token_hex(4)}"
     admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    servers: list[subprocess.Popen] = []
+    runs: dict[str, list[dict[str, float]]] = {"app page save": [], "bare INSERT": []}
     try:
         migrate.upgrade(url)
         setup = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
@@ -197,69 +212,90 @@ def main() -> None:
         db.engine_for(setup).dispose()
         body = complete_answers([page_one])
 
-        port = _port()
-        app = _serve(
-            "surveyapp:create_app()",
-            {
-                "SURVEYAPP_ENV": "production",
-                "SURVEYAPP_SECRET_KEY": secrets.token_urlsafe(48),
-                "SURVEYAPP_DATABASE_URL": url,
-                "SURVEYAPP_RATELIMIT_ENABLED": "0",
-            },
-            port,
+        from bench.bare_app import metadata
+
+        bare_engine = create_engine(url)
+        metadata.create_all(bare_engine)
+        bare_engine.dispose()
+
+        app_port, bare_port = _port(), _port()
+        app_env = {
+            "SURVEYAPP_ENV": "production",
+            "SURVEYAPP_SECRET_KEY": secrets.token_urlsafe(48),
+            "SURVEYAPP_DATABASE_URL": url,
+            "SURVEYAPP_RATELIMIT_ENABLED": "0",
+        }
+        servers.append(_serve("surveyapp:create_app()", app_env, app_port, workers))
+        servers.append(
+            _serve("bench.bare_app:create_app()", {"BARE_DATABASE_URL": url}, bare_port, workers)
         )
         with tempfile.TemporaryDirectory() as directory:
-            sessions = _residents(f"http://127.0.0.1:{port}", open_path, body, 2 * args.connections)
+            app_base = f"http://127.0.0.1:{app_port}"
+            sessions = _residents(app_base, open_path, body, 2 * args.connections)
             lua = Path(directory) / "saves.lua"
             lua.write_text(LUA % ",\n".join(f'  {{"{p}", "{c}", "{d}"}}' for p, c, d in sessions))
+            bare_lua = Path(directory) / "bare.lua"
+            bare_lua.write_text(BARE_LUA % sessions[0][2])
+            targets = {
+                "app page save": (app_base, lua),
+                "bare INSERT": (f"http://127.0.0.1:{bare_port}", bare_lua),
+            }
             engine = create_engine(url)
             with engine.connect() as connection:
                 before = connection.scalar(select(func.count()).select_from(PageSubmission))
-            app_result = _wrk(f"http://127.0.0.1:{port}", lua, args.seconds, args.connections)
+            # Alternate the order round by round, so that a slow stretch of this shared
+            # machine does not land on one side only.
+            for round_number in range(args.rounds):
+                order = list(targets) if round_number % 2 == 0 else list(targets)[::-1]
+                for label in order:
+                    base, script = targets[label]
+                    runs[label].append(_wrk(base, script, args.seconds, args.connections))
             with engine.connect() as connection:
                 stored = connection.scalar(select(func.count()).select_from(PageSubmission))
             engine.dispose()
             # Residents as they are: 50 at once, each taking about 2 s per page.
             paced = run_residents(
-                f"http://127.0.0.1:{port}",
-                open_path,
-                pages,
-                args.connections,
-                seconds=args.seconds,
-                think=2.0,
+                app_base, open_path, pages, args.connections, seconds=args.seconds, think=2.0
             )
-            _stop(app)
-
-            from bench.bare_app import metadata
-
-            bare_engine = create_engine(url)
-            metadata.create_all(bare_engine)
-            bare_engine.dispose()
-            port = _port()
-            bare = _serve("bench.bare_app:create_app()", {"BARE_DATABASE_URL": url}, port)
-            bare_lua = Path(directory) / "bare.lua"
-            bare_lua.write_text(BARE_LUA % sessions[0][2])
-            bare_result = _wrk(f"http://127.0.0.1:{port}", bare_lua, args.seconds, args.connections)
-            _stop(bare)
     finally:
+        for server in servers:
+            _stop(server)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    print(f"# Page saves under load ({time.strftime('%Y-%m-%d')}): gunicorn {' '.join(GUNICORN)}")
-    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, PostgreSQL on the same machine")
-    print()
-    print("| endpoint | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | non-3xx | socket errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for label, r in (("app page save", app_result), ("bare INSERT", bare_result)):
-        print(
-            f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} "
-            f"| {r['non_3xx']} | {r['socket_errors']} |"
-        )
-    print()
+    print(f"# Page saves under load ({time.strftime('%Y-%m-%d')}): gunicorn {args.gunicorn}")
     print(
-        f"Throughput ratio app / bare: {app_result['rps'] / bare_result['rps']:.2f} "
-        f"(target >= 0.6); app p99 {app_result['p99']:.1f} ms (target < 100 ms)."
+        f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} rounds alternating app "
+        "and bare, PostgreSQL on the same machine"
+    )
+    print()
+    print("| endpoint | round | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | non-3xx | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for label, results in runs.items():
+        for number, r in enumerate(results, start=1):
+            print(
+                f"| {label} | {number} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p90']:.1f} "
+                f"| {r['p99']:.1f} | {r['non_3xx']} | {r['socket_errors']} |"
+            )
+    print()
+    median = {
+        label: {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+        for label, results in runs.items()
+    }
+    app, bare = median["app page save"], median["bare INSERT"]
+    per_round = [
+        a["rps"] / b["rps"] for a, b in zip(runs["app page save"], runs["bare INSERT"], strict=True)
+    ]
+    print(
+        f"Medians: app {app['rps']:.0f} requests/s (p50 {app['p50']:.1f} ms, p99 "
+        f"{app['p99']:.1f} ms), bare {bare['rps']:.0f} requests/s (p50 {bare['p50']:.1f} ms, "
+        f"p99 {bare['p99']:.1f} ms)."
+    )
+    print(
+        f"Throughput ratio app / bare (medians): {app['rps'] / bare['rps']:.2f} (target >= 0.6); "
+        f"per round: {', '.join(f'{ratio:.2f}' for ratio in per_round)}. "
+        f"App p99 (median of rounds): {app['p99']:.1f} ms (target < 100 ms)."
     )
     lat = sorted(paced.latencies_ms)
     q = statistics.quantiles(lat, n=100)
@@ -268,10 +304,11 @@ def main() -> None:
         f"{len(lat):,} page saves, p50 {statistics.median(lat):.1f} ms, p90 {q[89]:.1f} ms, "
         f"p99 {q[98]:.1f} ms, errors {sum(n for s, n in paced.statuses.items() if s >= 400)}."
     )
+    app_requests = sum(r["requests"] for r in runs["app page save"])
+    app_refused = sum(r["non_3xx"] for r in runs["app page save"])
     print(
-        f"Page saves recorded in the database during the app run: {stored - before:,} "
-        f"(wrk counted {app_result['requests']:,} requests, "
-        f"{app_result['non_3xx']} not answered with a redirect)."
+        f"Page saves recorded in the database during the app runs: {stored - before:,} "
+        f"(wrk counted {app_requests:,} requests, {app_refused} not answered with a redirect)."
     )
 
 
