@@ -186,8 +186,9 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     scoring, note = None, None
     if stored is None:
         note = (
-            "No frozen scoring model yet: it is frozen when the validation report is first "
-            "built with at least 30 complete responses in the first wave. Index columns are empty."
+            "No frozen scoring model yet: it is frozen when the validation report or a "
+            "download is first made with at least 30 complete responses in the first wave. "
+            "Index columns are empty."
         )
     else:
         verify_scoring_model(stored.definition)

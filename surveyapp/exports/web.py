@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from flask import Response, abort, current_app, stream_with_context, url_for
 from flask_babel import gettext as _
+from sqlalchemy import exists, select
 
 from surveyapp.console.manage import audit
 from surveyapp.exports import codebook, formats
@@ -29,7 +30,16 @@ from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan
 from surveyapp.exports.rows import iter_chunks, weighting_notes
 from surveyapp.extensions import db
-from surveyapp.models import Role, User
+from surveyapp.models import (
+    Initiative,
+    ResponseStatus,
+    Role,
+    ScoringModel,
+    User,
+    Wave,
+)
+from surveyapp.models import Response as SurveyResponse
+from surveyapp.reports import cached_initiative_report
 
 RECORD_ROLES = (Role.ADMIN, Role.ANALYST)
 FREE_TEXT_ROLES = (Role.ADMIN, Role.ANALYST)
@@ -42,6 +52,42 @@ def _city_id(scope: str, obj: Any) -> int:
     return {"wave": lambda: obj.initiative.city_id, "initiative": lambda: obj.city_id}.get(
         scope, lambda: obj.id
     )()
+
+
+def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
+    """Freeze the scoring model of every initiative in scope that has none yet (committed).
+
+    The model is frozen when an initiative's validation report is first built (from the
+    dashboard, the API or the report page). A download can come first: it builds the
+    report then, so that its index columns are never empty just because nobody had looked
+    at a dashboard yet. Initiatives without complete responses are left alone.
+    """
+    if scope == "wave":
+        initiatives = [obj.initiative]
+    elif scope == "initiative":
+        initiatives = [obj]
+    else:
+        initiatives = list(
+            db.session.scalars(select(Initiative).where(Initiative.city_id == obj.id))
+        )
+    frozen_any = False
+    for initiative in initiatives:
+        has_model = db.session.scalar(
+            select(exists().where(ScoringModel.initiative_id == initiative.id))
+        )
+        has_responses = db.session.scalar(
+            select(
+                exists()
+                .where(SurveyResponse.wave_id == Wave.id)
+                .where(Wave.initiative_id == initiative.id)
+                .where(SurveyResponse.status == ResponseStatus.COMPLETE)
+            )
+        )
+        if not has_model and has_responses:
+            cached_initiative_report(db.session, initiative, actor=user)
+            frozen_any = True
+    if frozen_any:
+        db.session.commit()
 
 
 def _codebook_url(scope: str, obj: Any) -> str:
@@ -105,6 +151,7 @@ def dataset_response(
     check_request(fmt, shape, role=role, free_text=free_text)
     if fmt == "zip":
         fmt, bundle = "csv", True
+    freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj, free_text=free_text)
     audit(
         db.session,
@@ -192,6 +239,7 @@ def aggregates_for(plan: DatasetPlan) -> pd.DataFrame:
 
 def aggregates_response(scope: str, obj: Any, *, user: User, via: str = "console") -> Response:
     """The aggregate table as CSV, for every member of the city."""
+    freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj)
     audit(db.session, user, _city_id(scope, obj), "aggregates_downloaded", scope, obj.id, via=via)
     db.session.commit()
@@ -211,6 +259,7 @@ def codebook_response(scope: str, obj: Any, *, user: User, via: str = "console")
     """The HTML codebook of a scope's dataset, for every member of the city."""
     from surveyapp.security import REPORT_CSP
 
+    freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj)
     html = codebook.codebook_html(
         db.session,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.auth.services import create_user
+from surveyapp.cli import main
 from surveyapp.models import Answer, AuditEvent, Initiative, Response, Role, ScoringModel
 
 from .test_exports_dataset import demo_initiative
@@ -266,3 +267,32 @@ def test_bundle_of_an_spss_file_describes_it(
     assert package["resources"][0]["mediatype"] == "application/x-spss-sav"
     frame, meta = pyreadstat.read_sav(str(tmp_path / "data-wide.sav"))
     assert len(frame) == 400 and meta.column_names_to_labels["weight"] == "Raking weight"
+
+
+def test_a_download_before_any_report_freezes_the_scoring_model(
+    runner: FlaskCliRunner, db_session: Session, client: FlaskClient
+) -> None:
+    """Nobody opened a dashboard yet: the first download still has its index scores."""
+    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    initiative = db_session.scalar(select(Initiative))
+    assert db_session.scalar(select(ScoringModel)) is None
+    _sign_in(client, db_session, initiative, Role.ANALYST)
+
+    body = _get(client, f"/staff/initiatives/{initiative.id}/dataset?format=csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    frozen = db_session.scalar(select(ScoringModel))
+    assert frozen is not None and frozen.initiative_id == initiative.id
+    assert {row["scoring_model"] for row in rows} == {frozen.content_hash[:12]}
+    assert sum(1 for row in rows if row["idx_trust"]) > 390
+
+    # Later downloads and the report use the same frozen model; it is stored once.
+    again = list(
+        csv.DictReader(
+            io.StringIO(
+                _get(client, f"/staff/initiatives/{initiative.id}/dataset?format=csv").decode()
+            )
+        )
+    )
+    assert [row["idx_trust"] for row in again] == [row["idx_trust"] for row in rows]
+    assert len(db_session.scalars(select(ScoringModel)).all()) == 1
