@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser run test test-sqlite test-postgresql test-load lint fmt bench clean
+.PHONY: help install compile browser run test test-sqlite test-postgresql test-load lint fmt bench bench-load clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -84,6 +84,16 @@ fmt: install  ## Fix what ruff can fix and format the code.
 bench: compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
+
+bench-load: compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }; \
+	else \
+		sudo apt-get install -y wrk; \
+	fi
+	$(BIN)/python bench/bench_load.py
 
 clean:  ## Remove the virtualenv, caches and the local database.
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance *.egg-info
