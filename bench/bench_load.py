@@ -1,7 +1,8 @@
 """Page-save throughput and latency under load: the app vs. a bare single-INSERT endpoint.
 
-Both run under gunicorn with the same settings (by default the README's production setup on
-this machine's scale: 3 gthread workers x 8 threads; ``--gunicorn`` takes others) and the
+Both run under gunicorn with the same settings (by default the README's setup behind a
+buffering proxy on this machine's scale: 3 sync workers, cores + 1 because PostgreSQL shares
+the machine; ``--gunicorn`` takes others, such as the gthread setup) and the
 same engine settings against the same local PostgreSQL server. wrk (Debian package `wrk`)
 drives 50 concurrent connections on loopback, in rounds that alternate app and bare (the
 order flips each round) so that a slow stretch of this shared machine does not fall on one
@@ -16,7 +17,7 @@ redirects. Last, 50 residents who take about 2 s per page answer for one round's
 Usage::
 
     .venv/bin/python bench/bench_load.py [--seconds 20] [--rounds 3] [--connections 50]
-        [--gunicorn "--workers 4 --timeout 30"]
+        [--gunicorn "--workers 3 --worker-class gthread --threads 8 --timeout 30"]
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from tests.load.driver import CSRF, KEY, run_residents  # noqa: E402
 ADMIN = os.environ.get(
     "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-GUNICORN = ["--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "30"]
+GUNICORN = ["--workers", "3", "--timeout", "30"]
 
 LUA = r"""
 local sessions = {
