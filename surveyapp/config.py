@@ -90,4 +90,10 @@ def load_config(
         config["RATELIMIT_STORAGE_URI"] = (
             "redis://127.0.0.1:6379/0" if env_name == "production" else "memory://"
         )
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # A Redis that does not answer must not hold a resident's page for long: after
+        # half a second the limiter counts in memory instead (extensions.py).
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        )
     return config

@@ -15,5 +15,13 @@ compress = Compress()
 # Rate limits. Keys are chosen per limit (the sign-in limit counts failures per e-mail
 # address); nothing is stored beyond the limiter's counters. In-memory storage by default;
 # set SURVEYAPP_RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379) to share counters
-# between server processes.
-limiter = Limiter(key_func=lambda: "global", default_limits=[])
+# between server processes. When that storage cannot be reached (Redis restarting, down),
+# residents must still be able to answer: each process then counts in its own memory, with
+# the same limits, and goes back to the shared storage once it answers again (checked at
+# growing intervals); an error while counting after a page was saved is logged, not shown.
+limiter = Limiter(
+    key_func=lambda: "global",
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -10,8 +14,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from surveyapp import create_app
-from surveyapp.extensions import db
-from surveyapp.models import Response
+from surveyapp.extensions import db, limiter
+from surveyapp.models import PageSubmission, Response
 from surveyapp.reports import initiative_frame
 from surveyapp.respond.services import wave_sections
 
@@ -132,7 +136,10 @@ def test_production_counts_in_redis_by_default(monkeypatch) -> None:
     from surveyapp.config import load_config
 
     monkeypatch.setenv("SURVEYAPP_SECRET_KEY", "x" * 40)
-    assert load_config({"ENV_NAME": "production"})["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    production = load_config({"ENV_NAME": "production"})
+    assert production["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    # A Redis that hangs holds a page for half a second at most, then memory counts.
+    assert production["RATELIMIT_STORAGE_OPTIONS"]["socket_timeout"] <= 0.5
     assert load_config({"ENV_NAME": "development"})["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
@@ -159,3 +166,110 @@ def test_behind_a_proxy_each_resident_has_their_own_allowance(database_url: str)
     other = client.post("/", data={"code": "PPPP9999"}, headers={"X-Forwarded-For": "198.51.100.2"})
     assert other.status_code == 404
     db.engine_for(app).dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_server(port: int) -> subprocess.Popen:
+    """A private Redis on ``port`` (the Debian package's redis-server), ready to answer."""
+    server = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(50):
+        try:
+            client.ping()
+            return server
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture
+def own_redis(database_url: str, db_session) -> Iterator[tuple[Flask, int]]:
+    """The production counter setup on a Redis of the test's own, which the test may stop."""
+    port = _free_port()
+    servers = [_redis_server(port)]
+    application = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0",
+        }
+    )
+    yield application, servers
+    for server in servers:
+        server.kill()
+        server.wait()
+    db.engine_for(application).dispose()
+    # The limiter is one object: back to memory counters, shared storage "alive", and empty
+    # fallback counters for the other tests.
+    create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "memory://"}
+    )
+    limiter._storage_dead = False
+    limiter._fallback_storage.reset()
+
+
+def test_residents_keep_answering_while_redis_is_down(own_redis, make: Factory) -> None:
+    application, servers = own_redis
+    port = servers[0].args[servers[0].args.index("--port") + 1]
+    shared = redis.Redis(port=int(port))
+    wave = make.wave()
+    open_wave = make.wave(initiative=wave.initiative, mode="open_link")
+    code, _invitation = make.invitation(wave)
+    sections = wave_sections(wave)
+    resident = application.test_client()
+    welcome = resident.get(f"/i/{code}")
+    url = resident.post(f"/i/{code}", data={"idempotency_key": _key(welcome.data)}).location
+    page = resident.get(url)
+    saved = resident.post(
+        url, data=complete_answers([sections[0]]) | {"idempotency_key": _key(page.data)}
+    )
+    assert saved.status_code == 303
+    guesser = application.test_client()
+    for n in range(5):
+        assert guesser.post("/", data={"code": f"QQQQ{n:04d}"}).status_code == 404
+    assert shared.keys("*"), "the guesses are counted in Redis"
+
+    servers[0].kill()
+    servers[0].wait()
+    # Redis is gone: the resident carries on, a new visitor starts, nobody sees an error.
+    url = saved.location
+    page = resident.get(url)
+    assert page.status_code == 200
+    saved = resident.post(
+        url, data=complete_answers([sections[1]]) | {"idempotency_key": _key(page.data)}
+    )
+    assert saved.status_code == 303 and saved.location.endswith("/3")
+    stored = make.session.scalar(
+        select(func.count(PageSubmission.idempotency_key)).where(PageSubmission.page == 2)
+    )
+    assert stored == 1
+    assert application.test_client().post("/", data={"code": code}).status_code == 303
+    visitor = application.test_client()
+    start = visitor.get(f"/w/{open_wave.open_token}")
+    assert start.status_code == 200
+    started = visitor.post(f"/w/{open_wave.open_token}", data={"idempotency_key": _key(start.data)})
+    assert started.status_code == 303
+    # Guessing is still limited, counted in this process's memory meanwhile.
+    statuses = [guesser.post("/", data={"code": f"RRRR{n:04d}"}).status_code for n in range(21)]
+    assert statuses == [404] * 20 + [429]
+
+    # Redis is back: after a short while the counters are shared again.
+    servers.append(_redis_server(int(port)))
+    deadline = time.monotonic() + 15
+    while not shared.keys("*") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        application.test_client().post("/", data={"code": "SSSS0000"})
+    assert shared.keys("*"), "counting went back to Redis"
