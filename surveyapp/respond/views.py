@@ -130,12 +130,41 @@ def _client_key() -> str:
     return hmac.new(secret, b"client:" + address, hashlib.sha256).hexdigest()[:24]
 
 
+#: Codes this browser has opened, remembered in its session cookie (as keyed hashes).
+MAX_KNOWN_CODES = 5
+
+
+def _code_mark(code: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"code:" + code.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _remember_code(code: str) -> None:
+    mark = _code_mark(code)
+    known = session.get("codes") or []
+    if mark not in known:
+        session["codes"] = [*known, mark][-MAX_KNOWN_CODES:]
+
+
+def _known_code() -> bool:
+    """Whether the code in this URL was opened before in this browser: then it is no guess.
+
+    A resident who has started is never stopped by guesses made by others at the same
+    address (a community centre's wifi, a mobile network's shared address), and their
+    page saves do not consult the limiter's counters at all.
+    """
+    args = request.view_args or {}
+    code = normalize_code(str(args.get("code") or args.get("key") or ""))
+    return bool(code) and _code_mark(code) in (session.get("codes") or [])
+
+
 #: Guessing codes: unknown codes count, per client, across every page that takes a code.
 code_guesses = limiter.shared_limit(
     "20 per minute;200 per day",
     scope="code-guesses",
     key_func=_client_key,
     deduct_when=lambda response: response.status_code == 404,
+    exempt_when=_known_code,
 )
 
 
@@ -184,6 +213,7 @@ def code_submit():
     code = normalize_code(request.form.get("code", ""))
     if not code or services.invitation_by_code(db.session, code) is None:
         return _code_page("unknown", code, 404)
+    _remember_code(code)
     return redirect(url_for("respond.invitation", code=code), code=303)
 
 
@@ -202,6 +232,7 @@ def _invitation_visit(code: str) -> Visit | services.Unavailable:
     invite = services.invitation_by_code(db.session, code) if code else None
     if invite is None:
         return services.Unavailable.UNKNOWN
+    _remember_code(code)
     if invite.is_used:
         return services.Unavailable.CODE_USED
     reason = services.availability(invite.wave)
@@ -421,6 +452,12 @@ def _page(visit: Visit, page: int):
 
 
 def _forget_resume(visit: Visit) -> None:
+    """A sent questionnaire leaves nothing in the cookie to resume it or to know its code by."""
+    if visit.invitation is not None:
+        known = session.get("codes") or []
+        mark = _code_mark(visit.key)
+        if mark in known:
+            session["codes"] = [m for m in known if m != mark]
     remembered = session.get("resume") or {}
     left = {token: key for token, key in remembered.items() if key != visit.key}
     if left != remembered:

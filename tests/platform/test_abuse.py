@@ -273,3 +273,67 @@ def test_residents_keep_answering_while_redis_is_down(own_redis, make: Factory) 
         time.sleep(0.5)
         application.test_client().post("/", data={"code": "SSSS0000"})
     assert shared.keys("*"), "counting went back to Redis"
+
+
+def test_a_started_questionnaire_is_not_stopped_by_guesses_from_the_same_address(
+    app: Flask, make: Factory
+) -> None:
+    wave = make.wave()
+    code, _invitation = make.invitation(wave)
+    sections = wave_sections(wave)
+    resident, guesser = app.test_client(), app.test_client()  # one wifi, one address
+    typed = resident.post("/", data={"code": code})
+    welcome = resident.get(typed.location)
+    url = resident.post(typed.location, data={"idempotency_key": _key(welcome.data)}).location
+    for n in range(20):
+        assert guesser.post("/", data={"code": f"ZZZZ{n:04d}"}).status_code == 404
+    assert guesser.get(f"/i/{code}").status_code == 429  # the address is blocked for guesses
+    for section in sections[:2]:
+        page = resident.get(url)
+        assert page.status_code == 200
+        saved = resident.post(
+            url, data=complete_answers([section]) | {"idempotency_key": _key(page.data)}
+        )
+        assert saved.status_code == 303
+        url = saved.location
+    # The resident's own code goes on working; any other code is still a blocked guess.
+    assert resident.get(f"/i/{code}").status_code == 303
+    assert resident.get("/i/ZZZZYYYY").status_code == 429
+    assert resident.post("/", data={"code": "ZZZZYYYY"}).status_code == 429
+    with resident.session_transaction() as cookie:
+        assert len(cookie["codes"]) == 1 and code not in cookie["codes"][0]
+    for section in sections[2:]:
+        page = resident.get(url)
+        url = resident.post(
+            url, data=complete_answers([section]) | {"idempotency_key": _key(page.data)}
+        ).location
+    assert url.endswith("/thanks")
+    with resident.session_transaction() as cookie:
+        assert cookie["codes"] == []  # sent: the cookie no longer knows the code
+
+
+def test_page_saves_of_a_started_questionnaire_do_not_ask_redis(own_redis, make: Factory) -> None:
+    application, servers = own_redis
+    port = int(servers[0].args[servers[0].args.index("--port") + 1])
+    wave = make.wave()
+    code, _invitation = make.invitation(wave)
+    resident = application.test_client()
+    welcome = resident.get(f"/i/{code}")
+    url = resident.post(f"/i/{code}", data={"idempotency_key": _key(welcome.data)}).location
+
+    def commands() -> int:
+        stats = redis.Redis(port=port).info("commandstats")
+        return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+
+    before = commands()
+    for section in wave_sections(wave)[:3]:
+        page = resident.get(url)
+        saved = resident.post(
+            url, data=complete_answers([section]) | {"idempotency_key": _key(page.data)}
+        )
+        assert saved.status_code == 303
+        url = saved.location
+    assert commands() == before
+    # A guess from the same browser still asks Redis.
+    assert resident.get("/i/ZZZZYYYY").status_code == 404
+    assert commands() > before
