@@ -84,6 +84,7 @@ fmt: install  ## Fix what ruff can fix and format the code.
 bench: compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
+	$(BIN)/python bench/bench_sqlite.py
 
 bench-load: compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).
 	@if command -v wrk >/dev/null; then :; \

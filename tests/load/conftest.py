@@ -1,7 +1,8 @@
-"""gunicorn + PostgreSQL, started for the load and fault tests (marker ``load``).
+"""gunicorn + PostgreSQL (or SQLite), started for the load and fault tests (marker ``load``).
 
 They run after the two test passes of `make test` (`make test-load`), against a throw-away
-PostgreSQL database on the server at SURVEYAPP_TEST_PG_ADMIN_URL, on loopback only.
+PostgreSQL database on the server at SURVEYAPP_TEST_PG_ADMIN_URL or a SQLite file, on
+loopback only.
 """
 
 from __future__ import annotations
@@ -67,13 +68,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    name = f"surveyapp_load_{secrets.token_hex(5)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+@contextlib.contextmanager
+def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
+    """gunicorn (3 gthread workers x 8 threads) on the database at ``url``, migrated here."""
     process = None
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
     try:
@@ -144,7 +141,28 @@ def server(tmp_path: Path) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """gunicorn on a throw-away PostgreSQL database."""
+    name = f"surveyapp_load_{secrets.token_hex(5)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with _gunicorn(tmp_path, url) as running:
+            yield running
+    finally:
         admin.dispose()  # its connections did not survive a PostgreSQL restart
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    """gunicorn on a SQLite file, the zero-setup default (WAL, one writer at a time)."""
+    with _gunicorn(tmp_path, f"sqlite:///{tmp_path / 'city.sqlite'}") as running:
+        yield running

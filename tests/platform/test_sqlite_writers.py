@@ -1,0 +1,93 @@
+"""SQLite, the zero-setup default: two residents saving at the same moment both succeed.
+
+Runs on a SQLite file of its own whatever database the suite uses, because it is about
+SQLite's locking: a page save (a POST) that read the draft and then writes must not fail
+because another resident's save was committed in between; a reading request must not hold
+up writers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from surveyapp import migrate
+from surveyapp.db import build_engine
+from surveyapp.instruments import Instrument
+from surveyapp.models import PageSubmission
+from surveyapp.respond import services
+
+from ..conftest import Factory, complete_answers
+
+
+def test_two_residents_saving_at_once_on_sqlite_both_succeed(
+    tmp_path: Path, core_instrument: Instrument
+) -> None:
+    url = f"sqlite:///{tmp_path / 'city.sqlite'}"
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    keys = ["a" * 32, "b" * 32, "c" * 32]
+    with Session(engine, expire_on_commit=False) as session:
+        wave = Factory(session, core_instrument).wave(languages=["en"])
+        sections = services.wave_sections(wave)
+        for key in keys:
+            services.start_draft(
+                session, wave=wave, language="en", resume_key=key, idempotency_key=key[::-1]
+            )
+        session.commit()
+    form = MultiDict(complete_answers([sections[0]]))
+    first_has_read, first_may_save = threading.Event(), threading.Event()
+    outcomes: dict[str, int | None] = {}
+    errors: list[Exception] = []
+
+    web = Flask(__name__)  # a POST request around each save, as in the app
+
+    def resident(key: str, first: bool) -> None:
+        try:
+            with web.test_request_context(method="POST"), Session(engine) as session:
+                draft = services.lock_draft(session, key)
+                if first:
+                    first_has_read.set()
+                    first_may_save.wait(5)
+                result = services.save_page(
+                    session,
+                    response=draft,
+                    sections=sections,
+                    page=1,
+                    form=form,
+                    idempotency_key="k" + key[1:],
+                    action="next",
+                    language="en",
+                    locked=True,
+                )
+                outcomes[key] = result.outcome_page
+        except Exception as error:  # what the resident would get as a "try again" page
+            errors.append(error)
+
+    first = threading.Thread(target=resident, args=(keys[0], True))
+    first.start()
+    assert first_has_read.wait(5)
+    second = threading.Thread(target=resident, args=(keys[1], False))
+    second.start()
+    time.sleep(0.3)  # the second resident is now reading (or waiting to)
+    first_may_save.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    assert outcomes == {keys[0]: 2, keys[1]: 2}
+    with Session(engine) as session:
+        assert session.query(PageSubmission).count() == 2
+
+    # A reading request (a dashboard taking its time) holds no write lock: a save goes on.
+    with web.test_request_context(method="GET"), Session(engine) as reader:
+        reader.execute(text("SELECT count(*) FROM responses")).scalar_one()
+        resident(keys[2], False)
+        reader.rollback()
+    assert errors == [] and outcomes[keys[2]] == 2
+    engine.dispose()
