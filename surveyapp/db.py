@@ -33,20 +33,33 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: Statements that write, or open a nested transaction that may: on SQLite they must run in
+#: a transaction that holds the write lock (see ``_configure_sqlite``).
+_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Switch on WAL, foreign keys and a busy timeout on every new SQLite connection.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; the SQLAlchemy
     recipe below lets SQLAlchemy emit BEGIN itself, so nested transactions work.
 
-    A request that changes something (POST and the like) begins IMMEDIATE, taking SQLite's
-    one write lock at the start. A deferred transaction that reads and then writes (a page
-    save: read the draft, then save it) fails at once with "database is locked" when another
-    connection has written since its read, and no busy timeout helps (SQLITE_BUSY_SNAPSHOT):
-    with 50 residents on gunicorn that was a "try again" page for one request in six. Now
-    the second writer waits for the first (up to the busy timeout). Reading requests and
-    commands keep deferred transactions: a report that reads for seconds must not hold the
-    write lock, and in WAL mode readers never wait for writers.
+    SQLite has one writer at a time. A deferred transaction that reads and then writes
+    fails at once with "database is locked" when another connection has written since its
+    read, and no busy timeout helps (SQLITE_BUSY_SNAPSHOT): with 50 residents on gunicorn
+    that was a "try again" page for one page save in twenty, and for nearly every dashboard
+    a coordinator opened while residents were answering (the report is read, then the view
+    is audited). So, in the web app:
+
+    - a request that changes something (POST and the like) begins IMMEDIATE, taking the
+      write lock at the start: a second save waits for the first (up to the busy timeout);
+    - a reading request (GET) opens no transaction for its reads, each of which sees the
+      latest commit (as PostgreSQL's READ COMMITTED does), so a report that reads for
+      seconds holds no lock; if it then writes (an audit event), that write begins an
+      IMMEDIATE transaction of its own.
+
+    Commands and scripts keep SQLite's plain deferred transactions.
     """
 
     @event.listens_for(engine, "connect")
@@ -61,8 +74,22 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        if not has_request_context():
+            connection.exec_driver_sql("BEGIN")
+        elif request.method not in _SAFE_METHODS:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading request: no BEGIN; the first write begins one (below).
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(
+        _connection: Any, cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if (
+            not cursor.connection.in_transaction
+            and statement.lstrip()[:9].upper().startswith(_SQLITE_WRITES)
+            and has_request_context()
+        ):
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def build_engine(url: str, **options: Any) -> Engine:

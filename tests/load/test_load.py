@@ -42,7 +42,7 @@ def test_fifty_residents_for_a_minute(server: Server) -> None:
 def test_fifty_residents_on_sqlite_see_no_try_again_page(sqlite_server: Server) -> None:
     # The zero-setup default: 50 residents at once, each taking about 2 s per page. Two page
     # saves committing close together used to give one of them "database is locked", shown
-    # as the "try again" page (3-5 % of requests); a save now waits for the write lock.
+    # as the "try again" page (3-8 % of requests); a save now waits for the write lock.
     tally = run_residents(
         sqlite_server.url, sqlite_server.open_path, sqlite_server.pages, RESIDENTS, 20, think=2.0
     )

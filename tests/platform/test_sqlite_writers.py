@@ -1,9 +1,10 @@
-"""SQLite, the zero-setup default: two residents saving at the same moment both succeed.
+"""SQLite, the zero-setup default: saves at the same moment all succeed.
 
 Runs on a SQLite file of its own whatever database the suite uses, because it is about
 SQLite's locking: a page save (a POST) that read the draft and then writes must not fail
 because another resident's save was committed in between; a reading request must not hold
-up writers.
+up writers, and a reading request that writes at the end (a dashboard audits its view)
+must not fail because a resident saved while it was reading.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from surveyapp import migrate
 from surveyapp.db import build_engine
 from surveyapp.instruments import Instrument
-from surveyapp.models import PageSubmission
+from surveyapp.models import AuditEvent, PageSubmission
 from surveyapp.respond import services
 
 from ..conftest import Factory, complete_answers
@@ -32,7 +33,7 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     url = f"sqlite:///{tmp_path / 'city.sqlite'}"
     migrate.upgrade(url)
     engine = build_engine(url)
-    keys = ["a" * 32, "b" * 32, "c" * 32]
+    keys = ["a" * 32, "b" * 32, "c" * 32, "d" * 32]
     with Session(engine, expire_on_commit=False) as session:
         wave = Factory(session, core_instrument).wave(languages=["en"])
         sections = services.wave_sections(wave)
@@ -90,4 +91,15 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
         resident(keys[2], False)
         reader.rollback()
     assert errors == [] and outcomes[keys[2]] == 2
+
+    # A dashboard: it reads (the report), a resident saves meanwhile, then it records that
+    # it was viewed. Before, that last write was refused ("database is locked").
+    with web.test_request_context(method="GET"), Session(engine) as dashboard:
+        before = dashboard.execute(text("SELECT count(*) FROM page_submissions")).scalar_one()
+        resident(keys[3], False)
+        dashboard.add(AuditEvent(actor="coordinator", action="report_viewed"))
+        dashboard.commit()
+        after = dashboard.execute(text("SELECT count(*) FROM page_submissions")).scalar_one()
+    assert errors == [] and outcomes[keys[3]] == 2
+    assert (before, after) == (3, 4)  # each read sees the latest save, as on PostgreSQL
     engine.dispose()
