@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp.models import (
@@ -143,16 +144,7 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
         .order_by(ScoringModel.version.desc())
     )
     if frozen and stored is None:
-        session.add(
-            ScoringModel(
-                initiative_id=initiative.id,
-                reference_wave_id=waves[0].id,
-                instrument_id=waves[0].instrument_id,
-                version=1,
-                content_hash=frozen["hash"],
-                definition=frozen,
-            )
-        )
+        store_scoring_model(session, initiative, waves[0], frozen)
     session.add(
         AuditEvent(
             user_id=actor.id,
@@ -165,6 +157,35 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
         )
     )
     return report
+
+
+def store_scoring_model(
+    session: Session, initiative: Initiative, reference_wave: Wave, frozen: dict[str, Any]
+) -> ScoringModel:
+    """Store ``frozen`` as the initiative's scoring model, unless one is stored already.
+
+    Two first reports can be built at once (two coordinators, a dashboard and a download):
+    both find no model and both try to store one. The first stays; the other request does
+    not fail on the unique (initiative, version) but gets the stored row back.
+    """
+    row = ScoringModel(
+        initiative_id=initiative.id,
+        reference_wave_id=reference_wave.id,
+        instrument_id=reference_wave.instrument_id,
+        version=1,
+        content_hash=frozen["hash"],
+        definition=frozen,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(
+            select(ScoringModel)
+            .where(ScoringModel.initiative_id == initiative.id)
+            .order_by(ScoringModel.version)
+        )
+    return row
 
 
 #: Built reports by initiative: (fingerprint, report). A report takes seconds to build

@@ -163,3 +163,21 @@ def test_cached_report_is_reused_until_the_data_changes(
     assert (
         fewer.content["cleaning"]["n_responses"] == renamed.content["cleaning"]["n_responses"] - 1
     )
+
+
+def test_two_first_reports_at_once_store_one_model(make) -> None:
+    """Two requests that both found no scoring model: the second store is no error."""
+    from surveyapp.models import ScoringModel
+    from surveyapp.reports import store_scoring_model
+
+    wave = make.wave()
+    first = {"hash": "a" * 64, "format": "test"}
+    second = {"hash": "b" * 64, "format": "test"}
+    stored = store_scoring_model(make.session, wave.initiative, wave, first)
+    again = store_scoring_model(make.session, wave.initiative, wave, second)
+    assert again.id == stored.id and again.content_hash == "a" * 64
+    rows = make.session.scalars(select(ScoringModel)).all()
+    assert [(r.initiative_id, r.version, r.content_hash) for r in rows] == [
+        (wave.initiative.id, 1, "a" * 64)
+    ]
+    make.session.commit()  # the session is still usable: nothing was left half-done
