@@ -10,7 +10,7 @@ shared phone or computer does not keep answers in its cache.
 from __future__ import annotations
 
 from flask import Flask, Response, abort, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 CSP = (
@@ -58,12 +58,17 @@ def init_app(app: Flask) -> None:
     def _database_error(error: DBAPIError):
         if error.connection_invalidated or isinstance(error, OperationalError):
             return _try_again()
+        if isinstance(error, IntegrityError):
+            # Two requests saved the same thing at the same moment (a double click, two
+            # colleagues): the first is kept and this one changed nothing. Sent again, it
+            # meets the checks that say what already exists.
+            return _try_again(status=409)
         raise error
 
 
-def _try_again():
+def _try_again(status: int = 503):
     from surveyapp.extensions import db
 
     db.session.rollback()
     page = render_template("respond/problem.html", problem="try_again", detail=None)
-    return page, 503, {"Retry-After": "5"}
+    return page, status, {"Retry-After": "5"} if status == 503 else {}

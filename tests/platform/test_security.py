@@ -235,3 +235,37 @@ def test_nul_characters_are_refused_before_any_query(client: FlaskClient, make: 
     refused = client.post(f"/w/{wave.open_token}", data={"consent": "yes", "website": "\x00"})
     assert refused.status_code == 400
     assert client.get(f"/w/{wave.open_token}").status_code == 200
+
+
+def test_a_save_that_lost_a_race_gets_a_page_not_a_500(
+    database_url: str, db_session: Session, make: Factory
+) -> None:
+    """Two requests that both passed the checks (a double click): the second one's insert
+    breaks a unique constraint; it gets the "send it again" page and changes nothing."""
+    from surveyapp.extensions import db
+    from surveyapp.models import Area
+
+    city = make.city()
+    make.area(city, code="north")
+    db_session.commit()
+    city_id = city.id
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+    @app.post("/_second_of_a_double_click")
+    def second_of_a_double_click():
+        db.session.add(Area(city_id=city_id, code="north", name="North again"))
+        db.session.commit()  # the checks before it passed; the constraint does not
+        return "saved"
+
+    page = app.test_client().post("/_second_of_a_double_click")
+    assert page.status_code == 409
+    assert "send it again" in page.get_data(as_text=True)
+    names = db_session.scalars(select(Area.name).where(Area.city_id == city_id)).all()
+    assert names == ["north"]  # the first save is kept, the second changed nothing
