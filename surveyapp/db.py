@@ -7,7 +7,9 @@ transaction in tests and the same metadata drives Alembic.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +39,24 @@ class Base(DeclarativeBase):
 #: a transaction that holds the write lock (see ``_configure_sqlite``).
 _SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_IMMEDIATE: ContextVar[bool] = ContextVar("surveyapp_sqlite_immediate", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at once (BEGIN IMMEDIATE).
+
+    For commands that read and then write, such as the daily ``waves tick`` and
+    ``retention purge`` run from cron: in a deferred transaction their write would fail
+    with "database is locked" if a resident saved a page between their read and their
+    write. Inside ``writing()`` they wait for that save instead, and a save that comes
+    while they run waits for them (both within the busy timeout). No effect on PostgreSQL.
+    """
+    token = _IMMEDIATE.set(True)
+    try:
+        yield
+    finally:
+        _IMMEDIATE.reset(token)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,7 +79,8 @@ def _configure_sqlite(engine: Engine) -> None:
       seconds holds no lock; if it then writes (an audit event), that write begins an
       IMMEDIATE transaction of its own.
 
-    Commands and scripts keep SQLite's plain deferred transactions.
+    Commands and scripts keep SQLite's plain deferred transactions, unless they run inside
+    :func:`writing` (those that read and then write, such as the cron commands).
     """
 
     @event.listens_for(engine, "connect")
@@ -75,7 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if not has_request_context():
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
         elif request.method not in _SAFE_METHODS:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         # A reading request: no BEGIN; the first write begins one (below).

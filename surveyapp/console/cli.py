@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from surveyapp.db import writing
 from surveyapp.extensions import db
 
 ACTOR = "surveyapp cli"
@@ -332,9 +333,10 @@ def register(main: click.Group, needs_database) -> None:
         """Close open waves whose closing date has passed (run it daily from cron)."""
         from surveyapp.console.manage import close_due_waves
 
-        closed = _commit_or_fail(
-            lambda: close_due_waves(db.session, datetime.now(UTC), actor=ACTOR)
-        )
+        with writing():
+            closed = _commit_or_fail(
+                lambda: close_due_waves(db.session, datetime.now(UTC), actor=ACTOR)
+            )
         click.echo(
             f"Closed {len(closed)} wave(s)"
             + (": " if closed else ".")
@@ -456,11 +458,13 @@ def register(main: click.Group, needs_database) -> None:
         """Delete unfinished questionnaires and unused codes of waves past their retention."""
         from surveyapp.retention import purge
 
-        done = purge(db.session, datetime.now(UTC), dry_run=dry_run, actor=ACTOR)
         if dry_run:
+            done = purge(db.session, datetime.now(UTC), dry_run=True, actor=ACTOR)
             db.session.rollback()
         else:
-            db.session.commit()
+            with writing():
+                done = purge(db.session, datetime.now(UTC), actor=ACTOR)
+                db.session.commit()
         verb = "Would delete" if dry_run else "Deleted"
         for item in done:
             click.echo(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -103,3 +103,89 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     assert errors == [] and outcomes[keys[3]] == 2
     assert (before, after) == (3, 4)  # each read sees the latest save, as on PostgreSQL
     engine.dispose()
+
+
+def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
+    tmp_path: Path, core_instrument: Instrument, monkeypatch
+) -> None:
+    """``waves tick`` reads the waves due, then closes them: a save in between must not fail it.
+
+    In a deferred transaction the command's write was refused ("database is locked") when a
+    resident's save was committed after its read; from cron that meant a wave left open
+    until the next night. Now the command takes the write lock first and the save waits.
+    """
+    from datetime import timedelta
+
+    from surveyapp import create_app
+    from surveyapp.console import manage
+    from surveyapp.console.cli import ACTOR
+    from surveyapp.db import utcnow
+    from surveyapp.models import Wave, WaveStatus
+
+    url = f"sqlite:///{tmp_path / 'city.sqlite'}"
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        make = Factory(session, core_instrument)
+        due = make.wave(
+            languages=["en"],
+            opens_at=utcnow() - timedelta(days=10),
+            closes_at=utcnow() - timedelta(hours=1),
+        )
+        running = make.wave(languages=["en"])
+        services.start_draft(
+            session, wave=running, language="en", resume_key="r" * 32, idempotency_key="i" * 32
+        )
+        session.commit()
+        sections = services.wave_sections(running)
+    saved: list[int | None] = []
+    errors: list[Exception] = []
+
+    def resident_saves() -> None:
+        try:
+            with Flask(__name__).test_request_context(method="POST"), Session(engine) as session:
+                result = services.save_page(
+                    session,
+                    response=services.lock_draft(session, "r" * 32),
+                    sections=sections,
+                    page=1,
+                    form=MultiDict(complete_answers([sections[0]])),
+                    idempotency_key="k" * 32,
+                    action="next",
+                    language="en",
+                    locked=True,
+                )
+                saved.append(result.outcome_page)
+        except Exception as error:
+            errors.append(error)
+
+    close_due_waves = manage.close_due_waves
+
+    def with_a_save_in_between(session: Session, now, *, actor):
+        session.execute(text("SELECT count(*) FROM waves")).scalar_one()  # the command reads
+        resident = threading.Thread(target=resident_saves)
+        resident.start()
+        time.sleep(0.3)  # the resident's save is committed now, or waits for the command
+        threads.append(resident)
+        return close_due_waves(session, now, actor=actor)
+
+    threads: list[threading.Thread] = []
+    monkeypatch.setattr(manage, "close_due_waves", with_a_save_in_between)
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+    from surveyapp.cli import main
+
+    result = app.test_cli_runner().invoke(main, ["waves", "tick"])
+    for thread in threads:
+        thread.join(10)
+    assert result.exit_code == 0, result.output
+    assert f"Closed 1 wave(s): {due.id}" in result.output
+    assert errors == [] and saved == [2]  # the resident's save went through as well
+    with Session(engine) as session:
+        assert session.get(Wave, due.id).status == WaveStatus.CLOSED
+        assert session.scalar(
+            select(AuditEvent).where(AuditEvent.actor == ACTOR, AuditEvent.action == "wave_closed")
+        )
+        assert session.query(PageSubmission).count() == 1
+    engine.dispose()
+    db_engine = app.extensions["surveyapp.db.engine"]
+    db_engine.dispose()
