@@ -59,7 +59,7 @@ from analysis.instrument_model import InstrumentModel
 from analysis.invariance import measurement_invariance
 from analysis.items import item_analysis, item_distributions, structure_checks
 from analysis.reliability import reliability
-from analysis.scoring import freeze_scoring_model, score
+from analysis.scoring import freeze_scoring_model, score, verify_scoring_model
 from analysis.weighting import design_effect
 
 __all__ = ["MIN_CELL", "REPORT_FORMAT", "Report", "build_report", "verdict"]
@@ -284,6 +284,7 @@ def build_report(
     title: str | None = None,
     min_invariance_n: int = 100,
     invariance: tuple[str, ...] = ("wave", "language"),
+    scoring_model: Mapping[str, Any] | None = None,
 ) -> Report:
     """Build the validation report of one initiative's responses.
 
@@ -318,6 +319,10 @@ def build_report(
     invariance : tuple of str, default ("wave", "language")
         Which invariance tests to run (each is a set of multi-group CFAs, the slowest
         part of the report); the others are reported as not requested.
+    scoring_model : dict, optional
+        A scoring model frozen earlier (:func:`analysis.freeze_scoring_model`): the indices
+        are scored with it, unchanged, instead of a model frozen now at the reference
+        wave. Its hash is checked.
 
     Returns
     -------
@@ -621,16 +626,25 @@ def build_report(
         invariance_out[name] = entry
 
     # 5. Frozen scoring model and indices.
-    reference_raw = kept[kept["_wave"] == reference_label]
-    scoring_model, reason = _safe(
-        freeze_scoring_model,
-        reference_raw,
-        spec.model,
-        {i: spec.scale[i] for i in items},
-        reverse=sorted(spec.reverse),
-        instrument=spec.name,
-        reference_label=reference_label,
-    )
+    if scoring_model is not None:
+        verify_scoring_model(scoring_model)
+        absent = sorted(set(scoring_model["items"]) - set(kept.columns))
+        if absent:
+            raise ValueError(
+                f"Item column(s) of the scoring model missing from the data: {absent}."
+            )
+        scoring_model, reason = dict(scoring_model), None
+    else:
+        reference_raw = kept[kept["_wave"] == reference_label]
+        scoring_model, reason = _safe(
+            freeze_scoring_model,
+            reference_raw,
+            spec.model,
+            {i: spec.scale[i] for i in items},
+            reverse=sorted(spec.reverse),
+            instrument=spec.name,
+            reference_label=reference_label,
+        )
     indices_out: dict[str, Any] = {}
     weights_out: list[dict[str, Any]] = []
     if scoring_model is None:
@@ -1122,13 +1136,18 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
     if not sm:
         out.append('<p class="withheld">No scoring model could be frozen.</p>')
     else:
+        provisional = r.get("scoring_model_provisional")
+        fixed = "Fitted so far" if provisional else "Frozen"
         out.append(
-            f"<p>Frozen at wave {e(str(sm['reference']['label']))} and used unchanged for every "
+            f"<p>{fixed} at wave {e(str(sm['reference']['label']))} (n = "
+            f"{e(str(_count(sm['reference']['n'])))}) and used unchanged for every "
             "wave, so that changes are measured on one ruler. Indices run from 0 (lowest "
             "possible answers) to 100 (highest), after reverse coding; a construct is scored "
             "when at least two thirds of its items are answered. Version "
             f"{e(str(sm['version']))}, hash <code>{e(sm['hash'])}</code>.</p>"
         )
+        if provisional:
+            out.append(f'<p class="withheld"><strong>Provisional.</strong> {e(provisional)}</p>')
 
     # Indices.
     out.append('<h2 id="indices">7. Indices and change by wave</h2>')

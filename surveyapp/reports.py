@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from surveyapp.db import utcnow
 from surveyapp.models import (
     Answer,
     Area,
@@ -21,6 +22,7 @@ from surveyapp.models import (
     ScoringModel,
     User,
     Wave,
+    WaveStatus,
 )
 from surveyapp.spreadsheet import safe_cell
 
@@ -114,8 +116,11 @@ def initiative_modules(instrument: Any, waves: list[Wave]) -> list[str]:
 def build_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
     """Build the validation report of an initiative from its complete responses.
 
-    The scoring model frozen at the first wave is stored once for the initiative (not
-    committed here); later reports show the stored model's hash. Building is audited.
+    The scoring model is fitted at the first wave (the reference) and stored for the
+    initiative (not committed here). While that wave is still collecting answers the stored
+    model is provisional: each report refits it to the answers so far and says so. The
+    first report after the reference wave closed freezes it; from then on every report
+    and download scores with the frozen model, unchanged. Building is audited.
     """
     from analysis import build_report, from_instrument
     from surveyapp.respond.services import wave_instrument
@@ -128,23 +133,37 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
 
         return Report({"title": initiative.name, "withheld": "No complete responses yet."})
     modules = initiative_modules(instrument, waves)
+    spec = from_instrument(instrument, modules)
     frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
+    stored = latest_scoring_model(session, initiative)
+    fixed, notes = None, list(weight_notes)
+    if stored is not None and stored.frozen_at is not None:
+        if set(stored.definition["constructs"]) == set(spec.model):
+            fixed = stored.definition
+            for item in stored.definition["items"]:
+                if item not in frame.columns:  # nobody answered it (yet)
+                    frame[item] = float("nan")
+        else:
+            notes.append(
+                "The indices here use a model fitted now: the frozen scoring model covers "
+                f"{', '.join(sorted(stored.definition['constructs']))}, but not every wave "
+                "asked the same modules since. Downloads keep the frozen model."
+            )
     report = build_report(
         frame,
-        from_instrument(instrument, modules),
+        spec,
         duration="duration_seconds",
         weight="weight" if "weight" in frame.columns else None,
         title=f"{initiative.name}: validation report",
+        scoring_model=fixed,
     )
-    report.content.setdefault("notes", []).extend(weight_notes)
-    frozen = report.content.get("scoring_model")
-    stored = session.scalar(
-        select(ScoringModel)
-        .where(ScoringModel.initiative_id == initiative.id)
-        .order_by(ScoringModel.version.desc())
-    )
-    if frozen and stored is None:
-        store_scoring_model(session, initiative, waves[0], frozen)
+    report.content.setdefault("notes", []).extend(notes)
+    fitted = report.content.get("scoring_model")
+    if fitted and fixed is None and (stored is None or stored.frozen_at is None):
+        final = reference_closed(waves[0])
+        store_scoring_model(session, initiative, waves[0], fitted, final=final)
+        if not final:
+            report.content["scoring_model_provisional"] = provisional_note(waves[0])
     session.add(
         AuditEvent(
             user_id=actor.id,
@@ -159,32 +178,68 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     return report
 
 
-def store_scoring_model(
-    session: Session, initiative: Initiative, reference_wave: Wave, frozen: dict[str, Any]
-) -> ScoringModel:
-    """Store ``frozen`` as the initiative's scoring model, unless one is stored already.
+def reference_closed(wave: Wave) -> bool:
+    """Whether the reference wave has stopped collecting answers (closed or archived)."""
+    return wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED)
 
-    Two first reports can be built at once (two coordinators, a dashboard and a download):
-    both find no model and both try to store one. The first stays; the other request does
-    not fail on the unique (initiative, version) but gets the stored row back.
-    """
-    row = ScoringModel(
-        initiative_id=initiative.id,
-        reference_wave_id=reference_wave.id,
-        instrument_id=reference_wave.instrument_id,
-        version=1,
-        content_hash=frozen["hash"],
-        definition=frozen,
+
+def provisional_note(reference_wave: Wave) -> str:
+    """What a provisional scoring model means, for reports, downloads and codebooks."""
+    return (
+        f"The reference wave ({reference_wave.name}) is still collecting answers, so the "
+        "scoring model is refitted to the answers so far with each report, and frozen for "
+        "good once that wave closes. Index values do not depend on it (they use the answer "
+        "scales and equal weights); its reference n, means and SDs will still change."
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(
-            select(ScoringModel)
-            .where(ScoringModel.initiative_id == initiative.id)
-            .order_by(ScoringModel.version)
+
+
+def latest_scoring_model(session: Session, initiative: Initiative) -> ScoringModel | None:
+    """The initiative's stored scoring model (provisional or frozen), if any."""
+    return session.scalar(
+        select(ScoringModel)
+        .where(ScoringModel.initiative_id == initiative.id)
+        .order_by(ScoringModel.version.desc())
+    )
+
+
+def store_scoring_model(
+    session: Session,
+    initiative: Initiative,
+    reference_wave: Wave,
+    fitted: dict[str, Any],
+    *,
+    final: bool = True,
+) -> ScoringModel:
+    """Store ``fitted`` as the initiative's scoring model; ``final`` freezes it.
+
+    A provisional model (stored while the reference wave was collecting) is replaced by
+    ``fitted``; a frozen one never changes. Two first reports can be built at once (two
+    coordinators, a dashboard and a download): both find no model and both try to store
+    one. The first row stays; the other request does not fail on the unique (initiative,
+    version) but updates that row as it would have its own.
+    """
+    row = latest_scoring_model(session, initiative)
+    if row is None:
+        row = ScoringModel(
+            initiative_id=initiative.id,
+            reference_wave_id=reference_wave.id,
+            instrument_id=reference_wave.instrument_id,
+            version=1,
+            content_hash=fitted["hash"],
+            definition=fitted,
+            frozen_at=utcnow() if final else None,
         )
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return row
+        except IntegrityError:
+            row = latest_scoring_model(session, initiative)
+    if row.frozen_at is None:
+        if row.content_hash != fitted["hash"]:
+            row.content_hash, row.definition = fitted["hash"], fitted
+        if final:
+            row.frozen_at = utcnow()
     return row
 
 
@@ -204,15 +259,18 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
     ).one()
     waves = tuple(
         session.execute(
-            select(Wave.id, Wave.name, Wave.modules)
+            select(Wave.id, Wave.name, Wave.modules, Wave.status)
             .where(Wave.initiative_id == initiative.id)
             .order_by(Wave.id)
         ).all()
     )
-    model = session.scalar(
-        select(ScoringModel.content_hash)
-        .where(ScoringModel.initiative_id == initiative.id)
-        .order_by(ScoringModel.version.desc())
+    model = tuple(
+        session.execute(
+            select(ScoringModel.content_hash, ScoringModel.frozen_at)
+            .where(ScoringModel.initiative_id == initiative.id)
+            .order_by(ScoringModel.version.desc())
+        ).first()
+        or ()
     )
     areas = tuple(
         session.execute(

@@ -32,10 +32,14 @@ from surveyapp.models import (
     Initiative,
     InitiativeArea,
     PyramidLevel,
-    ScoringModel,
     Wave,
 )
-from surveyapp.reports import REPEAT_FLAG, initiative_modules
+from surveyapp.reports import (
+    REPEAT_FLAG,
+    initiative_modules,
+    latest_scoring_model,
+    provisional_note,
+)
 from surveyapp.respond.services import wave_instrument, wave_sections
 
 SCOPES = ("wave", "initiative", "city")
@@ -93,6 +97,7 @@ class InitiativePart:
     model: InstrumentModel
     scoring: dict[str, Any] | None
     scoring_note: str | None
+    scoring_frozen: bool
     roles: dict[int, str]
     area_codes: dict[int, str]
     blocks: dict[str, list[str]]
@@ -178,21 +183,18 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     all_waves = list(initiative.waves)
     instrument = wave_instrument(all_waves[0])
     model = from_instrument(instrument, initiative_modules(instrument, all_waves))
-    stored = session.scalar(
-        select(ScoringModel)
-        .where(ScoringModel.initiative_id == initiative.id)
-        .order_by(ScoringModel.version.desc())
-    )
+    stored = latest_scoring_model(session, initiative)
     scoring, note = None, None
     if stored is None:
         note = (
-            "No frozen scoring model yet: it is frozen when the validation report or a "
-            "download is first made with at least 30 complete responses in the first wave. "
-            "Index columns are empty."
+            "No scoring model yet: it is fitted when the validation report or a download is "
+            "first made with complete responses in the first wave. Index columns are empty."
         )
     else:
         verify_scoring_model(stored.definition)
         scoring = stored.definition
+        if stored.frozen_at is None:
+            note = provisional_note(all_waves[0])
     roles = dict(
         session.execute(
             select(InitiativeArea.area_id, InitiativeArea.role).where(
@@ -218,6 +220,7 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
         model=model,
         scoring=scoring,
         scoring_note=note,
+        scoring_frozen=stored is not None and stored.frozen_at is not None,
         roles=roles,
         area_codes=area_codes,
         blocks=model.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),

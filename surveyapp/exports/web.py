@@ -55,12 +55,14 @@ def _city_id(scope: str, obj: Any) -> int:
 
 
 def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
-    """Freeze the scoring model of every initiative in scope that has none yet (committed).
+    """Bring the scoring model of every initiative in scope up to date (committed).
 
-    The model is frozen when an initiative's validation report is first built (from the
-    dashboard, the API or the report page). A download can come first: it builds the
-    report then, so that its index columns are never empty just because nobody had looked
-    at a dashboard yet. Initiatives without complete responses are left alone.
+    The model is fitted when an initiative's validation report is built (from the
+    dashboard, the API or the report page), refitted while its first wave is collecting
+    and frozen by the first report after that wave closed. A download can come first: it
+    builds the report then, so that its index columns are never empty (or its model out of
+    date) just because nobody had looked at a dashboard lately. Initiatives without
+    complete responses, or with a frozen model, are left alone.
     """
     if scope == "wave":
         initiatives = [obj.initiative]
@@ -72,8 +74,13 @@ def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
         )
     frozen_any = False
     for initiative in initiatives:
-        has_model = db.session.scalar(
-            select(exists().where(ScoringModel.initiative_id == initiative.id))
+        has_frozen_model = db.session.scalar(
+            select(
+                exists().where(
+                    ScoringModel.initiative_id == initiative.id,
+                    ScoringModel.frozen_at.is_not(None),
+                )
+            )
         )
         has_responses = db.session.scalar(
             select(
@@ -83,7 +90,7 @@ def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
                 .where(SurveyResponse.status == ResponseStatus.COMPLETE)
             )
         )
-        if not has_model and has_responses:
+        if not has_frozen_model and has_responses:
             cached_initiative_report(db.session, initiative, actor=user)
             frozen_any = True
     if frozen_any:

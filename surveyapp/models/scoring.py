@@ -19,6 +19,10 @@ class ScoringModel(Base):
 
     ``definition`` is the JSON produced by ``analysis`` (item keys, reverse coding, weights,
     reference means/SDs, score range, missing-item rule) and ``content_hash`` its SHA-256.
+
+    While the reference wave is still collecting answers the model is provisional
+    (``frozen_at`` is empty): each new report refits it to the answers so far. The first
+    report after the reference wave closed freezes it for good; it never changes after.
     """
 
     __tablename__ = "scoring_models"
@@ -33,6 +37,7 @@ class ScoringModel(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     initiative: Mapped[Initiative] = relationship()
     reference_wave: Mapped[Wave] = relationship()

@@ -364,3 +364,18 @@ def test_minimal_data_plain_spec_and_weights() -> None:
     assert "Beta &lt;b&gt;" in html and "<b>" not in html
     with pytest.raises(ValueError, match="b2"):
         an.build_report(data.drop(columns=["b2"]), spec)
+
+
+def test_a_frozen_model_given_scores_unchanged_and_is_checked(
+    data: pd.DataFrame, model: an.InstrumentModel, content: dict
+) -> None:
+    """Indices scored with a model frozen earlier, on other data, not with one refitted now."""
+    early = simulate(model, {"2025": 40}, seed=7)
+    frozen = an.build_report(early, model, n_boot=0, invariance=()).content["scoring_model"]
+    assert frozen["hash"] != content["scoring_model"]["hash"]
+    later = an.build_report(data, model, n_boot=0, invariance=(), scoring_model=frozen).content
+    assert later["scoring_model"] == frozen
+    assert later["indices"] == content["indices"]  # POMP with unit weights: same values
+    tampered = {**frozen, "reference": {**frozen["reference"], "n": 4000}}
+    with pytest.raises(ValueError, match="hash does not match"):
+        an.build_report(data, model, n_boot=0, invariance=(), scoring_model=tampered)

@@ -77,3 +77,32 @@ def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
             engine.dispose()
     finally:
         engine.dispose()
+
+
+def test_scoring_models_stored_before_the_provisional_rule_stay_frozen(
+    empty_database: str, core_instrument
+) -> None:
+    """Upgrading must not turn published models provisional: downloads carry their hash."""
+    from sqlalchemy.orm import Session
+
+    from surveyapp.models import ScoringModel
+    from surveyapp.reports import store_scoring_model
+
+    from ..conftest import Factory
+
+    migrate.upgrade(empty_database)
+    engine = build_engine(empty_database)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            wave = Factory(session, core_instrument).wave()
+            fitted = {"hash": "a" * 64}
+            model = store_scoring_model(session, wave.initiative, wave, fitted, final=False)
+            session.commit()
+            model_id = model.id
+        migrate.downgrade(empty_database, "bdb3553168e3")  # before frozen_at existed
+        migrate.upgrade(empty_database)
+        with Session(engine) as session:
+            model = session.get(ScoringModel, model_id)
+            assert model.frozen_at == model.created_at
+    finally:
+        engine.dispose()
