@@ -52,9 +52,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_error_pages(app)
 
-    from surveyapp import security
+    from surveyapp import logs, security
 
     security.init_app(app)
+    logs.init_app(app)
 
     @app.after_request
     def _buffer_static(response):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 from flask import Flask
@@ -269,3 +270,36 @@ def test_a_save_that_lost_a_race_gets_a_page_not_a_500(
     assert "send it again" in page.get_data(as_text=True)
     names = db_session.scalars(select(Area.name).where(Area.city_id == city_id)).all()
     assert names == ["north"]  # the first save is kept, the second changed nothing
+
+
+def test_development_server_logs_no_address_and_no_code(app: Flask, caplog) -> None:
+    """`make run` serves with werkzeug, which logged each resident's address beside the
+    invitation code or resume token in the path; now neither is in the log."""
+    import logging
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            for path in ("/i/K7PM-Q2XA", "/r/Zq3resumeTokenOfSomeResident0/2", "/healthz"):
+                try:
+                    urllib.request.urlopen(base + path, timeout=5).read()
+                except urllib.error.HTTPError:
+                    pass  # an unknown code or token: the page says so; the log is the point
+    finally:
+        server.shutdown()
+        thread.join(5)
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert len(lines) == 3, lines
+    log = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(lines))  # without the terminal colours
+    assert "127.0.0.1" not in log
+    assert "K7PM-Q2XA" not in log and "Zq3resumeTokenOfSomeResident0" not in log
+    assert '"GET /i/… HTTP/1.1" 404' in log and '"GET /r/…/2 HTTP/1.1"' in log
+    assert '"GET /healthz HTTP/1.1" 200' in log
