@@ -159,11 +159,17 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     )
     report.content.setdefault("notes", []).extend(notes)
     fitted = report.content.get("scoring_model")
+    # "frozen": the stored model, unchanged; "provisional": refitted, the reference wave
+    # is collecting; "refitted": fitted for this report only (see the note above).
+    status = "frozen" if fixed is not None else "refitted"
     if fitted and fixed is None and (stored is None or stored.frozen_at is None):
         final = reference_closed(waves[0])
         store_scoring_model(session, initiative, waves[0], fitted, final=final)
+        status = "frozen" if final else "provisional"
         if not final:
             report.content["scoring_model_provisional"] = provisional_note(waves[0])
+    if fitted:
+        report.content["scoring_model_status"] = status
     session.add(
         AuditEvent(
             user_id=actor.id,

@@ -255,6 +255,27 @@ SCHEMAS: dict[str, Any] = {
             "ci_level": {"type": "number", "enum": [0.95]},
             "waves": _array(_ref("ReportWave")),
             "reference_wave": TEXT,
+            "scoring_model": _nullable(
+                _obj(
+                    {
+                        "hash": STRING
+                        | {"description": "SHA-256; the dataset's scoring_model column."},
+                        "status": {
+                            "type": "string",
+                            "enum": ["frozen", "provisional", "refitted"],
+                            "description": (
+                                "provisional: the reference wave is still collecting and the "
+                                "model is refitted until it closes (index values stay the "
+                                "same, its reference n, means and SDs change); frozen: fixed "
+                                "for good; refitted: fitted for this answer only, because "
+                                "the waves no longer ask every module of the frozen model."
+                            ),
+                        },
+                        "reference_n": COUNT,
+                        "note": TEXT,
+                    }
+                )
+            ),
             "withheld": TEXT | {"description": "Why there are no estimates at all, if so."},
             "indices": _array(_ref("IndexMean")),
             "validation": _obj(

@@ -257,10 +257,24 @@ def indices(session: Session, initiative: Initiative, content: dict[str, Any]) -
         "ci_level": CI_LEVEL,
         "waves": _report_waves(content, ids),
         "reference_wave": (content.get("parameters") or {}).get("reference_wave"),
+        "scoring_model": _scoring_model(content),
         "withheld": _indices_reason(content),
         "indices": means,
         "validation": _validation(content),
         "notes": list(content.get("notes") or []),
+    }
+
+
+def _scoring_model(content: dict[str, Any]) -> dict[str, Any] | None:
+    """The hash and state of the model the indices were scored with (datasets carry it)."""
+    model = content.get("scoring_model")
+    if not model:
+        return None
+    return {
+        "hash": model["hash"],
+        "status": content.get("scoring_model_status", "frozen"),
+        "reference_n": masked_count(model["reference"]["n"], exact=False),
+        "note": content.get("scoring_model_provisional"),
     }
 
 

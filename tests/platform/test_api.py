@@ -268,6 +268,10 @@ def test_indices_and_changes_carry_confidence_intervals(client: FlaskClient, mak
 
     data = _get(client, f"/api/v1/initiatives/{initiative.id}/indices", token).get_json()
     assert data["withheld"] is None and data["ci_level"] == 0.95
+    # The demo's baseline has closed: the model is frozen, as the datasets say.
+    model = data["scoring_model"]
+    assert model["status"] == "frozen" and model["note"] is None
+    assert len(model["hash"]) == 64 and model["reference_n"] >= 190
     assert [w["wave_id"] for w in data["waves"]] == wave_ids
     trust = [m for m in data["indices"] if m["construct"] == "trust"]
     assert {(m["arm"], m["wave_id"]) for m in trust} == {

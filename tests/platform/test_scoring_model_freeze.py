@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from analysis import score
+from surveyapp.api.services import indices
 from surveyapp.auth.services import create_user
 from surveyapp.demo import build_demo
 from surveyapp.models import (
@@ -69,6 +70,10 @@ def test_model_follows_the_reference_wave_until_it_closes_then_never_changes(
     assert model.content_hash == first.content["scoring_model"]["hash"]
     assert model.definition["reference"]["n"] <= 30
     assert "Baseline" in first.content["scoring_model_provisional"]
+    assert first.content["scoring_model_status"] == "provisional"
+    api = indices(make.session, initiative, first.to_json())["scoring_model"]
+    assert api["status"] == "provisional" and "still collecting" in api["note"]
+    assert api["hash"] == model.content_hash
     assert "Provisional." in first.to_html()
 
     # The rest of the baseline comes in: the next report refits the provisional model.
@@ -100,6 +105,7 @@ def test_model_follows_the_reference_wave_until_it_closes_then_never_changes(
     assert model.frozen_at is not None
     assert model.content_hash == third.content["scoring_model"]["hash"]
     assert "scoring_model_provisional" not in third.content
+    assert third.content["scoring_model_status"] == "frozen"
     assert "Provisional." not in third.to_html()
     frozen = (model.content_hash, model.frozen_at, model.definition)
 
@@ -113,6 +119,7 @@ def test_model_follows_the_reference_wave_until_it_closes_then_never_changes(
     [model] = _stored(make)
     assert (model.content_hash, model.frozen_at, model.definition) == frozen
     assert fourth.content["scoring_model"]["hash"] == model.content_hash
+    assert fourth.content["scoring_model_status"] == "frozen"
     assert fourth.content["cleaning"]["n_responses"] == third.content["cleaning"]["n_responses"] - 5
 
 
