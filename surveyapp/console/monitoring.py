@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveyapp.i18n.instrument import translated_sections
 from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
-from surveyapp.respond.services import wave_sections
+from surveyapp.respond.services import wave_instrument, wave_sections
 
 #: Counts below this are masked for non-admin roles.
 SMALL = 10
@@ -54,8 +56,15 @@ class WaveMonitoring:
         return self.completed / self.started if self.started else None
 
 
-def monitor(session: Session, wave: Wave) -> WaveMonitoring:
-    """Collect the monitoring figures of ``wave``."""
+def monitor(
+    session: Session,
+    wave: Wave,
+    *,
+    language: str | None = None,
+    translations_dir: Path | None = None,
+) -> WaveMonitoring:
+    """Collect the monitoring figures of ``wave``; section titles in ``language`` if given
+    (the staff member's, with the questionnaire's catalogs in ``translations_dir``)."""
     rows = session.execute(
         select(
             Response.status,
@@ -75,6 +84,10 @@ def monitor(session: Session, wave: Wave) -> WaveMonitoring:
     per_day = [Row(d.isoformat(), started_by_day[d], completed_by_day[d]) for d in _fill_days(days)]
 
     sections = wave_sections(wave)
+    if language is not None and translations_dir is not None:
+        sections = translated_sections(
+            wave_instrument(wave), sections, language.split("_")[0], translations_dir
+        )
     on_page = Counter(r.page for r in drafts)
     break_off = [
         Row(f"{number}. {section.title}", on_page[number], 0)

@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -521,7 +522,12 @@ def wave_monitor(wave_id: int):
     """Fieldwork at a glance: counts, completion, break-off, languages and areas."""
     found, membership = _wave(wave_id)
     exact = membership.role == Role.ADMIN
-    figures = monitoring.monitor(db.session, found)
+    figures = monitoring.monitor(
+        db.session,
+        found,
+        language=str(get_locale()),
+        translations_dir=Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]),
+    )
     return render_template(
         "console/monitor.html",
         user=current_user(),

@@ -346,6 +346,21 @@ def test_monitoring_masks_small_counts_except_for_admins(
     exact = admin.get(f"/staff/waves/{wave.id}/monitor").get_data(as_text=True)
     assert "&lt;10" not in exact
     assert re.search(r"<td>fr</td><td>4</td><td>4</td>", exact)
+    assert "1. Trust in people" in exact
+
+
+def test_monitoring_names_the_pages_in_the_staff_members_language(
+    client: FlaskClient, make: Factory
+) -> None:
+    """Where unfinished questionnaires stopped: the page titles in the console's language."""
+    wave = make.wave()
+    _responses(make, wave, complete=0, drafts=12)
+    _login(client, make, wave.initiative.city, Role.COORDINATOR)
+    page = client.get(
+        f"/staff/waves/{wave.id}/monitor", headers={"Accept-Language": "fr-BE,fr;q=0.9"}
+    ).get_data(as_text=True)
+    assert "2. Vos voisins" in page and "1. Confiance envers les gens" in page
+    assert "Trust in people" not in page
 
 
 # --- Roles, audit, throttling ---------------------------------------------------------------
