@@ -1138,6 +1138,8 @@ def _render_html(r: dict[str, Any], charts: dict[str, str]) -> str:
     else:
         provisional = r.get("scoring_model_provisional")
         fixed = "Fitted so far" if provisional else "Frozen"
+        if r.get("scoring_model_status") == "refitted":
+            fixed = "Fitted for this report (see the notes)"
         out.append(
             f"<p>{fixed} at wave {e(str(sm['reference']['label']))} (n = "
             f"{e(str(_count(sm['reference']['n'])))}) and used unchanged for every "

@@ -134,6 +134,9 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
         return Report({"title": initiative.name, "withheld": "No complete responses yet."})
     modules = initiative_modules(instrument, waves)
     spec = from_instrument(instrument, modules)
+    for item in spec.items:
+        if item not in frame.columns:  # nobody has answered it (yet): all missing
+            frame[item] = float("nan")
     frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
     stored = latest_scoring_model(session, initiative)
     fixed, notes = None, list(weight_notes)

@@ -175,3 +175,31 @@ def test_a_download_while_the_baseline_collects_matches_the_report_and_says_prov
     assert "frozen on wave" in models and "provisional" not in models.lower()
     [model] = _stored(make)
     assert model.frozen_at is not None
+
+
+def test_a_module_asked_later_by_every_wave_leaves_the_frozen_model_alone(make: Factory) -> None:
+    """The waves now all ask a module nobody has answered yet: the report still builds (it
+    stopped with "Item column(s) missing"), fits a model for itself and says so, and the
+    frozen model that downloads use stays as it was."""
+    info = build_demo(make.session, make.instrument_row(), make.core, per_wave=60)
+    make.session.commit()
+    initiative = info.open_wave.initiative
+    coordinator = make.user(initiative.city)
+    first = build_initiative_report(make.session, initiative, actor=coordinator)
+    make.session.commit()
+    [model] = _stored(make)
+    assert model.frozen_at is not None  # the demo's baseline has closed
+    frozen = (model.content_hash, model.definition)
+
+    for wave in initiative.waves:
+        wave.modules = [*wave.modules, "institutional_trust"]
+    make.session.commit()
+    later = build_initiative_report(make.session, initiative, actor=coordinator)
+    make.session.commit()
+    assert later.content["scoring_model_status"] == "refitted"
+    assert "institutional_trust" in later.content["scoring_model"]["constructs"]
+    assert later.content["scoring_model"]["hash"] != first.content["scoring_model"]["hash"]
+    assert any("Downloads keep the frozen model" in note for note in later.content["notes"])
+    assert "Fitted for this report" in later.to_html()
+    [model] = _stored(make)
+    assert (model.content_hash, model.definition) == frozen
