@@ -159,6 +159,12 @@ class Database:
         """The current app's engine."""
         return current_app.extensions[ENGINE_KEY]
 
+    @property
+    def bind(self) -> Any:
+        """What the request's session would use (the engine; in the test suite the one
+        connection every session is bound to), found without creating a session."""
+        return self.session.session_factory.kw.get("bind") or self.engine
+
     def engine_for(self, app: Any) -> Engine:
         """The engine of ``app`` (usable outside an app context)."""
         return app.extensions[ENGINE_KEY]

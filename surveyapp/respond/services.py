@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -374,6 +374,8 @@ class LockedDraft:
     language: str
     wave: WaveState
     values: dict[str, dict[str, Any]]
+    #: When the draft was last saved: a direct save (``pg_save``) writes only if unchanged.
+    last_saved_at: datetime | None = None
 
     @property
     def wave_id(self) -> int:
@@ -388,6 +390,7 @@ _DRAFT_FOR_SAVE = (
         Response.quality_flags,
         Response.page,
         Response.language,
+        Response.last_saved_at,
         Wave.id.label("wave_id"),
         Wave.status.label("wave_status"),
         Wave.opens_at,
@@ -446,6 +449,7 @@ def lock_draft(session: Session, key: str) -> LockedDraft | Response | None:
             frozen_instrument_hash=first.frozen_instrument_hash,
         ),
         values=values,
+        last_saved_at=first.last_saved_at,
     )
 
 
@@ -540,6 +544,10 @@ class ForeignSubmission(Exception):
     """An idempotency key that belongs to another resident's questionnaire."""
 
 
+class DraftChanged(Exception):
+    """Another save of the questionnaire came between reading it and writing: read it again."""
+
+
 @dataclass
 class PageResult:
     """What a page POST led to: the page to show next (or COMPLETE), or errors to fix."""
@@ -563,6 +571,7 @@ def save_page(
     invitation: Invitation | None = None,
     completion_flags: Iterable[str] = (),
     locked: bool = False,
+    direct: Any = None,
 ) -> PageResult:
     """Save one page's answers and move the resident on, exactly once per key.
 
@@ -572,9 +581,12 @@ def save_page(
     is atomic: the last page, the completion and the invitation's use commit together.
     ``locked=True`` says that ``response`` was read with ``find_draft(..., lock=True)`` in
     this transaction, so its status and flags are current and its row is already locked.
+    ``direct`` is a :class:`~surveyapp.respond.pg_save.DirectConnection` that read
+    ``response`` without a lock: the write then happens only if the draft is unchanged
+    since, else :class:`DraftChanged` is raised and nothing is written.
     """
-    connection = session.connection()
-    if locked:
+    connection = session.connection() if direct is None else None
+    if locked or direct is not None:
         status, quality_flags = response.status, response.quality_flags
     else:
         # One save at a time per questionnaire (two tabs, two taps): lock the draft's row
@@ -582,7 +594,7 @@ def save_page(
         state = connection.execute(_LOCK_DRAFT, {"response_id": response.id}).first()
         status, quality_flags = (None, None) if state is None else tuple(state)
     if status != ResponseStatus.DRAFT:
-        return _earlier_outcome(session, response, idempotency_key) or PageResult(
+        return _earlier_outcome(session, response, idempotency_key, direct) or PageResult(
             outcome_page=COMPLETE, duplicate=True
         )
     section = sections[page - 1]
@@ -593,7 +605,8 @@ def save_page(
     )
     parsed = parse_form([section], form, context, require=action == "next")
     if parsed.errors:
-        session.rollback()
+        if direct is None:
+            session.rollback()
         return PageResult(errors=parsed.errors, values=parsed.values)
 
     page_ids = {item.id for item in section.items}
@@ -646,6 +659,23 @@ def save_page(
         "outcome_page": outcome,
         "saved_at": now,
     }
+    if direct is not None:
+        try:
+            _write_page_direct(
+                direct,
+                submission,
+                sorted(remove),
+                answers,
+                changes,
+                seen=response.last_saved_at,
+                invitation_id=invitation.id if outcome == COMPLETE and invitation else None,
+            )
+        except IntegrityError:
+            earlier = _earlier_outcome(session, response, idempotency_key, direct)
+            if earlier is None:
+                raise
+            return earlier
+        return PageResult(outcome_page=outcome)
     try:
         if outcome == COMPLETE and invitation is not None:
             claimed = connection.execute(
@@ -692,80 +722,135 @@ def _write_page(
             update(Response.__table__).where(Response.id == response_id).values(**changes)
         )
         return
+    params = _page_write_params(submission, remove, answers, changes)
+    # Under the lock taken when the draft was read: no need to compare its version.
+    connection.exec_driver_sql(_WRITE_PAGE_POSTGRESQL, {**params, "guard": False, "seen": None})
+
+
+def _write_page_direct(
+    direct: Any,
+    submission: dict[str, Any],
+    remove: list[str],
+    answers: list[dict[str, Any]],
+    changes: dict[str, Any],
+    *,
+    seen: datetime | None,
+    invitation_id: int | None,
+) -> None:
+    """The page's writes on a ``pg_save.DirectConnection``, if the draft is unchanged.
+
+    One statement in autocommit; the last page of an invitation questionnaire also claims
+    the code, both in one transaction. Raises :class:`DraftChanged` (nothing written) when
+    the draft was saved since it was read, :class:`CodeAlreadyUsed` when the code was.
+    """
+    params = {**_page_write_params(submission, remove, answers, changes), "guard": True}
+    params["seen"] = seen
+    if invitation_id is None:
+        if direct.execute(_WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
+            raise DraftChanged
+        return
+    with direct.transaction():
+        claim = {"invitation_id": invitation_id, "now": submission["saved_at"]}
+        if direct.execute(_CLAIM_INVITATION_POSTGRESQL, claim).rowcount != 1:
+            raise CodeAlreadyUsed
+        if direct.execute(_WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
+            raise DraftChanged
+
+
+def _page_write_params(
+    submission: dict[str, Any],
+    remove: list[str],
+    answers: list[dict[str, Any]],
+    changes: dict[str, Any],
+) -> dict[str, Any]:
     written = {answer["item_id"] for answer in answers}
     complete = changes.get("status") == ResponseStatus.COMPLETE
     flags = changes.get("quality_flags")
-    connection.execute(
-        _WRITE_PAGE_POSTGRESQL,
-        {
-            **submission,
-            # Every part of the statement sees one snapshot: the answers deleted and the
-            # answers written must not overlap, so an answer given again is updated in place.
-            "remove": [item_id for item_id in remove if item_id not in written],
-            **{
-                column: [answer[column] for answer in answers]
-                for column in ("item_id", "value_code", "value_number", "value_text")
-            },
-            "value_codes": [
-                None if answer["value_codes"] is None else json.dumps(answer["value_codes"])
-                for answer in answers
-            ],
-            "language": changes["language"],
-            "next_page": None if complete else changes["page"],
-            "complete": complete,
-            "quality_flags": None if flags is None else json.dumps(flags),
+    return {
+        **submission,
+        # Every part of the statement sees one snapshot: the answers deleted and the
+        # answers written must not overlap, so an answer given again is updated in place.
+        "remove": [item_id for item_id in remove if item_id not in written],
+        **{
+            column: [answer[column] for answer in answers]
+            for column in ("item_id", "value_code", "value_number", "value_text")
         },
-    )
+        "value_codes": [
+            None if answer["value_codes"] is None else json.dumps(answer["value_codes"])
+            for answer in answers
+        ],
+        "language": changes["language"],
+        "next_page": None if complete else changes["page"],
+        "complete": complete,
+        "quality_flags": None if flags is None else json.dumps(flags),
+    }
 
 
-# PostgreSQL runs the page's four writes as one statement (data-modifying CTEs). Written as
-# SQL text: the same shape for every page, so it is parsed once per connection.
-_WRITE_PAGE_POSTGRESQL = text(
-    """
-WITH recorded AS (
+# PostgreSQL runs the page's four writes as one statement (data-modifying CTEs), in psycopg's
+# placeholder style (both paths hand it to the driver as it is): the same text for every
+# page, so the server prepares it once per connection. Everything hangs on ``updated``: if
+# the draft is no longer a draft, or (``guard``) was saved since ``seen``, nothing is
+# written and the count is 0. A repeated idempotency key fails the whole statement.
+_WRITE_PAGE_POSTGRESQL = """
+WITH updated AS (
+    UPDATE responses SET
+        language = %(language)s,
+        last_saved_at = %(saved_at)s,
+        page = COALESCE(CAST(%(next_page)s AS INTEGER), page),
+        status = CASE WHEN %(complete)s THEN 'complete' ELSE status END,
+        submitted_at = CASE WHEN %(complete)s THEN %(saved_at)s ELSE submitted_at END,
+        resume_key_hash = CASE WHEN %(complete)s THEN NULL ELSE resume_key_hash END,
+        quality_flags = COALESCE(CAST(%(quality_flags)s AS JSON), quality_flags)
+    WHERE id = %(response_id)s AND status = 'draft'
+      AND (NOT %(guard)s OR last_saved_at IS NOT DISTINCT FROM CAST(%(seen)s AS TIMESTAMPTZ))
+    RETURNING id
+), recorded AS (
     INSERT INTO page_submissions (idempotency_key, response_id, page, outcome_page, saved_at)
-    VALUES (:idempotency_key, :response_id, :page, :outcome_page, :saved_at)
+    SELECT %(idempotency_key)s, updated.id, %(page)s, %(outcome_page)s, %(saved_at)s
+    FROM updated
 ), removed AS (
     DELETE FROM answers
-    WHERE response_id = :response_id AND item_id = ANY(CAST(:remove AS TEXT[]))
+    WHERE response_id IN (SELECT id FROM updated)
+      AND item_id = ANY(CAST(%(remove)s AS TEXT[]))
 ), written AS (
     INSERT INTO answers
         (response_id, item_id, value_code, value_codes, value_number, value_text, saved_at)
-    SELECT :response_id, given.item_id, given.value_code, CAST(given.value_codes AS JSON),
-           given.value_number, given.value_text, :saved_at
-    FROM unnest(
-        CAST(:item_id AS TEXT[]), CAST(:value_code AS INTEGER[]),
-        CAST(:value_codes AS TEXT[]), CAST(:value_number AS FLOAT8[]),
-        CAST(:value_text AS TEXT[])
+    SELECT updated.id, given.item_id, given.value_code, CAST(given.value_codes AS JSON),
+           given.value_number, given.value_text, %(saved_at)s
+    FROM updated, unnest(
+        CAST(%(item_id)s AS TEXT[]), CAST(%(value_code)s AS INTEGER[]),
+        CAST(%(value_codes)s AS TEXT[]), CAST(%(value_number)s AS FLOAT8[]),
+        CAST(%(value_text)s AS TEXT[])
     ) AS given(item_id, value_code, value_codes, value_number, value_text)
     ON CONFLICT (response_id, item_id) DO UPDATE SET
         value_code = excluded.value_code, value_codes = excluded.value_codes,
         value_number = excluded.value_number, value_text = excluded.value_text,
         saved_at = excluded.saved_at
 )
-UPDATE responses SET
-    language = :language,
-    last_saved_at = :saved_at,
-    page = COALESCE(CAST(:next_page AS INTEGER), page),
-    status = CASE WHEN :complete THEN 'complete' ELSE status END,
-    submitted_at = CASE WHEN :complete THEN :saved_at ELSE submitted_at END,
-    resume_key_hash = CASE WHEN :complete THEN NULL ELSE resume_key_hash END,
-    quality_flags = COALESCE(CAST(:quality_flags AS JSON), quality_flags)
-WHERE id = :response_id
+SELECT count(*) FROM updated
 """
-)
+_CLAIM_INVITATION_POSTGRESQL = """
+UPDATE invitations SET used_at = %(now)s WHERE id = %(invitation_id)s AND used_at IS NULL
+"""
+_EARLIER_SUBMISSION_POSTGRESQL = """
+SELECT response_id, outcome_page FROM page_submissions WHERE idempotency_key = %(key)s
+"""
 
 
 def _earlier_outcome(
-    session: Session, response: Response | LockedDraft, key: str
+    session: Session, response: Response | LockedDraft, key: str, direct: Any = None
 ) -> PageResult | None:
     """The outcome of the save that already used ``key``, if any."""
-    done = session.get(PageSubmission, key)
+    if direct is not None:
+        done = direct.execute(_EARLIER_SUBMISSION_POSTGRESQL, {"key": key}).fetchone()
+    else:
+        row = session.get(PageSubmission, key)
+        done = None if row is None else (row.response_id, row.outcome_page)
     if done is None:
         return None
-    if done.response_id != response.id:
+    if done[0] != response.id:
         raise ForeignSubmission
-    return PageResult(outcome_page=done.outcome_page, duplicate=True)
+    return PageResult(outcome_page=done[1], duplicate=True)
 
 
 def stored_values(session: Session, response_id: int) -> dict[str, dict[str, Any]]:

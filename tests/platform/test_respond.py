@@ -548,3 +548,20 @@ def test_code_entry_page_offers_every_interface_language(
     entered = client.post("/", data={"code": code})
     welcome = client.get(entered.location).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in welcome
+
+
+def test_page_urls_are_the_ones_url_for_builds(app) -> None:
+    """The redirect after a page save is formatted, not built by url_for: the same URLs,
+    also for keys that need quoting and for an app mounted under a path."""
+    from flask import url_for
+
+    from surveyapp.respond.views import Visit
+
+    for script_root in ("", "/survey"):
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+            for endpoint in ("respond.invitation_page", "respond.resume_page"):
+                for key in ("K7PMQ2XA", "Zq3-_resume_TOKEN0", "a b/ü?#%"):
+                    visit = Visit(wave=None, key=key, endpoint=endpoint)
+                    for page in (1, 12):
+                        assert visit.page_url(page) == url_for(endpoint, key=key, page=page)
+                    assert visit.page_url(2).startswith(script_root + "/")
