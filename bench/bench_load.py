@@ -10,8 +10,9 @@ side only; the report gives every round, the medians and the ratio of the median
 app's requests are real page saves: 100 residents' drafts (made beforehand through the
 resident pages, with their session cookies and CSRF tokens) each POST page 1 with its
 answers and a fresh idempotency key, "Next", again and again: parse, check the CSRF token,
-validate, lock and read the draft, record the key, replace the page's answers, update the
-draft, commit, redirect. The bare endpoint INSERTs the request body into a table and
+read the draft, validate, record the key, replace the page's answers and update the draft
+if it is unchanged since the read (the direct PostgreSQL save, ``surveyapp/respond/pg_save.py``),
+redirect. The bare endpoint INSERTs the request body into a table and
 redirects. Last, 50 residents who take about 2 s per page answer for one round's length.
 
 Usage::
