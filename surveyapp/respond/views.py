@@ -343,7 +343,6 @@ def invitation_page(key: str, page: int):
     """One page of the questionnaire reached by an invitation code."""
     code = normalize_code(key)
     if code and _direct_saves():
-        _remember_code(code)
         saved = _direct_save(code, page, "respond.invitation_page", invitation_code=code)
         if saved is not None:
             return saved
@@ -390,10 +389,10 @@ def _direct_save(key: str, page: int, endpoint: str, *, invitation_code: str | N
             if found is None:
                 return None
             draft, invitation = found
-            if invitation_code is not None and (
-                invitation is None or invitation.is_used or invitation.wave_id != draft.wave.id
-            ):
-                return None
+            if invitation_code is not None:
+                if invitation is None or invitation.is_used or invitation.wave_id != draft.wave.id:
+                    return None
+                _remember_code(invitation_code)  # as _invitation_visit does
             reason = services.availability(draft.wave)
             if reason is not None:
                 return _unavailable(reason, _unavailable_status(reason))
