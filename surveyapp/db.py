@@ -115,6 +115,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def build_engine(url: str, **options: Any) -> Engine:
     """Create an engine for ``url`` with the per-backend settings this app relies on."""
+    # A statement that fails names its parameters in the error, and errors are logged:
+    # those parameters are residents' answers and code hashes. Keep them out of logs.
+    options.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, **options)

@@ -117,7 +117,13 @@ class DirectConnection:
         if gone:
             self._fairy.invalidate(error)  # a new connection for the next request
         return DBAPIError.instance(
-            sql, params, error, self._error, connection_invalidated=gone, dialect=dialect
+            sql,
+            params,
+            error,
+            self._error,
+            hide_parameters=True,  # a resident's answers stay out of error logs
+            connection_invalidated=gone,
+            dialect=dialect,
         )
 
 

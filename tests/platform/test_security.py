@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -303,3 +304,23 @@ def test_development_server_logs_no_address_and_no_code(app: Flask, caplog) -> N
     assert "K7PM-Q2XA" not in log and "Zq3resumeTokenOfSomeResident0" not in log
     assert '"GET /i/… HTTP/1.1" 404' in log and '"GET /r/…/2 HTTP/1.1"' in log
     assert '"GET /healthz HTTP/1.1" 200' in log
+
+
+def test_database_errors_do_not_carry_residents_answers(app: Flask) -> None:
+    """A failed statement's error (logged when it is a 500) names no parameter values."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from surveyapp.db import build_engine
+
+    engine = build_engine(app.config["DATABASE_URL"])
+    try:
+        with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+            connection.execute(
+                text("INSERT INTO no_such_table (answer) VALUES (:answer)"),
+                {"answer": "I do not feel safe at night"},
+            )
+    finally:
+        engine.dispose()
+    assert "no_such_table" in str(failed.value)
+    assert "I do not feel safe" not in str(failed.value)
