@@ -110,14 +110,12 @@ def _populate(url: str, n: int) -> int:
         connection.execute(
             text(
                 """
-                INSERT INTO responses (wave_id, area_id, language, channel, status, started_at,
-                    last_saved_at, submitted_at, quality_flags, idempotency_key, page)
+                INSERT INTO responses (wave_id, area_id, language, channel, status, started_on,
+                    submitted_on, duration_seconds, quality_flags, idempotency_key, page)
                 SELECT (:waves)[1 + g % 2], (:areas)[1 + (g / 2) % 4], 'en', 'open_link',
-                    'complete', now() - interval '30 days' + g * interval '1 second',
-                    now() - interval '30 days' + g * interval '1 second'
-                        + (240 + floor(random() * 600)) * interval '1 second',
-                    now() - interval '30 days' + g * interval '1 second'
-                        + (240 + floor(random() * 600)) * interval '1 second',
+                    'complete', CAST(now() - interval '30 days' + g * interval '1 second' AS DATE),
+                    CAST(now() - interval '30 days' + g * interval '1 second' AS DATE),
+                    240 + floor(random() * 600),
                     '[]', 'bench-' || g, 1
                 FROM generate_series(1, :n) AS g
                 """
@@ -127,13 +125,12 @@ def _populate(url: str, n: int) -> int:
         connection.execute(
             text(
                 f"""
-                INSERT INTO answers (response_id, item_id, value_code, value_number, saved_at)
+                INSERT INTO answers (response_id, item_id, value_code, value_number)
                 SELECT r.id, i.item,
                     CASE WHEN i.kind = 'code'
                         THEN i.lo + floor(random() * (i.hi - i.lo + 1))::int END,
                     CASE WHEN i.kind = 'number'
-                        THEN i.lo + floor(random() * (i.hi - i.lo + 1)) END,
-                    now()
+                        THEN i.lo + floor(random() * (i.hi - i.lo + 1)) END
                 FROM responses r CROSS JOIN (VALUES {values}) AS i(item, kind, lo, hi)
                 WHERE r.id > :first
                 """

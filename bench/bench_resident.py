@@ -58,8 +58,7 @@ def _setup(url: str):
         closed = make.wave(status="closed", languages=["en", "ar"])
         codes = [make.invitation(wave)[0] for _ in range(4)]
         used, invitation = make.invitation(wave)
-        invitation.used_at = invitation.created_at
-        make.session.commit()
+        make.use(invitation)
         demographics = 1 + [s.id for s in wave_sections(wave)].index("demographics")
         site = {
             "token": wave.open_token,

@@ -58,7 +58,9 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     from surveyapp import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    migrate.upgrade(
+        current_app.config["DATABASE_URL"], revision, code_key=current_app.config["CODE_KEY"]
+    )
     click.echo(f"Database is at {revision}.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +24,27 @@ class ConfigurationError(RuntimeError):
     """The app cannot start with these settings."""
 
 
+def derived_code_key(secret_key: str) -> str:
+    """The code-hash key that follows from the secret key when none is set of its own."""
+    return hmac.new(secret_key.encode(), b"surveyapp invitation codes", hashlib.sha256).hexdigest()
+
+
+def _check_production_secrets(config: Mapping[str, Any]) -> None:
+    """Refuse a missing, default or short secret key (and a weak code key, if one is set)."""
+    secret = config["SECRET_KEY"] or ""
+    if secret in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
+        raise ConfigurationError(
+            "SURVEYAPP_SECRET_KEY is missing, a known default, or shorter than 32 "
+            "characters. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    code_key = config["CODE_KEY"]
+    if code_key and (code_key in KNOWN_DEFAULT_SECRETS or len(code_key) < 32):
+        raise ConfigurationError(
+            "SURVEYAPP_CODE_KEY is a known default or shorter than 32 characters."
+        )
+
+
 def load_config(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -36,6 +59,10 @@ def load_config(
     config: dict[str, Any] = {
         "ENV_NAME": env.get("SURVEYAPP_ENV", "production"),
         "SECRET_KEY": env.get("SURVEYAPP_SECRET_KEY"),
+        # Key of the invitation-code and resume hashes (surveyapp/respond/codes.py). Derived
+        # from the secret key unless set: set it before ever rotating the secret key, or
+        # the letters already sent stop working.
+        "CODE_KEY": env.get("SURVEYAPP_CODE_KEY"),
         "DATABASE_URL": env.get(
             "SURVEYAPP_DATABASE_URL", f"sqlite:///{instance / 'surveyapp.sqlite'}"
         ),
@@ -76,14 +103,10 @@ def load_config(
     if env_name in ("development", "testing") and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEVELOPMENT_SECRET
     if env_name == "production":
-        secret = config["SECRET_KEY"] or ""
-        if secret in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
-            raise ConfigurationError(
-                "SURVEYAPP_SECRET_KEY is missing, a known default, or shorter than 32 "
-                "characters. Generate one with: "
-                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
-            )
+        _check_production_secrets(config)
         config["SESSION_COOKIE_SECURE"] = True
+    if not config["CODE_KEY"] and config["SECRET_KEY"]:
+        config["CODE_KEY"] = derived_code_key(config["SECRET_KEY"])
     # Rate-limit counters: in memory by default (one process); production shares them
     # between gunicorn workers in Redis unless told otherwise.
     if not config.get("RATELIMIT_STORAGE_URI"):

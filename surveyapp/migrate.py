@@ -16,9 +16,15 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database up to ``revision``."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, code_key: str | None = None) -> None:
+    """Migrate the database up to ``revision``.
+
+    ``code_key`` is the app's key for invitation-code hashes: a migration that re-keys
+    stored hashes needs it (and says so if it is missing while there are hashes to change).
+    """
+    config = alembic_config(database_url)
+    config.attributes["code_key"] = code_key
+    command.upgrade(config, revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -52,8 +52,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
             Area.code,
             Response.area_id,
             Response.language,
-            Response.started_at,
-            Response.submitted_at,
+            Response.duration_seconds,
             Response.quality_flags,
         )
         .join(Wave, Response.wave_id == Wave.id)
@@ -72,9 +71,9 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
                 "area": r[3],
                 "group": roles.get(r[4], ""),
                 "language": r[5],
-                "duration_seconds": (r[7] - r[6]).total_seconds() if r[7] and r[6] else None,
+                "duration_seconds": None if r[6] is None else float(r[6]),
                 # Flagged at collection: a repeat from a browser that had already answered.
-                "collection_duplicate": REPEAT_FLAG in (r[8] or []),
+                "collection_duplicate": REPEAT_FLAG in (r[7] or []),
             }
             for r in rows
         ],
@@ -262,7 +261,7 @@ _REPORT_CACHE_SIZE = 64
 def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
     """What a report of the initiative depends on: its complete responses, waves and model."""
     responses = session.execute(
-        select(func.count(Response.id), func.max(Response.id), func.max(Response.submitted_at))
+        select(func.count(Response.id), func.max(Response.id), func.max(Response.submitted_on))
         .join(Wave, Response.wave_id == Wave.id)
         .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
     ).one()

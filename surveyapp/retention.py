@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.console.manage import audit
 from surveyapp.models import Invitation, Response, ResponseStatus, Wave, WaveStatus
+from surveyapp.respond import used_codes
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ def purge(session: Session, now: datetime, *, dry_run: bool = False, actor: str)
                 Response.wave_id == wave.id, Response.status == ResponseStatus.DRAFT
             )
         )
-        codes = session.scalar(
-            select(func.count(Invitation.id)).where(
-                Invitation.wave_id == wave.id, Invitation.used_at.is_(None)
-            )
-        )
+        used = used_codes.used_ids(session, wave.id)
+        unused = Invitation.wave_id == wave.id
+        if used:
+            unused = unused & Invitation.id.not_in(sorted(used))
+        codes = session.scalar(select(func.count(Invitation.id)).where(unused))
         if not drafts and not codes:
             continue
         done.append(Purged(wave, drafts, codes))
@@ -75,9 +76,7 @@ def purge(session: Session, now: datetime, *, dry_run: bool = False, actor: str)
                 Response.wave_id == wave.id, Response.status == ResponseStatus.DRAFT
             )
         )
-        session.execute(
-            delete(Invitation).where(Invitation.wave_id == wave.id, Invitation.used_at.is_(None))
-        )
+        session.execute(delete(Invitation).where(unused))
         audit(
             session,
             actor,

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from surveyapp import create_app, migrate
+from surveyapp.config import DEVELOPMENT_SECRET, derived_code_key
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument, load_instrument
@@ -42,6 +43,10 @@ from surveyapp.models import (
     WaveStatus,
 )
 from surveyapp.respond.codes import generate_code, hash_code
+from surveyapp.respond.used_codes import mark_used
+
+#: The key the test app hashes invitation codes with (its secret key is the development one).
+TEST_CODE_KEY = derived_code_key(DEVELOPMENT_SECRET).encode()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_INSTRUMENT = PROJECT_ROOT / "instruments" / "social-cohesion-safety" / "1.0.0.yaml"
@@ -245,7 +250,13 @@ class Factory:
         wave = wave or self.wave()
         area = area or wave.initiative.areas_with_role(AreaRole.TREATED)[0]
         code = generate_code()
-        return code, self._add(Invitation(wave=wave, area=area, code_hash=hash_code(code)))
+        stored = hash_code(code, key=TEST_CODE_KEY)
+        return code, self._add(Invitation(wave=wave, area=area, code_hash=stored))
+
+    def use(self, invitation: Invitation) -> None:
+        """Mark the invitation's code used, as sending its questionnaire does."""
+        assert mark_used(self.session, invitation)
+        self.session.commit()
 
 
 @pytest.fixture

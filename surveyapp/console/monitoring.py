@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.i18n.instrument import translated_sections
 from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
+from surveyapp.respond import used_codes
 from surveyapp.respond.services import wave_instrument, wave_sections
 
 #: Counts below this are masked for non-admin roles.
@@ -71,15 +72,15 @@ def monitor(
             Response.language,
             Response.area_id,
             Response.page,
-            Response.started_at,
-            Response.submitted_at,
+            Response.started_on,
+            Response.submitted_on,
         ).where(Response.wave_id == wave.id)
     ).all()
     complete = [r for r in rows if r.status == ResponseStatus.COMPLETE]
     drafts = [r for r in rows if r.status == ResponseStatus.DRAFT]
 
-    started_by_day = Counter(r.started_at.date() for r in rows)
-    completed_by_day = Counter(r.submitted_at.date() for r in complete if r.submitted_at)
+    started_by_day = Counter(r.started_on for r in rows)
+    completed_by_day = Counter(r.submitted_on for r in complete if r.submitted_on)
     days = sorted(set(started_by_day) | set(completed_by_day))
     per_day = [Row(d.isoformat(), started_by_day[d], completed_by_day[d]) for d in _fill_days(days)]
 
@@ -111,11 +112,7 @@ def monitor(
             .group_by(Invitation.area_id)
         ).all()
     )
-    codes_used = session.scalar(
-        select(func.count())
-        .select_from(Invitation)
-        .where(Invitation.wave_id == wave.id, Invitation.used_at.is_not(None))
-    )
+    codes_used = len(used_codes.used_ids(session, wave.id))
     area_ids = {r.area_id for r in rows if r.area_id is not None} | set(invited)
     areas = {area.id: area for area in session.scalars(select(Area).where(Area.id.in_(area_ids)))}
     by_area = [

@@ -52,8 +52,8 @@ BASE_COLUMNS = [
     "language",
     "channel",
     "panel_id",
-    "started_at",
-    "submitted_at",
+    "submitted_on",
+    "duration_seconds",
     "quality_flags",
 ]
 
@@ -84,8 +84,8 @@ def _part_chunks(
                 Response.language,
                 Response.channel,
                 Response.panel_id,
-                Response.started_at,
-                Response.submitted_at,
+                Response.submitted_on,
+                Response.duration_seconds,
                 Response.quality_flags,
             )
             .where(*in_scope, Response.id > last_id)
@@ -198,11 +198,9 @@ def _chunk(
     out["language"] = base["language"].to_numpy()
     out["channel"] = base["channel"].to_numpy()
     out["panel_id"] = base["panel_id"].fillna("").to_numpy()
-    submitted = pd.to_datetime(base["submitted_at"], utc=True)
-    started = pd.to_datetime(base["started_at"], utc=True)
+    submitted = pd.to_datetime(base["submitted_on"])
     out["submitted_date"] = submitted.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
-    duration = (submitted - started).dt.total_seconds()
-    out["duration_seconds"] = duration.to_numpy()
+    out["duration_seconds"] = pd.to_numeric(base["duration_seconds"]).astype(float).to_numpy()
     for column in values.columns:
         out[column] = values[column].to_numpy()
 
@@ -243,7 +241,7 @@ def _chunk(
         failed |= asked & (given != expected)
     flags["failed_attention"] = failed
     if median is not None:
-        flags["speeder"] = (duration < SPEEDER_FRACTION * median).to_numpy()
+        flags["speeder"] = (out["duration_seconds"] < SPEEDER_FRACTION * median).to_numpy()
     item_values = frame[items].to_numpy(dtype=float)
     answered = np.isfinite(item_values) & (item_values >= 0)
     pattern = pd.DataFrame(np.where(answered, item_values, np.nan), columns=items)
@@ -274,9 +272,9 @@ def _median_duration(session: Session, initiative_id: int) -> float | None:
     elsewhere the durations are read in partitions, as floats.
     """
     scope = (Wave.initiative_id == initiative_id, Response.status == ResponseStatus.COMPLETE)
-    done = Response.submitted_at.is_not(None)
+    done = Response.duration_seconds.is_not(None)
+    seconds = Response.duration_seconds
     if session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", Response.submitted_at - Response.started_at)
         median = session.scalar(
             select(func.percentile_cont(0.5).within_group(seconds))
             .select_from(Response)
@@ -284,7 +282,6 @@ def _median_duration(session: Session, initiative_id: int) -> float | None:
             .where(*scope, done)
         )
         return None if median is None else float(median)
-    seconds = (func.julianday(Response.submitted_at) - func.julianday(Response.started_at)) * 86400
     result = session.connection().execute(
         select(seconds)
         .join(Wave, Response.wave_id == Wave.id)

@@ -37,9 +37,11 @@ def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is None:
         engine = build_engine(config.get_main_option("sqlalchemy.url"))
-        with engine.connect() as connection:
-            _run(connection)
-        engine.dispose()
+        try:
+            with engine.connect() as connection:
+                _run(connection)
+        finally:
+            engine.dispose()  # also when a migration refuses: no connection left open
     else:
         _run(connectable)
 

@@ -8,7 +8,7 @@ from surveyapp.models.instrument import Instrument
 from surveyapp.models.response import Answer, Channel, PageSubmission, Response, ResponseStatus
 from surveyapp.models.scoring import ScoringModel
 from surveyapp.models.user import Membership, Role, User
-from surveyapp.models.wave import Invitation, Wave, WaveMode, WaveStatus
+from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, WaveStatus
 
 __all__ = [
     "Answer",
@@ -30,6 +30,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "ScoringModel",
+    "UsedInvitations",
     "User",
     "Wave",
     "WaveMode",

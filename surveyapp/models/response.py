@@ -10,9 +10,9 @@ only through the pseudonymous ``panel_id``.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, UTCDateTime, utcnow, values_check
@@ -46,15 +46,20 @@ class Response(Base):
     language: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.DRAFT)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Exact times only while a draft (for the time taken and the save guard); a sent
+    # questionnaire keeps the day it was started and sent (UTC) and how long it took, no
+    # time of day that could be matched to anything else.
+    started_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Flags set by cleaning or at collection ("wave_closed_while_draft", "duplicate", ...).
     quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Key of the request that created the response: a retried POST finds it, never doubles it.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     panel_id: Mapped[str | None] = mapped_column(String(64))
-    # SHA-256 of "resume:" + the invitation code or open-link resume token, while a draft;
+    # Keyed hash of "resume:" + the invitation code or open-link resume token, while a draft;
     # NULL once complete, so a sent questionnaire cannot be traced back to its code.
     resume_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The page (1-based) the resident is on, to resume where they stopped.
@@ -70,7 +75,11 @@ class Response(Base):
         values_check("status", ResponseStatus, "status_known"),
         values_check("channel", Channel, "channel_known"),
         CheckConstraint(
-            "status = 'draft' OR submitted_at IS NOT NULL", name="complete_has_submitted_at"
+            "status = 'draft' OR submitted_on IS NOT NULL", name="complete_has_submitted_on"
+        ),
+        CheckConstraint(
+            "status = 'draft' OR (started_at IS NULL AND last_saved_at IS NULL)",
+            name="complete_has_no_exact_times",
         ),
         CheckConstraint(
             "status = 'draft' OR resume_key_hash IS NULL", name="complete_has_no_resume_key"
@@ -96,7 +105,6 @@ class Answer(Base):
     value_codes: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     value_number: Mapped[float | None]
     value_text: Mapped[str | None] = mapped_column(Text)
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
 
@@ -127,4 +135,3 @@ class PageSubmission(Base):
     page: Mapped[int]
     # Where the resident was sent: the page number, or 0 for "questionnaire complete".
     outcome_page: Mapped[int]
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

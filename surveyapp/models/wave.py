@@ -82,7 +82,11 @@ class Wave(Base):
 
 
 class Invitation(Base):
-    """A single-use invitation code for one wave and area; only its hash is stored."""
+    """A single-use invitation code for one wave and area; only its keyed hash is stored.
+
+    The row never changes when the code is used (see :class:`UsedInvitations`): nothing in
+    it, not even its position on disk or the transaction that last wrote it, tells when.
+    """
 
     __tablename__ = "invitations"
 
@@ -90,7 +94,6 @@ class Invitation(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Pseudonymous panel id: only in panel waves, the one link between waves of a person.
     panel_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,7 +101,23 @@ class Invitation(Base):
     wave: Mapped[Wave] = relationship(back_populates="invitations")
     area: Mapped[Area] = relationship()
 
-    @property
-    def is_used(self) -> bool:
-        """Whether the code has already been used to complete a questionnaire."""
-        return self.used_at is not None
+
+class UsedInvitations(Base):
+    """Which invitations of one wave and area have been used: a sorted set of their ids.
+
+    Marking a code used on its own row would store when it was used: a timestamp, and in
+    PostgreSQL also the row's new position and the id of the transaction that completed the
+    questionnaire, all of which lead back from a sent questionnaire to its letter. A sorted
+    set per wave and area says only *which* codes are used, the same whatever the order in
+    which residents answered.
+    """
+
+    __tablename__ = "used_invitations"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("areas.id", ondelete="RESTRICT"), primary_key=True
+    )
+    invitation_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -32,14 +32,14 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from surveyapp.respond.codes import hash_code
+from surveyapp.respond.codes import hash_code, resume_hash
 from surveyapp.respond.services import (
     _INSTRUMENTS,
     _VALUE_COLUMNS,
     LockedDraft,
     WaveState,
-    resume_hash,
 )
+from surveyapp.respond.used_codes import IS_USED_POSTGRESQL
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class InvitationState:
 
     id: int
     wave_id: int
+    area_id: int
     is_used: bool
 
 
@@ -140,7 +141,7 @@ def connect(bind: Engine | Connection) -> Iterator[DirectConnection]:
 # The answers come as one JSON array: on a join, each JSON column of the draft and its wave
 # would be sent and parsed again for every answer. Open links have no invitation to read.
 _READ_DRAFT = """
-SELECT r.id, r.status, r.quality_flags, r.page, r.language, r.last_saved_at,
+SELECT r.id, r.status, r.quality_flags, r.page, r.language, r.last_saved_at, r.started_at,
        w.id, w.status, w.opens_at, w.closes_at, w.languages, w.modules,
        w.frozen_instrument_hash,
        (SELECT json_agg(json_build_array(
@@ -152,7 +153,7 @@ WHERE r.resume_key_hash = %(resume_key_hash)s
 """
 _READ_OPEN_LINK_DRAFT = _READ_DRAFT.format(invitation="NULL")
 _READ_INVITATION_DRAFT = _READ_DRAFT.format(
-    invitation="""(SELECT json_build_array(i.id, i.wave_id, i.used_at IS NOT NULL)
+    invitation=f"""(SELECT json_build_array(i.id, i.wave_id, i.area_id, {IS_USED_POSTGRESQL})
           FROM invitations AS i WHERE i.code_hash = %(code_hash)s)"""
 )
 
@@ -180,6 +181,7 @@ def read_draft(
         page,
         language,
         last_saved_at,
+        started_at,
         wave_id,
         wave_status,
         opens_at,
@@ -215,5 +217,6 @@ def read_draft(
         ),
         values=values,
         last_saved_at=last_saved_at,
+        started_at=started_at,
     )
     return draft, None if invitation is None else InvitationState(*invitation)

@@ -7,7 +7,6 @@ can be tested without HTTP.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -32,7 +31,8 @@ from surveyapp.models import (
     WaveMode,
     WaveStatus,
 )
-from surveyapp.respond.codes import hash_code
+from surveyapp.respond import used_codes
+from surveyapp.respond.codes import hash_code, resume_hash
 
 MAX_TEXT_LENGTH = 1000
 #: An answer's value columns; exactly one is filled.
@@ -233,68 +233,6 @@ class CodeAlreadyUsed(Exception):
     """The invitation was used by another submission while this one was being answered."""
 
 
-def submit_response(
-    session: Session,
-    *,
-    wave: Wave,
-    language: str,
-    idempotency_key: str,
-    values: Mapping[str, Mapping[str, Any]],
-    invitation: Invitation | None = None,
-    area_id: int | None = None,
-    started_at: datetime | None = None,
-) -> Response:
-    """Save a complete response and its answers in one transaction, exactly once.
-
-    A retried submission with the same ``idempotency_key`` returns the response saved the
-    first time. With an invitation the code is marked used in the same transaction; a code
-    used concurrently raises :class:`CodeAlreadyUsed` and nothing is saved.
-    """
-    existing = session.scalar(select(Response).where(Response.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing
-    now = utcnow()
-    response = Response(
-        wave_id=wave.id,
-        area_id=invitation.area_id if invitation is not None else area_id,
-        language=language,
-        channel=Channel.INVITATION if invitation is not None else Channel.OPEN_LINK,
-        status=ResponseStatus.COMPLETE,
-        started_at=started_at or now,
-        last_saved_at=now,
-        submitted_at=now,
-        idempotency_key=idempotency_key,
-        panel_id=invitation.panel_id if invitation is not None and wave.is_panel else None,
-        quality_flags=[],
-        answers=[
-            Answer(item_id=item_id, saved_at=now, **value) for item_id, value in values.items()
-        ],
-    )
-    try:
-        if invitation is not None:
-            # Compare-and-set: only one submission can flip used_at from NULL.
-            claimed = session.execute(
-                update(Invitation)
-                .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-                .values(used_at=now)
-            ).rowcount
-            if claimed != 1:
-                session.rollback()
-                raise CodeAlreadyUsed
-        session.add(response)
-        session.commit()
-    except IntegrityError:
-        # The same idempotency key won a race in another request: return that response.
-        session.rollback()
-        existing = session.scalar(
-            select(Response).where(Response.idempotency_key == idempotency_key)
-        )
-        if existing is None:
-            raise
-        return existing
-    return response
-
-
 # --- Page-by-page answering with drafts saved on the server -------------------------------
 
 # A page save is a handful of rows: plain statements, built once (SQLAlchemy then reuses
@@ -314,19 +252,27 @@ _REMOVE_ANSWERS = delete(Answer.__table__).where(
     Answer.item_id.in_(bindparam("item_ids", expanding=True)),
 )
 _WRITE_ANSWER = insert(Answer.__table__)
-_CLAIM_INVITATION = (
-    update(Invitation.__table__)
-    .where(Invitation.id == bindparam("invitation_id"), Invitation.used_at.is_(None))
-    .values(used_at=bindparam("now"))
-)
 
 #: ``outcome_page`` of a submission that completed the questionnaire.
 COMPLETE = 0
 
 
-def resume_hash(key: str) -> str:
-    """What a draft stores of the key that resumes it (invitation code or resume token)."""
-    return hashlib.sha256(f"resume:{key}".encode()).hexdigest()
+def sent_state(started_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """The columns a questionnaire gets when it is sent.
+
+    Only the day it was sent and how long it took are kept: the exact times of starting and
+    of the last save are erased, so that no time of day can be matched to anything else
+    (nothing stored says when an invitation code was used either).
+    """
+    duration = None if started_at is None else max(0, round((now - started_at).total_seconds()))
+    return {
+        "status": ResponseStatus.COMPLETE,
+        "submitted_on": now.date(),
+        "duration_seconds": duration,
+        "started_at": None,
+        "last_saved_at": None,
+        "resume_key_hash": None,
+    }
 
 
 def find_draft(session: Session, key: str, *, lock: bool = False) -> Response | None:
@@ -376,6 +322,8 @@ class LockedDraft:
     values: dict[str, dict[str, Any]]
     #: When the draft was last saved: a direct save (``pg_save``) writes only if unchanged.
     last_saved_at: datetime | None = None
+    #: When it was started: the time taken is kept when it is sent, the time of day is not.
+    started_at: datetime | None = None
 
     @property
     def wave_id(self) -> int:
@@ -391,6 +339,7 @@ _DRAFT_FOR_SAVE = (
         Response.page,
         Response.language,
         Response.last_saved_at,
+        Response.started_at,
         Wave.id.label("wave_id"),
         Wave.status.label("wave_status"),
         Wave.opens_at,
@@ -450,6 +399,7 @@ def lock_draft(session: Session, key: str) -> LockedDraft | Response | None:
         ),
         values=values,
         last_saved_at=first.last_saved_at,
+        started_at=first.started_at,
     )
 
 
@@ -476,6 +426,7 @@ def start_draft(
         channel=Channel.INVITATION if invitation is not None else Channel.OPEN_LINK,
         status=ResponseStatus.DRAFT,
         started_at=utcnow(),
+        started_on=utcnow().date(),
         idempotency_key=idempotency_key,
         panel_id=invitation.panel_id if invitation is not None and wave.is_panel else None,
         quality_flags=[],
@@ -632,12 +583,7 @@ def save_page(
     if outcome == COMPLETE:
         flags = list(quality_flags or [])
         flags += [f for f in completion_flags if f not in flags]
-        changes |= {
-            "status": ResponseStatus.COMPLETE,
-            "submitted_at": now,
-            "resume_key_hash": None,
-            "quality_flags": flags,
-        }
+        changes |= sent_state(response.started_at, now) | {"quality_flags": flags}
     else:
         changes["page"] = outcome
     answers = [
@@ -648,7 +594,6 @@ def save_page(
             "value_codes": value.get("value_codes"),
             "value_number": value.get("value_number"),
             "value_text": value.get("value_text"),
-            "saved_at": now,
         }
         for item_id, value in parsed.values.items()
     ]
@@ -657,7 +602,6 @@ def save_page(
         "response_id": response.id,
         "page": page,
         "outcome_page": outcome,
-        "saved_at": now,
     }
     if direct is not None:
         try:
@@ -668,7 +612,7 @@ def save_page(
                 answers,
                 changes,
                 seen=response.last_saved_at,
-                invitation_id=invitation.id if outcome == COMPLETE and invitation else None,
+                invitation=invitation if outcome == COMPLETE else None,
             )
         except IntegrityError:
             earlier = _earlier_outcome(session, response, idempotency_key, direct)
@@ -677,13 +621,13 @@ def save_page(
             return earlier
         return PageResult(outcome_page=outcome)
     try:
-        if outcome == COMPLETE and invitation is not None:
-            claimed = connection.execute(
-                _CLAIM_INVITATION, {"invitation_id": invitation.id, "now": now}
-            ).rowcount
-            if claimed != 1:
-                session.rollback()
-                raise CodeAlreadyUsed
+        if (
+            outcome == COMPLETE
+            and invitation is not None
+            and not used_codes.claim(connection, invitation)
+        ):
+            session.rollback()
+            raise CodeAlreadyUsed
         _write_page(connection, submission, sorted(remove), answers, changes)
         session.commit()
     except IntegrityError:
@@ -735,7 +679,7 @@ def _write_page_direct(
     changes: dict[str, Any],
     *,
     seen: datetime | None,
-    invitation_id: int | None,
+    invitation: Any,
 ) -> None:
     """The page's writes on a ``pg_save.DirectConnection``, if the draft is unchanged.
 
@@ -745,13 +689,13 @@ def _write_page_direct(
     """
     params = {**_page_write_params(submission, remove, answers, changes), "guard": True}
     params["seen"] = seen
-    if invitation_id is None:
+    if invitation is None:
         if direct.execute(_WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
             raise DraftChanged
         return
     with direct.transaction():
-        claim = {"invitation_id": invitation_id, "now": submission["saved_at"]}
-        if direct.execute(_CLAIM_INVITATION_POSTGRESQL, claim).rowcount != 1:
+        claim = used_codes.claim_params(invitation)
+        if direct.execute(used_codes.CLAIM_POSTGRESQL, claim).rowcount != 1:
             raise CodeAlreadyUsed
         if direct.execute(_WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
             raise DraftChanged
@@ -780,8 +724,11 @@ def _page_write_params(
             for answer in answers
         ],
         "language": changes["language"],
+        "saved_at": changes["last_saved_at"],
         "next_page": None if complete else changes["page"],
         "complete": complete,
+        "submitted_on": changes.get("submitted_on"),
+        "duration_seconds": changes.get("duration_seconds"),
         "quality_flags": None if flags is None else json.dumps(flags),
     }
 
@@ -795,18 +742,20 @@ _WRITE_PAGE_POSTGRESQL = """
 WITH updated AS (
     UPDATE responses SET
         language = %(language)s,
-        last_saved_at = %(saved_at)s,
+        last_saved_at = CAST(%(saved_at)s AS TIMESTAMPTZ),
         page = COALESCE(CAST(%(next_page)s AS INTEGER), page),
         status = CASE WHEN %(complete)s THEN 'complete' ELSE status END,
-        submitted_at = CASE WHEN %(complete)s THEN %(saved_at)s ELSE submitted_at END,
+        started_at = CASE WHEN %(complete)s THEN NULL ELSE started_at END,
+        submitted_on = CAST(%(submitted_on)s AS DATE),
+        duration_seconds = CAST(%(duration_seconds)s AS INTEGER),
         resume_key_hash = CASE WHEN %(complete)s THEN NULL ELSE resume_key_hash END,
         quality_flags = COALESCE(CAST(%(quality_flags)s AS JSON), quality_flags)
     WHERE id = %(response_id)s AND status = 'draft'
       AND (NOT %(guard)s OR last_saved_at IS NOT DISTINCT FROM CAST(%(seen)s AS TIMESTAMPTZ))
     RETURNING id
 ), recorded AS (
-    INSERT INTO page_submissions (idempotency_key, response_id, page, outcome_page, saved_at)
-    SELECT %(idempotency_key)s, updated.id, %(page)s, %(outcome_page)s, %(saved_at)s
+    INSERT INTO page_submissions (idempotency_key, response_id, page, outcome_page)
+    SELECT %(idempotency_key)s, updated.id, %(page)s, %(outcome_page)s
     FROM updated
 ), removed AS (
     DELETE FROM answers
@@ -814,9 +763,9 @@ WITH updated AS (
       AND item_id = ANY(CAST(%(remove)s AS TEXT[]))
 ), written AS (
     INSERT INTO answers
-        (response_id, item_id, value_code, value_codes, value_number, value_text, saved_at)
+        (response_id, item_id, value_code, value_codes, value_number, value_text)
     SELECT updated.id, given.item_id, given.value_code, CAST(given.value_codes AS JSON),
-           given.value_number, given.value_text, %(saved_at)s
+           given.value_number, given.value_text
     FROM updated, unnest(
         CAST(%(item_id)s AS TEXT[]), CAST(%(value_code)s AS INTEGER[]),
         CAST(%(value_codes)s AS TEXT[]), CAST(%(value_number)s AS FLOAT8[]),
@@ -824,13 +773,9 @@ WITH updated AS (
     ) AS given(item_id, value_code, value_codes, value_number, value_text)
     ON CONFLICT (response_id, item_id) DO UPDATE SET
         value_code = excluded.value_code, value_codes = excluded.value_codes,
-        value_number = excluded.value_number, value_text = excluded.value_text,
-        saved_at = excluded.saved_at
+        value_number = excluded.value_number, value_text = excluded.value_text
 )
 SELECT count(*) FROM updated
-"""
-_CLAIM_INVITATION_POSTGRESQL = """
-UPDATE invitations SET used_at = %(now)s WHERE id = %(invitation_id)s AND used_at IS NULL
 """
 _EARLIER_SUBMISSION_POSTGRESQL = """
 SELECT response_id, outcome_page FROM page_submissions WHERE idempotency_key = %(key)s

@@ -32,7 +32,7 @@ from surveyapp.extensions import db, limiter
 from surveyapp.i18n import catalogs
 from surveyapp.i18n.instrument import translated_sections, translated_title
 from surveyapp.models import Invitation, Response, ResponseStatus, Wave
-from surveyapp.respond import pg_save, services
+from surveyapp.respond import pg_save, services, used_codes
 from surveyapp.respond.codes import normalize_code
 
 bp = Blueprint("respond", __name__)
@@ -245,7 +245,7 @@ def _invitation_visit(code: str) -> Visit | services.Unavailable:
     if invite is None:
         return services.Unavailable.UNKNOWN
     _remember_code(code)
-    if invite.is_used:
+    if used_codes.is_used(db.session, invite):
         return services.Unavailable.CODE_USED
     reason = services.availability(invite.wave)
     if reason is not None:

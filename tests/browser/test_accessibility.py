@@ -40,8 +40,7 @@ def site(live_server: LiveServer) -> dict[str, str]:
         code_en, _ = make.invitation(wave)
         code_ar, _ = make.invitation(wave)
         used, invitation = make.invitation(wave)
-        invitation.used_at = invitation.created_at
-        make.session.commit()
+        make.use(invitation)
         from surveyapp.respond.services import wave_sections
 
         demographics = 1 + [s.id for s in wave_sections(wave)].index("demographics")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from surveyapp.extensions import db
 from surveyapp.models import Invitation, PageSubmission, Response
+from surveyapp.respond import used_codes
 from surveyapp.respond.codes import format_code
 from surveyapp.respond.services import wave_sections
 
@@ -123,7 +124,7 @@ def test_invitation_in_two_languages_with_a_break_and_a_change_of_mind(
     assert answers == expected
     assert submissions == 8  # 2 + language switch + next + back + next + next + send
     with live.app.app_context():
-        assert db.session.get(Invitation, invitation_id).used_at is not None
+        assert used_codes.is_used(db.session, db.session.get(Invitation, invitation_id))
     assert foreign == []
 
 

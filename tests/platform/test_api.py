@@ -70,8 +70,9 @@ def _complete(session: Session, wave: Wave, number: int) -> None:
                 language="en",
                 channel=Channel.INVITATION,
                 status=ResponseStatus.COMPLETE,
-                started_at=now - timedelta(minutes=10),
-                submitted_at=now,
+                started_at=None,
+                submitted_on=now.date(),
+                duration_seconds=600,
                 idempotency_key=f"test-{wave.id}-{index}",
             )
         )

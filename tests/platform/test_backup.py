@@ -12,6 +12,7 @@ from surveyapp.cli import main
 from surveyapp.extensions import db
 from surveyapp.instruments import load_instrument
 from surveyapp.models import Answer, Response
+from surveyapp.respond import used_codes
 
 from ..conftest import CORE_INSTRUMENT, Factory, throwaway_database
 
@@ -99,7 +100,7 @@ def test_retention_purge_deletes_drafts_and_unused_codes_only(
     for wave in (old, recent):
         make.invitation(wave)
         _code, used = make.invitation(wave)
-        used.used_at = utcnow() - timedelta(days=300)
+        make.use(used)
         for status in ("draft", "complete"):
             make.session.add(
                 Response(
@@ -107,7 +108,8 @@ def test_retention_purge_deletes_drafts_and_unused_codes_only(
                     language="en",
                     channel="open_link",
                     status=status,
-                    submitted_at=utcnow() if status == "complete" else None,
+                    submitted_on=utcnow().date() if status == "complete" else None,
+                    started_at=None if status == "complete" else utcnow(),
                     idempotency_key=f"retention-{wave.id}-{status}-xxxxxxxx",
                     quality_flags=[],
                     answers=[Answer(item_id="ppltrst", value_code=5)],
@@ -123,7 +125,10 @@ def test_retention_purge_deletes_drafts_and_unused_codes_only(
     )
     make.session.expire_all()
     left = {(r.wave_id, r.status) for r in make.session.scalars(select(Response))}
-    codes = {(i.wave_id, i.used_at is None) for i in make.session.scalars(select(Invitation))}
+    codes = {
+        (i.wave_id, not used_codes.is_used(make.session, i))
+        for i in make.session.scalars(select(Invitation))
+    }
     if dry_run:
         assert (old.id, "draft") in left and (old.id, True) in codes
     else:

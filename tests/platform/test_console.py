@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import zipfile
@@ -29,7 +30,7 @@ from surveyapp.models import (
 )
 from surveyapp.respond.codes import hash_code, normalize_code
 
-from ..conftest import Factory
+from ..conftest import TEST_CODE_KEY, Factory
 
 PASSWORD = "correct horse battery"
 
@@ -268,10 +269,13 @@ def test_letters_have_scannable_qr_codes_and_working_codes(
         rows[0]["url"]
         == f"{app.config['BASE_URL'].rstrip('/')}/i/{normalize_code(rows[0]['code'])}"
     )
-    # Only hashes are stored; each code opens its questionnaire.
+    # Only keyed hashes are stored (the plain SHA-256 of a code in the mail-merge CSV
+    # matches nothing); each code opens its questionnaire.
     make.session.expire_all()
     stored = {i.code_hash for i in make.session.scalars(select(Invitation))}
-    assert {hash_code(r["code"]) for r in rows} == stored
+    assert {hash_code(r["code"], TEST_CODE_KEY) for r in rows} == stored
+    plain = {hashlib.sha256(normalize_code(r["code"]).encode()).hexdigest() for r in rows}
+    assert not plain & stored
     assert not any(normalize_code(r["code"]) in h for r in rows for h in stored)
     resident = client.application.test_client().get(rows[4]["url"].split(":5000", 1)[-1])
     assert resident.status_code == 200
@@ -320,8 +324,8 @@ def _responses(make: Factory, wave: Wave, complete: int, drafts: int, language: 
                 language=language,
                 channel="invitation",
                 status="complete" if done else "draft",
-                started_at=now,
-                submitted_at=now if done else None,
+                started_at=None if done else now,
+                submitted_on=now.date() if done else None,
                 idempotency_key=f"k-{wave.id}-{language}-{i}-{'x' * 12}",
                 quality_flags=[],
                 page=1 if done else 2,

@@ -108,7 +108,7 @@ def test_dataset_carries_no_personal_data_unless_asked(
     db_session.flush()
     data = dataset(db_session, "initiative", initiative)
     assert "home_language" not in data.columns
-    forbidden = {"started_at", "submitted_at", "idempotency_key", "resume_key_hash", "code"}
+    forbidden = {"started_at", "submitted_on", "idempotency_key", "resume_key_hash", "code"}
     assert not forbidden & set(data.columns)
     assert data["submitted_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     with_text = dataset(db_session, "initiative", initiative, free_text=True)
@@ -191,8 +191,10 @@ def test_variable_names_stay_across_instrument_versions(
         language="en",
         channel=answered.channel,
         status=answered.status,
-        started_at=answered.started_at,
-        submitted_at=answered.submitted_at,
+        started_at=None,
+        started_on=answered.started_on,
+        submitted_on=answered.submitted_on,
+        duration_seconds=answered.duration_seconds,
         idempotency_key="v2-copy",
         quality_flags=[],
         answers=[

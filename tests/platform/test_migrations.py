@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from surveyapp import migrate
 from surveyapp.db import Base, build_engine
@@ -106,3 +108,111 @@ def test_scoring_models_stored_before_the_provisional_rule_stay_frozen(
             assert model.frozen_at == model.created_at
     finally:
         engine.dispose()
+
+
+def _stored_before_unlinking(url: str, core_instrument) -> dict[str, Any]:
+    """Data as the schema before 2e2d3404178f stored it: plain hashes, used_at, exact times."""
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from ..conftest import Factory
+
+    migrate.upgrade(url)
+    engine = build_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            make = Factory(session, core_instrument)
+            wave = make.wave(status="closed", languages=["en"])
+            (_c1, used), (_c2, unused) = make.invitation(wave), make.invitation(wave)
+            session.commit()
+            ids = {"wave": wave.id, "area": used.area_id, "used": used.id, "unused": unused.id}
+        migrate.downgrade(url, "5c0e7a1d2b64")
+        sent = datetime(2026, 11, 3, 18, 45, 12, 345678, tzinfo=UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE invitations SET code_hash = :h, used_at = :t WHERE id = :id"),
+                {"h": "a" * 64, "t": sent, "id": ids["used"]},
+            )
+            for n, status in enumerate(("complete", "draft")):
+                connection.execute(
+                    text(
+                        "INSERT INTO responses (wave_id, area_id, language, channel, status,"
+                        " started_at, last_saved_at, submitted_at, quality_flags,"
+                        " idempotency_key, resume_key_hash, page) VALUES (:w, :a, 'en',"
+                        " 'invitation', :s, :start, :t, :sub, '[]', :k, :r, 1)"
+                    ),
+                    {
+                        "w": ids["wave"],
+                        "a": ids["area"],
+                        "s": status,
+                        "start": sent.replace(minute=38, second=2),
+                        "t": sent,
+                        "sub": sent if status == "complete" else None,
+                        "k": f"k{n}" * 10,
+                        "r": None if status == "complete" else "b" * 64,
+                    },
+                )
+        return ids
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_removes_the_links_already_stored(empty_database: str, core_instrument) -> None:
+    """used_at, exact times and plain hashes go; used codes stay used; hashes become keyed."""
+    import hashlib
+    import hmac
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from surveyapp.models import Invitation, Response, UsedInvitations
+
+    ids = _stored_before_unlinking(empty_database, core_instrument)
+    with pytest.raises(RuntimeError, match="surveyapp db upgrade"):
+        migrate.upgrade(empty_database)  # hashes to re-key, but no key given
+    migrate.upgrade(empty_database, code_key="k" * 32)
+    migrate.check(empty_database)
+    keyed = hmac.new(b"k" * 32, b"a" * 64, hashlib.sha256).hexdigest()
+    engine = build_engine(empty_database)
+    try:
+        with Session(engine) as session:
+            assert session.get(Invitation, ids["used"]).code_hash == keyed
+            used = session.get(UsedInvitations, (ids["wave"], ids["area"]))
+            assert used.invitation_ids == [ids["used"]]
+            sent, draft = session.scalars(select(Response).order_by(Response.id)).all()
+            assert (sent.submitted_on, sent.started_on) == (date(2026, 11, 3), date(2026, 11, 3))
+            assert sent.duration_seconds == 430 and sent.started_at is sent.last_saved_at is None
+            assert draft.started_at is not None and draft.submitted_on is None
+            expected = hmac.new(b"k" * 32, b"b" * 64, hashlib.sha256).hexdigest()
+            assert draft.resume_key_hash == expected
+        columns = {c["name"] for c in inspect(engine).get_columns("invitations")}
+        assert "used_at" not in columns
+        for table in ("answers", "page_submissions"):
+            assert "saved_at" not in {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+    # The way back restores the schema (not the links) while no code can still be typed.
+    migrate.downgrade(empty_database, "5c0e7a1d2b64")
+    migrate.upgrade(empty_database, code_key="k" * 32)
+
+
+def test_downgrade_refuses_while_keyed_codes_can_still_be_typed(
+    empty_database: str, core_instrument
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from ..conftest import Factory
+
+    migrate.upgrade(empty_database)
+    engine = build_engine(empty_database)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            make = Factory(session, core_instrument)
+            wave = make.wave(status="open")
+            make.invitation(wave)
+            session.commit()
+    finally:
+        engine.dispose()
+    with pytest.raises(RuntimeError, match="1 invitation code"):
+        migrate.downgrade(empty_database, "5c0e7a1d2b64")

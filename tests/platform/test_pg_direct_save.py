@@ -21,7 +21,7 @@ from surveyapp import create_app, migrate
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
 from surveyapp.models import Invitation, PageSubmission, Response, ResponseStatus
-from surveyapp.respond import pg_save
+from surveyapp.respond import pg_save, used_codes
 from surveyapp.respond.services import wave_sections
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
@@ -136,7 +136,8 @@ def test_the_last_page_claims_the_code_or_changes_nothing(
     with app.app_context():
         wave = make.wave(languages=["en"], mode="invitation")
         invitations = [make.invitation(wave) for _ in range(2)]
-        codes, second = [code for code, _row in invitations], invitations[1][1].id
+        codes = [code for code, _row in invitations]
+        second_claim = used_codes.claim_params(invitations[1][1])
         sections = wave_sections(wave)
     for number, code in enumerate(codes):
         resident = Resident(app.test_client())
@@ -146,9 +147,8 @@ def test_the_last_page_claims_the_code_or_changes_nothing(
             assert resident.submit(complete_answers([section])) == 303
         if number == 1:  # the code was used meanwhile (another phone, the same letter)
             with engine.connect() as other:
-                other.execute(
-                    text("UPDATE invitations SET used_at = now() WHERE id = :id"), {"id": second}
-                )
+                other.exec_driver_sql(used_codes.CLAIM_POSTGRESQL, second_claim)
+                other.commit()
         status = resident.submit(complete_answers([sections[-1]]))
         if number == 0:
             assert status == 303 and resident.url.endswith("/thanks")
@@ -158,8 +158,8 @@ def test_the_last_page_claims_the_code_or_changes_nothing(
     with Session(engine) as session:
         statuses = session.scalars(select(Response.status).order_by(Response.id)).all()
         assert statuses == [ResponseStatus.COMPLETE, ResponseStatus.DRAFT]
-        used = session.scalars(select(Invitation.used_at).order_by(Invitation.id)).all()
-        assert all(used)
+        rows = session.scalars(select(Invitation).order_by(Invitation.id)).all()
+        assert all(used_codes.is_used(session, row) for row in rows)
         # The refused last page left nothing behind: its key is not recorded.
         draft = session.scalar(select(Response.id).where(Response.status == "draft"))
         pages = session.scalars(

@@ -6,7 +6,10 @@ separate statements. The suite runs on both, so both paths must give the same ro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from surveyapp.instruments import Instrument
@@ -17,6 +20,13 @@ from ..conftest import Factory
 from ..instruments.test_xlsform import EXTRA_DEFINITION
 
 RESUME = "r" * 32
+
+
+@pytest.fixture(autouse=True)
+def app_context(app: Flask) -> Iterator[None]:
+    """Drafts are found by keyed hashes of their resume keys: the app's key is needed."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture
@@ -91,7 +101,7 @@ def test_the_last_page_sends_the_questionnaire_in_one_transaction(make: Factory,
     assert result.outcome_page == services.COMPLETE
     make.session.expire_all()
     sent = make.session.get(Response, draft.id)
-    assert sent.status == ResponseStatus.COMPLETE and sent.submitted_at is not None
+    assert sent.status == ResponseStatus.COMPLETE and sent.submitted_on is not None
     assert sent.resume_key_hash is None and sent.quality_flags == ["repeat_in_same_browser"]
     assert services.stored_values(make.session, draft.id) == {
         "places": {"value_code": -1},

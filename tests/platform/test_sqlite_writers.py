@@ -27,6 +27,13 @@ from surveyapp.respond import services
 from ..conftest import Factory, complete_answers
 
 
+def _web() -> Flask:
+    """A bare app with a code key: drafts are found by keyed hashes of their resume keys."""
+    web = Flask(__name__)
+    web.config["CODE_KEY"] = "k" * 32
+    return web
+
+
 def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     tmp_path: Path, core_instrument: Instrument
 ) -> None:
@@ -34,7 +41,8 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     migrate.upgrade(url)
     engine = build_engine(url)
     keys = ["a" * 32, "b" * 32, "c" * 32, "d" * 32]
-    with Session(engine, expire_on_commit=False) as session:
+    web = _web()  # a POST request around each save, as in the app
+    with web.app_context(), Session(engine, expire_on_commit=False) as session:
         wave = Factory(session, core_instrument).wave(languages=["en"])
         sections = services.wave_sections(wave)
         for key in keys:
@@ -46,8 +54,6 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     first_has_read, first_may_save = threading.Event(), threading.Event()
     outcomes: dict[str, int | None] = {}
     errors: list[Exception] = []
-
-    web = Flask(__name__)  # a POST request around each save, as in the app
 
     def resident(key: str, first: bool) -> None:
         try:
@@ -125,7 +131,8 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
     url = f"sqlite:///{tmp_path / 'city.sqlite'}"
     migrate.upgrade(url)
     engine = build_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    web = _web()
+    with web.app_context(), Session(engine, expire_on_commit=False) as session:
         make = Factory(session, core_instrument)
         due = make.wave(
             languages=["en"],
@@ -143,7 +150,7 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
 
     def resident_saves() -> None:
         try:
-            with Flask(__name__).test_request_context(method="POST"), Session(engine) as session:
+            with web.test_request_context(method="POST"), Session(engine) as session:
                 result = services.save_page(
                     session,
                     response=services.lock_draft(session, "r" * 32),
