@@ -47,8 +47,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from surveyapp import create_app, migrate  # noqa: E402
 from surveyapp.extensions import db  # noqa: E402
 from surveyapp.instruments import load_instrument  # noqa: E402
+from surveyapp.instruments.registry import wave_sections  # noqa: E402
 from surveyapp.models import PageSubmission  # noqa: E402
-from surveyapp.respond.services import wave_sections  # noqa: E402
 from tests.conftest import CORE_INSTRUMENT, Factory, complete_answers  # noqa: E402
 from tests.load.driver import CSRF, KEY, run_residents  # noqa: E402
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from surveyapp import create_app, migrate  # noqa: E402
 from surveyapp.extensions import db  # noqa: E402
 from surveyapp.instruments import load_instrument  # noqa: E402
-from surveyapp.respond.services import wave_sections  # noqa: E402
+from surveyapp.instruments.registry import wave_sections  # noqa: E402
 from tests.conftest import CORE_INSTRUMENT, Factory, complete_answers  # noqa: E402
 
 CHROMIUM = os.environ.get("SURVEYAPP_CHROMIUM", "/usr/bin/chromium")

@@ -36,8 +36,8 @@ from bench.bench_load import _port, _serve, _stop  # noqa: E402
 from surveyapp import create_app, migrate  # noqa: E402
 from surveyapp.extensions import db  # noqa: E402
 from surveyapp.instruments import load_instrument  # noqa: E402
+from surveyapp.instruments.registry import wave_sections  # noqa: E402
 from surveyapp.models import Role  # noqa: E402
-from surveyapp.respond.services import wave_sections  # noqa: E402
 from tests.conftest import CORE_INSTRUMENT, Factory, complete_answers  # noqa: E402
 from tests.load.driver import run_residents, verify  # noqa: E402
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.db import utcnow
 from surveyapp.models import (
+    REPEAT_IN_SAME_BROWSER,
     Answer,
     Area,
     AreaMargin,
@@ -25,8 +26,6 @@ from surveyapp.models import (
     WaveStatus,
 )
 from surveyapp.spreadsheet import safe_cell
-
-REPEAT_FLAG = "repeat_in_same_browser"
 
 
 def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
@@ -73,7 +72,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
                 "language": r[5],
                 "duration_seconds": None if r[6] is None else float(r[6]),
                 # Flagged at collection: a repeat from a browser that had already answered.
-                "collection_duplicate": REPEAT_FLAG in (r[7] or []),
+                "collection_duplicate": REPEAT_IN_SAME_BROWSER in (r[7] or []),
             }
             for r in rows
         ],
@@ -122,7 +121,7 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     and download scores with the frozen model, unchanged. Building is audited.
     """
     from analysis import build_report, from_instrument
-    from surveyapp.respond.services import wave_instrument
+    from surveyapp.instruments.registry import wave_instrument
 
     waves = list(initiative.waves)
     frame = initiative_frame(session, initiative)

@@ -25,9 +25,9 @@ from surveyapp.console.manage import ConsoleError, audit
 from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
 from surveyapp.instruments.paper import layout
+from surveyapp.instruments.registry import wave_instrument
 from surveyapp.models import Area, Invitation, User, Wave, WaveMode, WaveStatus
 from surveyapp.respond.codes import format_code, generate_code, hash_code
-from surveyapp.respond.services import wave_instrument
 from surveyapp.spreadsheet import safe_cell
 
 #: Most codes one console request may make: letters are laid out in the request, at about

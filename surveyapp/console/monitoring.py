@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.i18n.instrument import translated_sections
+from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
 from surveyapp.respond import used_codes
-from surveyapp.respond.services import wave_instrument, wave_sections
 
 #: Counts below this are masked for non-admin roles.
 SMALL = 10

@@ -137,8 +137,8 @@ def _scored_periods(
     other than 1 was applied.
     """
     from analysis import freeze_scoring_model, from_instrument, score
+    from surveyapp.instruments.registry import wave_instrument
     from surveyapp.reports import add_area_weights, initiative_frame, initiative_modules
-    from surveyapp.respond.services import wave_instrument
 
     instrument = wave_instrument(waves[0])
     spec = from_instrument(instrument, initiative_modules(instrument, list(initiative.waves)))

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from surveyapp.console.manage import audit
 from surveyapp.i18n.instrument import missing_texts
+from surveyapp.instruments.registry import wave_instrument
 from surveyapp.models import User, Wave, WaveMode, WaveStatus
-from surveyapp.respond.services import flag_drafts_of_closed_wave, wave_instrument
+from surveyapp.respond.drafts import flag_drafts_of_closed_wave
 
 
 class WaveError(ValueError):

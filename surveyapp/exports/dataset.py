@@ -26,7 +26,9 @@ from analysis.cleaning import CLEANING_FLAGS
 from analysis.instrument_model import InstrumentModel, from_instrument
 from analysis.scoring import verify_scoring_model
 from surveyapp.instruments import Instrument
+from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import (
+    REPEAT_IN_SAME_BROWSER,
     Area,
     City,
     Initiative,
@@ -35,12 +37,10 @@ from surveyapp.models import (
     Wave,
 )
 from surveyapp.reports import (
-    REPEAT_FLAG,
     initiative_modules,
     latest_scoring_model,
     provisional_note,
 )
-from surveyapp.respond.services import wave_instrument, wave_sections
 
 SCOPES = ("wave", "initiative", "city")
 
@@ -134,7 +134,7 @@ class DatasetPlan:
             "straightline_min_items": STRAIGHTLINE_MIN_ITEMS,
             "duplicate_keys": ["wave", "area"],
             "duplicate_min_answered": DUPLICATE_MIN_ANSWERED,
-            "collection_duplicate_flag": REPEAT_FLAG,
+            "collection_duplicate_flag": REPEAT_IN_SAME_BROWSER,
             "negative_codes": "not answered (missing-value codes)",
             "nothing_dropped": True,
         }

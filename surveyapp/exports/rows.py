@@ -30,8 +30,8 @@ from surveyapp.exports.dataset import (
     InitiativePart,
     Variable,
 )
-from surveyapp.models import Answer, Area, Response, ResponseStatus, Wave
-from surveyapp.reports import REPEAT_FLAG, add_area_weights
+from surveyapp.models import REPEAT_IN_SAME_BROWSER, Answer, Area, Response, ResponseStatus, Wave
+from surveyapp.reports import add_area_weights
 
 #: Rows fetched and processed at a time.
 CHUNK_SIZE = 5000
@@ -249,7 +249,9 @@ def _chunk(
     pattern["_area"] = out["area"]
     repeat = seen.repeats(pd.util.hash_pandas_object(pattern, index=False).to_numpy())
     duplicate = repeat & (answered.sum(axis=1) >= DUPLICATE_MIN_ANSWERED)
-    duplicate |= base["quality_flags"].map(lambda f: REPEAT_FLAG in (f or [])).to_numpy(bool)
+    duplicate |= (
+        base["quality_flags"].map(lambda f: REPEAT_IN_SAME_BROWSER in (f or [])).to_numpy(bool)
+    )
     flags["duplicate"] = duplicate
     flags["exclude"] = flags[CLEANING_FLAGS].any(axis=1)
     for flag in [*CLEANING_FLAGS, "exclude"]:

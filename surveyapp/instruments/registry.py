@@ -1,4 +1,4 @@
-"""Published instrument versions in the database: loaded once, never changed afterwards."""
+"""Published instrument versions in the database, and the validated definition each wave uses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.instruments.loader import Instrument
+from surveyapp.instruments.schema import Section
 from surveyapp.models import Instrument as InstrumentRow
+from surveyapp.models import Wave
 
 
 class InstrumentChangedError(Exception):
@@ -78,3 +80,35 @@ def _check_carry_over(session: Session, instrument: Instrument, file: str) -> No
         raise InstrumentChangedError(
             f"{file or instrument.id}: items declared unchanged from {previous} changed: {listed}"
         )
+
+
+# Validated definitions of the instruments waves use, by content hash: a definition is
+# immutable once published, so each is read and validated once per process.
+_LOADED: dict[str, Instrument] = {}
+
+
+def is_loaded(content_hash: str | None) -> bool:
+    """Whether this process has already validated the instrument with this content hash."""
+    return content_hash in _LOADED
+
+
+def wave_instrument(wave: Wave) -> Instrument:
+    """The validated instrument definition the wave uses (cached per content hash).
+
+    ``wave`` may be a :class:`~surveyapp.models.Wave` or anything with its
+    ``frozen_instrument_hash`` whose instrument is already loaded (a page save's wave state).
+    """
+    # An opened wave names its frozen version: no need to load the stored definition.
+    if wave.frozen_instrument_hash in _LOADED:
+        return _LOADED[wave.frozen_instrument_hash]
+    row = wave.instrument
+    instrument = _LOADED.get(row.content_hash)
+    if instrument is None:
+        instrument = Instrument.from_definition(row.definition)
+        _LOADED[row.content_hash] = instrument
+    return instrument
+
+
+def wave_sections(wave: Wave) -> tuple[Section, ...]:
+    """The sections residents answer in this wave: core plus the wave's modules."""
+    return wave_instrument(wave).sections_for(wave.modules or [])

@@ -48,7 +48,7 @@ from surveyapp.i18n.instrument import translated_sections
 from surveyapp.instruments.loader import Instrument
 from surveyapp.instruments.schema import Item, Option, Section
 
-# Same limit as surveyapp.respond.services.MAX_TEXT_LENGTH (not imported: that module pulls
+# Same limit as surveyapp.respond.fields.MAX_TEXT_LENGTH (not imported: that module pulls
 # in the database layer); tests check that the two agree.
 MAX_TEXT_LENGTH = 1000
 

@@ -5,12 +5,22 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
-from surveyapp.models.response import Answer, Channel, PageSubmission, Response, ResponseStatus
+from surveyapp.models.response import (
+    REPEAT_IN_SAME_BROWSER,
+    WAVE_CLOSED_WHILE_DRAFT,
+    Answer,
+    Channel,
+    PageSubmission,
+    Response,
+    ResponseStatus,
+)
 from surveyapp.models.scoring import ScoringModel
 from surveyapp.models.user import Membership, Role, User
 from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, WaveStatus
 
 __all__ = [
+    "REPEAT_IN_SAME_BROWSER",
+    "WAVE_CLOSED_WHILE_DRAFT",
     "Answer",
     "ApiToken",
     "Area",

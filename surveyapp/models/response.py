@@ -19,6 +19,11 @@ from surveyapp.db import Base, UTCDateTime, utcnow, values_check
 from surveyapp.models.city import Area
 from surveyapp.models.wave import Wave
 
+#: Quality flag of a questionnaire sent from a browser that had already sent one in the wave.
+REPEAT_IN_SAME_BROWSER = "repeat_in_same_browser"
+#: Quality flag of a draft left unfinished when its wave closed (it stays saved).
+WAVE_CLOSED_WHILE_DRAFT = "wave_closed_while_draft"
+
 
 class ResponseStatus(enum.StrEnum):
     """Draft while the resident is answering; complete once submitted."""

@@ -7,11 +7,11 @@ more CPU than the save's own work; ``BENCHMARKS.md``):
 
 1. :func:`read_draft`: the draft, its wave, its saved answers (one JSON array) and, for an
    invitation, the invitation, in one query without a lock;
-2. :func:`surveyapp.respond.services.save_page` validates the page as on every other path
+2. :func:`surveyapp.respond.saving.save_page` validates the page as on every other path
    and writes it with one statement (data-modifying CTEs) that only changes anything if
    the draft is still a draft *and* unchanged since step 1 (its ``last_saved_at``). If
    another save came in between (two tabs, a double tap), nothing is written and
-   :class:`~surveyapp.respond.services.DraftChanged` says to read the draft again. The
+   :class:`~surveyapp.respond.saving.DraftChanged` says to read the draft again. The
    last page of an invitation questionnaire claims the code in the same transaction.
 
 Everything else (CSRF check, session cookie, validation, the pages shown) is the same as on
@@ -32,14 +32,12 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from surveyapp.instruments.registry import is_loaded
+from surveyapp.respond import used_codes
 from surveyapp.respond.codes import hash_code, resume_hash
-from surveyapp.respond.services import (
-    _INSTRUMENTS,
-    _VALUE_COLUMNS,
-    LockedDraft,
-    WaveState,
-)
-from surveyapp.respond.used_codes import IS_USED_POSTGRESQL
+from surveyapp.respond.drafts import VALUE_COLUMNS, Draft, WaveState
+from surveyapp.respond.page_writes import WRITE_PAGE_POSTGRESQL, statement_params
+from surveyapp.respond.saving import CodeAlreadyUsed, DraftChanged, PagePlan
 
 
 @dataclass(frozen=True)
@@ -153,14 +151,15 @@ WHERE r.resume_key_hash = %(resume_key_hash)s
 """
 _READ_OPEN_LINK_DRAFT = _READ_DRAFT.format(invitation="NULL")
 _READ_INVITATION_DRAFT = _READ_DRAFT.format(
-    invitation=f"""(SELECT json_build_array(i.id, i.wave_id, i.area_id, {IS_USED_POSTGRESQL})
+    invitation=f"""(SELECT json_build_array(
+              i.id, i.wave_id, i.area_id, {used_codes.IS_USED_POSTGRESQL})
           FROM invitations AS i WHERE i.code_hash = %(code_hash)s)"""
 )
 
 
 def read_draft(
     connection: DirectConnection, key: str, *, invitation_code: str | None = None
-) -> tuple[LockedDraft, InvitationState | None] | None:
+) -> tuple[Draft, InvitationState | None] | None:
     """The draft that ``key`` resumes, with its wave, answers and invitation (if a code).
 
     None when there is no such draft, or when this process has not loaded the draft's
@@ -192,15 +191,15 @@ def read_draft(
         answers,
         invitation,
     ) = row
-    if frozen_instrument_hash not in _INSTRUMENTS:
+    if not is_loaded(frozen_instrument_hash):
         return None
     values: dict[str, dict[str, Any]] = {}
     for item_id, *given in answers or ():
-        for column, value in zip(_VALUE_COLUMNS, given, strict=True):
+        for column, value in zip(VALUE_COLUMNS, given, strict=True):
             if value is not None:
                 # JSON has one kind of number: a stored 3.0 would come back as 3.
                 values[item_id] = {column: float(value) if column == "value_number" else value}
-    draft = LockedDraft(
+    draft = Draft(
         id=response_id,
         status=status,
         quality_flags=list(quality_flags or []),
@@ -220,3 +219,43 @@ def read_draft(
         started_at=started_at,
     )
     return draft, None if invitation is None else InvitationState(*invitation)
+
+
+class DirectWriter:
+    """Writes page plans on a :class:`DirectConnection`, only if the draft is unchanged.
+
+    One statement in autocommit; the last page of an invitation questionnaire also claims
+    the code, both in one transaction. Raises :class:`DraftChanged` (nothing written) when
+    the draft was saved since it was read, :class:`CodeAlreadyUsed` when the code was.
+    """
+
+    def __init__(self, connection: DirectConnection) -> None:
+        self.connection = connection
+
+    def write(self, plan: PagePlan) -> None:
+        """Write the plan if the draft is as read; see the class notes."""
+        params = statement_params(plan) | {"guard": True, "seen": plan.seen}
+        direct = self.connection
+        if plan.invitation is None:
+            if direct.execute(WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
+                raise DraftChanged
+            return
+        with direct.transaction():
+            claim = used_codes.claim_params(plan.invitation)
+            if direct.execute(used_codes.CLAIM_POSTGRESQL, claim).rowcount != 1:
+                raise CodeAlreadyUsed
+            if direct.execute(WRITE_PAGE_POSTGRESQL, params).fetchone()[0] != 1:
+                raise DraftChanged
+
+    def earlier(self, key: str) -> tuple[int, int] | None:
+        """(response id, outcome page) of the save that already used ``key``."""
+        row = self.connection.execute(_EARLIER_SUBMISSION, {"key": key}).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def abandon(self) -> None:
+        """Nothing to end: the direct path reads without a transaction."""
+
+
+_EARLIER_SUBMISSION = """
+SELECT response_id, outcome_page FROM page_submissions WHERE idempotency_key = %(key)s
+"""

@@ -41,7 +41,7 @@ def site(live_server: LiveServer) -> dict[str, str]:
         code_ar, _ = make.invitation(wave)
         used, invitation = make.invitation(wave)
         make.use(invitation)
-        from surveyapp.respond.services import wave_sections
+        from surveyapp.instruments.registry import wave_sections
 
         demographics = 1 + [s.id for s in wave_sections(wave)].index("demographics")
         return {

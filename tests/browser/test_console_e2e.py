@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
 from surveyapp.extensions import db
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Initiative, Role, Wave
-from surveyapp.respond.services import wave_sections
 
 from .conftest import LiveServer
 

@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Invitation, PageSubmission, Response
 from surveyapp.respond import used_codes
 from surveyapp.respond.codes import format_code
-from surveyapp.respond.services import wave_sections
 
 from .conftest import LiveServer, new_phone, watch_requests
 

@@ -340,6 +340,6 @@ def test_unknown_language_or_module(core: Instrument, tmp_path: Path) -> None:
 
 def test_text_limit_matches_the_web_form() -> None:
     """Offline answers obey the same length limit as the web questionnaire."""
-    from surveyapp.respond.services import MAX_TEXT_LENGTH as WEB_LIMIT
+    from surveyapp.respond.fields import MAX_TEXT_LENGTH as WEB_LIMIT
 
     assert MAX_TEXT_LENGTH == WEB_LIMIT

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from surveyapp import create_app, migrate
 from surveyapp.extensions import db
 from surveyapp.instruments import load_instrument
-from surveyapp.respond.services import wave_sections
+from surveyapp.instruments.registry import wave_sections
 
 from ..conftest import CORE_INSTRUMENT, PG_ADMIN_URL, Factory, complete_answers
 

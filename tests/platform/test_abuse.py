@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from surveyapp import create_app
 from surveyapp.extensions import db, limiter
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import PageSubmission, Response
 from surveyapp.reports import initiative_frame
-from surveyapp.respond.services import wave_sections
 
 from ..conftest import Factory, complete_answers
 

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from surveyapp import create_app, migrate
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import AreaRole, Response, ResponseStatus
-from surveyapp.respond.services import wave_sections
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
 from .test_respond import Resident

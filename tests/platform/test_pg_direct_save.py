@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from surveyapp import create_app, migrate
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Invitation, PageSubmission, Response, ResponseStatus
 from surveyapp.respond import pg_save, used_codes
-from surveyapp.respond.services import wave_sections
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
 from .test_respond import Resident, _key

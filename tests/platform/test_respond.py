@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from surveyapp.console.waves import close_wave
 from surveyapp.db import utcnow
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Answer, Invitation, PageSubmission, Response, WaveStatus
 from surveyapp.respond import used_codes
 from surveyapp.respond.codes import (
@@ -24,7 +25,6 @@ from surveyapp.respond.codes import (
     normalize_code,
     resume_hash,
 )
-from surveyapp.respond.services import wave_sections
 
 from ..conftest import TEST_CODE_KEY, Factory, complete_answers
 
@@ -564,7 +564,7 @@ def test_page_urls_are_the_ones_url_for_builds(app) -> None:
     also for keys that need quoting and for an app mounted under a path."""
     from flask import url_for
 
-    from surveyapp.respond.views import Visit
+    from surveyapp.respond.visits import Visit
 
     for script_root in ("", "/survey"):
         with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from surveyapp.extensions import limiter
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Answer, PageSubmission, Response
-from surveyapp.respond.services import wave_sections
 
 from ..conftest import Factory
 

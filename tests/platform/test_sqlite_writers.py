@@ -21,8 +21,10 @@ from werkzeug.datastructures import MultiDict
 from surveyapp import migrate
 from surveyapp.db import build_engine
 from surveyapp.instruments import Instrument
+from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import AuditEvent, PageSubmission
-from surveyapp.respond import services
+from surveyapp.respond import drafts, saving
+from surveyapp.respond.page_writes import SessionWriter
 
 from ..conftest import Factory, complete_answers
 
@@ -44,9 +46,9 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     web = _web()  # a POST request around each save, as in the app
     with web.app_context(), Session(engine, expire_on_commit=False) as session:
         wave = Factory(session, core_instrument).wave(languages=["en"])
-        sections = services.wave_sections(wave)
+        sections = wave_sections(wave)
         for key in keys:
-            services.start_draft(
+            drafts.start_draft(
                 session, wave=wave, language="en", resume_key=key, idempotency_key=key[::-1]
             )
         session.commit()
@@ -58,20 +60,19 @@ def test_two_residents_saving_at_once_on_sqlite_both_succeed(
     def resident(key: str, first: bool) -> None:
         try:
             with web.test_request_context(method="POST"), Session(engine) as session:
-                draft = services.lock_draft(session, key)
+                draft = drafts.lock_draft(session, key)
                 if first:
                     first_has_read.set()
                     first_may_save.wait(5)
-                result = services.save_page(
-                    session,
-                    response=draft,
+                result = saving.save_page(
+                    SessionWriter(session),
+                    draft=draft,
                     sections=sections,
                     page=1,
                     form=form,
                     idempotency_key="k" + key[1:],
                     action="next",
                     language="en",
-                    locked=True,
                 )
                 outcomes[key] = result.outcome_page
         except Exception as error:  # what the resident would get as a "try again" page
@@ -140,27 +141,26 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
             closes_at=utcnow() - timedelta(hours=1),
         )
         running = make.wave(languages=["en"])
-        services.start_draft(
+        drafts.start_draft(
             session, wave=running, language="en", resume_key="r" * 32, idempotency_key="i" * 32
         )
         session.commit()
-        sections = services.wave_sections(running)
+        sections = wave_sections(running)
     saved: list[int | None] = []
     errors: list[Exception] = []
 
     def resident_saves() -> None:
         try:
             with web.test_request_context(method="POST"), Session(engine) as session:
-                result = services.save_page(
-                    session,
-                    response=services.lock_draft(session, "r" * 32),
+                result = saving.save_page(
+                    SessionWriter(session),
+                    draft=drafts.lock_draft(session, "r" * 32),
                     sections=sections,
                     page=1,
                     form=MultiDict(complete_answers([sections[0]])),
                     idempotency_key="k" * 32,
                     action="next",
                     language="en",
-                    locked=True,
                 )
                 saved.append(result.outcome_page)
         except Exception as error:

@@ -1,0 +1,173 @@
+"""What a resident's link resolves to, and the rules around every resident page: the
+language shown, the pages that say no, and the limits on code guessing and ballot stuffing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import current_app, render_template, request, session, url_for
+
+from surveyapp.extensions import limiter
+from surveyapp.i18n import catalogs
+from surveyapp.models import Invitation, Response, Wave
+from surveyapp.respond import availability, drafts
+from surveyapp.respond.codes import normalize_code
+
+#: Length bounds of the idempotency keys the pages carry (token_urlsafe(24) is 32 chars).
+KEY_LENGTH = (16, 64)
+#: Open-link questionnaires a browser's cookie can resume.
+MAX_REMEMBERED = 3
+
+
+class BadSubmission(Exception):
+    """A page POST that no honest form produces; answered with 400 and a plain message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Visit:
+    """What a resident's link resolves to."""
+
+    wave: Wave | drafts.WaveState
+    key: str  # invitation code or resume token: what finds the draft
+    endpoint: str  # page endpoint for this kind of link
+    invitation: Invitation | None = None
+    draft: Response | drafts.Draft | None = None
+
+    def page_url(self, page: int, **args: str) -> str:
+        prefix = _PAGE_PATHS.get(self.endpoint)
+        if prefix is None or args:
+            return url_for(self.endpoint, key=self.key, page=page, **args)
+        # What url_for gives, for the redirect after every page save (url_for's rule
+        # matching took a tenth of a save's CPU); test_respond checks that they agree.
+        return f"{request.script_root}{prefix}{quote(self.key, safe=_URL_SAFE)}/{int(page)}"
+
+
+#: Questionnaire page URLs (see the routes below): endpoint -> path before ``<key>/<page>``.
+_PAGE_PATHS = {"respond.invitation_page": "/i/", "respond.resume_page": "/r/"}
+#: What werkzeug's converters leave unquoted in a path part.
+_URL_SAFE = "!$&'()*+,/:;=@"
+
+
+# --- Language -------------------------------------------------------------------------------
+
+
+def offered_languages(wave: Wave) -> list[str]:
+    return list(wave.languages or ["en"])
+
+
+def page_language(wave: Wave, draft: Response | None = None) -> str:
+    """An explicit choice, else the one saved with the draft, else the browser's best match."""
+    offered = offered_languages(wave)
+    chosen = request.args.get("lang")
+    if chosen in offered:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in offered:
+        return session["lang"]
+    if draft is not None and draft.language in offered:
+        return draft.language
+    return request.accept_languages.best_match(offered) or offered[0]
+
+
+def language_links(wave: Wave) -> list[dict[str, str]]:
+    known = catalogs.languages(translations_dir())
+    return [
+        {"code": code, "name": known[code].native if code in known else code}
+        for code in offered_languages(wave)
+    ]
+
+
+def translations_dir() -> Path:
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+
+
+# --- Pages that say no -------------------------------------------------------------------
+
+
+def unavailable(reason: availability.Unavailable, status: int = 200):
+    return render_template("respond/unavailable.html", reason=reason.value), status
+
+
+def unavailable_status(reason: availability.Unavailable) -> int:
+    return {
+        availability.Unavailable.UNKNOWN: 404,
+        availability.Unavailable.CODE_USED: 410,
+    }.get(reason, 200)
+
+
+# --- Abuse resistance ---------------------------------------------------------------------
+
+
+def client_key() -> str:
+    """A rate-limit key for the client: a keyed hash of its address, never the address.
+
+    It lives only in the limiter's counters (memory or Redis) and is not stored with
+    anything a resident sends.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    address = (request.remote_addr or "").encode()
+    return hmac.new(secret, b"client:" + address, hashlib.sha256).hexdigest()[:24]
+
+
+#: Codes this browser has opened, remembered in its session cookie (as keyed hashes).
+MAX_KNOWN_CODES = 5
+
+
+def code_mark(code: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"code:" + code.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def remember_code(code: str) -> None:
+    mark = code_mark(code)
+    known = session.get("codes") or []
+    if mark not in known:
+        session["codes"] = [*known, mark][-MAX_KNOWN_CODES:]
+
+
+def known_code() -> bool:
+    """Whether the code in this URL was opened before in this browser: then it is no guess.
+
+    A resident who has started is never stopped by guesses made by others at the same
+    address (a community centre's wifi, a mobile network's shared address), and their
+    page saves do not consult the limiter's counters at all.
+    """
+    args = request.view_args or {}
+    code = normalize_code(str(args.get("code") or args.get("key") or ""))
+    return bool(code) and code_mark(code) in (session.get("codes") or [])
+
+
+#: Guessing codes: unknown codes count, per client, across every page that takes a code.
+code_guesses = limiter.shared_limit(
+    "20 per minute;200 per day",
+    scope="code-guesses",
+    key_func=client_key,
+    deduct_when=lambda response: response.status_code == 404,
+    exempt_when=known_code,
+)
+
+
+def open_link_key() -> str:
+    return f"{client_key()}:{request.view_args.get('token', '')}"
+
+
+#: Ballot stuffing: questionnaires started from one client on one open link.
+open_link_starts = limiter.limit(
+    "30 per hour;100 per day",
+    key_func=open_link_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 303,
+)
+
+#: A field people never see or fill in; software that fills in every field does.
+HONEYPOT = "website"
+MAX_ANSWERED = 10
