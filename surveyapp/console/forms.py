@@ -216,7 +216,7 @@ class WaveForm(FlaskForm):
 
     instrument = StringField(_l("Questionnaire"))
     name = StringField(
-        _l("Name"),
+        _l("Name (e.g. Baseline, Follow-up 2027)"),
         filters=[_strip],
         validators=[
             DataRequired(message=_l("Give the wave a name.")),
@@ -237,9 +237,11 @@ class WaveForm(FlaskForm):
             )
         ],
     )
-    opens_at = DayField(_l("Opens"), validators=[Optional()])
-    closes_at = DayField(_l("Closes"), validators=[Optional()])
-    retention_days = StringField(_l("Keep answers for (days)"), filters=[_strip])
+    opens_at = DayField(_l("Opens on"), validators=[Optional()])
+    closes_at = DayField(_l("Closes after"), validators=[Optional()])
+    retention_days = StringField(
+        _l("Delete unfinished questionnaires and unused codes after (days)"), filters=[_strip]
+    )
     is_panel = BooleanField(_l("Panel: the same residents are invited again in later waves"))
 
     def __init__(self, rows: Sequence[InstrumentRow], translations: Path, **kwargs) -> None:
