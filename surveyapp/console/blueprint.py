@@ -43,6 +43,11 @@ def translations_dir() -> Path:
     return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
+def flash_ok(message: str) -> None:
+    """Confirm a saved change at the top of the next page."""
+    flash(message, "ok")
+
+
 def flash_errors(messages: Iterable[object]) -> None:
     """Show each message (a form's errors, a refused step) at the top of the next page."""
     for message in messages:

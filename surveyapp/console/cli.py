@@ -193,7 +193,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def initiatives_list(city_slug: str) -> None:
         """List a city's initiatives by pyramid level."""
-        from surveyapp.console.services import city_initiatives
+        from surveyapp.console.queries import city_initiatives
 
         for initiative, waves in city_initiatives(db.session, _city(city_slug).id):
             click.echo(

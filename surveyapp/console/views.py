@@ -9,7 +9,7 @@ register on the same blueprint.
 
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,10 +20,10 @@ from surveyapp.console import (
     dashboards,
     downloads,
     initiatives,
-    services,
+    queries,
     wave_views,
 )
-from surveyapp.console.blueprint import bp, flash_errors, refuse
+from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
@@ -50,8 +50,8 @@ def home():
     """The user's cities, each with its initiatives grouped by prevention pyramid level."""
     user = current_user()
     cities = [
-        (membership, services.city_initiatives(db.session, membership.city_id))
-        for membership in services.memberships(db.session, user)
+        (membership, queries.city_initiatives(db.session, membership.city_id))
+        for membership in queries.memberships(db.session, user)
     ]
     return render_template("console/home.html", user=user, cities=cities, levels=PyramidLevel)
 
@@ -126,11 +126,6 @@ def area_margins(area_id: int):
     db.session.commit()
     flash_ok(_("Population margins saved: %(rows)s rows.", rows=len(form.rows)))
     return redirect(url_for(".area", area_id=area_id), code=303)
-
-
-def flash_ok(message: str) -> None:
-    """Confirm a saved change at the top of the next page."""
-    flash(message, "ok")
 
 
 # --- Initiatives ----------------------------------------------------------------------------
@@ -209,7 +204,7 @@ def initiative(initiative_id: int):
         user=current_user(),
         initiative=found,
         membership=membership,
-        summaries=services.wave_summaries(db.session, found.waves),
+        summaries=queries.wave_summaries(db.session, found.waves),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import access, monitoring, waves
 from surveyapp.console import invitations as invites
-from surveyapp.console.blueprint import bp, flash_errors, refuse, translations_dir
+from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse, translations_dir
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
 from surveyapp.extensions import db
@@ -25,15 +25,6 @@ from surveyapp.i18n import catalogs
 from surveyapp.instruments import Instrument
 from surveyapp.models import Initiative, Role, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
-
-#: The lifecycle steps a wave page's buttons post; "open" also schedules and reopens.
-STEPS = {
-    "open": lambda wave: waves.open_wave(
-        db.session, wave, actor=current_user(), translations_dir=translations_dir()
-    ),
-    "close": lambda wave: waves.close_wave(db.session, wave, actor=current_user()),
-    "archive": lambda wave: waves.archive_wave(db.session, wave, actor=current_user()),
-}
 
 
 def _instrument_rows() -> list[InstrumentRow]:
@@ -113,16 +104,21 @@ def wave_action(wave_id: int, action: str):
     found, _m = access.wave(wave_id, access.WRITE)
     here = url_for(".wave", wave_id=wave_id)
     initiative_id = found.initiative_id
+    actor = current_user()
     try:
-        if action == "delete":
-            waves.delete_wave(db.session, found, actor=current_user())
+        if action == "open":  # also schedules (opening date ahead) and reopens
+            waves.open_wave(db.session, found, actor=actor, translations_dir=translations_dir())
+        elif action == "close":
+            waves.close_wave(db.session, found, actor=actor)
+        elif action == "archive":
+            waves.archive_wave(db.session, found, actor=actor)
         else:
-            STEPS[action](found)
+            waves.delete_wave(db.session, found, actor=actor)
     except ConsoleError as error:
         return refuse([error], here)
     db.session.commit()
     if action == "delete":
-        flash(_("Wave deleted."), "ok")
+        flash_ok(_("Wave deleted."))
         return redirect(url_for(".initiative", initiative_id=initiative_id), code=303)
     return redirect(here, code=303)
 
