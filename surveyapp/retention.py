@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.console.manage import audit
+from surveyapp.audit import record as audit
 from surveyapp.models import Invitation, Response, ResponseStatus, Wave, WaveStatus
 from surveyapp.respond import used_codes
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyapp.console.manage import audit
+from surveyapp.audit import record as audit
 from surveyapp.db import utcnow
 from surveyapp.models import ApiToken, Membership, User
 

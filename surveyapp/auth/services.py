@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveyapp import audit
 from surveyapp.auth.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -12,7 +13,7 @@ from surveyapp.auth.passwords import (
     verify_password,
 )
 from surveyapp.db import utcnow
-from surveyapp.models import AuditEvent, City, Membership, Role, User
+from surveyapp.models import City, Membership, Role, User
 
 
 class AccountError(ValueError):
@@ -64,5 +65,5 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    session.add(AuditEvent(user_id=user.id, actor=user.email, action="signed_in"))
+    audit.record(session, user, None, "signed_in")
     return user

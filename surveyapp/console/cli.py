@@ -50,7 +50,7 @@ def _get(model: Any, object_id: int, label: str):
 
 
 def _commit_or_fail(action) -> Any:
-    from surveyapp.console.manage import ConsoleError
+    from surveyapp.console.errors import ConsoleError
     from surveyapp.console.waves import WaveError
 
     try:
@@ -92,7 +92,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def cities_create(slug: str, name: str, languages: str, contact: str | None) -> None:
         """Create a city."""
-        from surveyapp.console.manage import audit
+        from surveyapp.audit import record as audit
         from surveyapp.models import City
 
         if db.session.scalar(select(City).where(City.slug == slug)) is not None:
@@ -132,7 +132,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def areas_add(city_slug: str, code: str, name: str) -> None:
         """Add an area to a city."""
-        from surveyapp.console.manage import save_area
+        from surveyapp.console.areas import save_area
 
         city = _city(city_slug)
         area = _commit_or_fail(
@@ -148,7 +148,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def areas_rename(city_slug: str, code: str, new_code: str | None, name: str | None) -> None:
         """Change an area's code or name."""
-        from surveyapp.console.manage import save_area
+        from surveyapp.console.areas import save_area
 
         city = _city(city_slug)
         area = _area(city, code)
@@ -171,7 +171,8 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def areas_margins(city_slug: str, code: str, csv_file: Path) -> None:
         """Replace an area's age band x gender population counts from a CSV file."""
-        from surveyapp.console.manage import parse_margins, replace_margins
+        from surveyapp.console.areas import replace_margins
+        from surveyapp.console.margins import parse_margins
 
         area = _area(_city(city_slug), code)
         rows, problems = parse_margins(csv_file.read_bytes())
@@ -192,7 +193,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def initiatives_list(city_slug: str) -> None:
         """List a city's initiatives by pyramid level."""
-        from surveyapp.console.services import city_initiatives
+        from surveyapp.console.queries import city_initiatives
 
         for initiative, waves in city_initiatives(db.session, _city(city_slug).id):
             click.echo(
@@ -221,7 +222,7 @@ def register(main: click.Group, needs_database) -> None:
         description: str,
     ) -> None:
         """Register an initiative with its treated and comparison areas."""
-        from surveyapp.console.manage import save_initiative
+        from surveyapp.console.initiatives import save_initiative
 
         city = _city(city_slug)
         start = _day(start_date).date() if start_date else None
@@ -271,7 +272,7 @@ def register(main: click.Group, needs_database) -> None:
         retention_days: int,
     ) -> None:
         """Create a draft wave of an initiative."""
-        from surveyapp.console.manage import create_wave
+        from surveyapp.console.waves import create_wave
         from surveyapp.models import Initiative
         from surveyapp.models import Instrument as InstrumentRow
 
@@ -308,7 +309,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def waves_archive(wave_id: int) -> None:
         """Archive a closed wave."""
-        from surveyapp.console.manage import archive_wave
+        from surveyapp.console.waves import archive_wave
         from surveyapp.models import Wave
 
         wave = _get(Wave, wave_id, "wave")
@@ -320,7 +321,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def waves_delete(wave_id: int) -> None:
         """Delete a draft wave without responses."""
-        from surveyapp.console.manage import delete_wave
+        from surveyapp.console.waves import delete_wave
         from surveyapp.models import Wave
 
         wave = _get(Wave, wave_id, "wave")
@@ -331,7 +332,7 @@ def register(main: click.Group, needs_database) -> None:
     @needs_database
     def waves_tick() -> None:
         """Close open waves whose closing date has passed (run it daily from cron)."""
-        from surveyapp.console.manage import close_due_waves
+        from surveyapp.console.waves import close_due_waves
 
         with writing():
             closed = _commit_or_fail(
@@ -382,8 +383,8 @@ def register(main: click.Group, needs_database) -> None:
         wave_id: int, per_area: tuple[str, ...], language: str, out: Path
     ) -> None:
         """Make codes and write letters.pdf + codes.csv into a ZIP (the only copy of the codes)."""
+        from surveyapp.audit import record as audit
         from surveyapp.console import invitations as invites
-        from surveyapp.console.manage import audit
         from surveyapp.models import Wave
 
         wave = _get(Wave, wave_id, "wave")

@@ -15,10 +15,10 @@ from markupsafe import Markup
 
 from analysis import MIN_N, svg
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import dashboard_data, monitoring, shared_measurement
+from surveyapp.console import access, dashboard_data, monitoring, shared_measurement
+from surveyapp.console.blueprint import bp
 from surveyapp.console.dashboard_data import Estimate, IndexPanel
 from surveyapp.console.shared_measurement import CityPanel
-from surveyapp.console.views import _city, _initiative_for_user, _membership, bp
 from surveyapp.extensions import db
 from surveyapp.models import Role
 from surveyapp.reports import cached_initiative_report
@@ -28,8 +28,7 @@ from surveyapp.reports import cached_initiative_report
 @login_required
 def initiative_dashboard(initiative_id: int):
     """An initiative's indices by wave, their changes, and how far the measurement holds."""
-    initiative = _initiative_for_user(initiative_id)
-    membership = _membership(initiative.city_id)
+    initiative, membership = access.initiative(initiative_id)
     report = cached_initiative_report(db.session, initiative, actor=current_user())
     db.session.commit()
     board = dashboard_data.initiative_dashboard(
@@ -50,7 +49,7 @@ def initiative_dashboard(initiative_id: int):
 @login_required
 def city_dashboard(city_id: int):
     """A city's initiatives by prevention pyramid level, each with its latest changes."""
-    city, membership = _city(city_id)
+    city, membership = access.city(city_id)
     user = current_user()
     levels = dashboard_data.city_dashboard(
         db.session,

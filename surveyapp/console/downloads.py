@@ -12,7 +12,8 @@ from flask import abort, request
 from flask_babel import gettext as _
 
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console.views import _city, _initiative_for_user, _membership, _wave, bp
+from surveyapp.console import access
+from surveyapp.console.blueprint import bp
 from surveyapp.exports import web
 
 SCOPE = {"waves": "wave", "initiatives": "initiative", "cities": "city"}
@@ -22,12 +23,12 @@ KINDS = "any(waves, initiatives, cities)"
 def _scoped(kind: str, object_id: int) -> tuple[str, Any, str]:
     """(scope, object, the user's role in its city); 404 for another city's object."""
     if kind == "waves":
-        wave, membership = _wave(object_id)
+        wave, membership = access.wave(object_id)
         return "wave", wave, membership.role
     if kind == "initiatives":
-        initiative = _initiative_for_user(object_id)
-        return "initiative", initiative, _membership(initiative.city_id).role
-    city, membership = _city(object_id)
+        initiative, membership = access.initiative(object_id)
+        return "initiative", initiative, membership.role
+    city, membership = access.city(object_id)
     return "city", city, membership.role
 
 

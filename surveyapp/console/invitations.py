@@ -21,7 +21,8 @@ from flask_babel import force_locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from surveyapp.console.manage import ConsoleError, audit
+from surveyapp.audit import record as audit
+from surveyapp.console.errors import ConsoleError
 from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
 from surveyapp.instruments.paper import layout

@@ -84,26 +84,8 @@ def monitor(
     days = sorted(set(started_by_day) | set(completed_by_day))
     per_day = [Row(d.isoformat(), started_by_day[d], completed_by_day[d]) for d in _fill_days(days)]
 
-    sections = wave_sections(wave)
-    if language is not None and translations_dir is not None:
-        sections = translated_sections(
-            wave_instrument(wave), sections, language.split("_")[0], translations_dir
-        )
-    on_page = Counter(r.page for r in drafts)
-    break_off = [
-        Row(f"{number}. {section.title}", on_page[number], 0)
-        for number, section in enumerate(sections, start=1)
-    ]
-
-    languages = sorted({r.language for r in rows} | set(wave.languages or []))
-    by_language = [
-        Row(
-            language,
-            sum(1 for r in rows if r.language == language),
-            sum(1 for r in complete if r.language == language),
-        )
-        for language in languages
-    ]
+    break_off = _break_off(wave, drafts, language, translations_dir)
+    by_language = _by_language(wave, rows, complete)
 
     invited = dict(
         session.execute(
@@ -139,6 +121,35 @@ def monitor(
         by_language=by_language,
         by_area=by_area,
     )
+
+
+def _break_off(
+    wave: Wave, drafts: list, language: str | None, translations_dir: Path | None
+) -> list[Row]:
+    """Unfinished questionnaires by the page they stopped on, titled in ``language``."""
+    sections = wave_sections(wave)
+    if language is not None and translations_dir is not None:
+        sections = translated_sections(
+            wave_instrument(wave), sections, language.split("_")[0], translations_dir
+        )
+    on_page = Counter(r.page for r in drafts)
+    return [
+        Row(f"{number}. {section.title}", on_page[number], 0)
+        for number, section in enumerate(sections, start=1)
+    ]
+
+
+def _by_language(wave: Wave, rows: list, complete: list) -> list[Row]:
+    """Started and completed questionnaires per language (the wave's, and any answered in)."""
+    languages = sorted({r.language for r in rows} | set(wave.languages or []))
+    return [
+        Row(
+            language,
+            sum(1 for r in rows if r.language == language),
+            sum(1 for r in complete if r.language == language),
+        )
+        for language in languages
+    ]
 
 
 def _fill_days(days: list[date]) -> list[date]:

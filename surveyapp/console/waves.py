@@ -1,21 +1,52 @@
-"""Wave lifecycle rules: draft -> open -> closed -> archived, closed may reopen."""
+"""The whole life of a wave: create, open (or schedule, or reopen), close, archive, delete.
+
+draft -> open -> closed -> archived; a closed wave may reopen; only a draft without
+responses may be deleted. A wave whose opening date lies ahead is "scheduled": it is open,
+and residents are let in from that date. Functions receive checked values, change the
+session, audit, and leave committing to the caller; a step the wave's state does not allow
+raises :class:`WaveError` with a translated message.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.console.manage import audit
+from surveyapp.audit import record
+from surveyapp.console.errors import ConsoleError
 from surveyapp.i18n.instrument import missing_texts
+from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument
-from surveyapp.models import User, Wave, WaveMode, WaveStatus
+from surveyapp.models import Initiative, Response, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import Instrument as InstrumentRow
 from surveyapp.respond.drafts import flag_drafts_of_closed_wave
 
+MAX_NAME = 200
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 
-class WaveError(ValueError):
+
+class WaveError(ConsoleError):
     """A lifecycle step is not allowed; the message says why and what to do."""
+
+
+# --- Languages ------------------------------------------------------------------------------
+
+
+def complete_languages(
+    instrument: Instrument, modules: Sequence[str], candidates: Iterable[str], translations: Path
+) -> list[str]:
+    """The candidate languages in which the questionnaire (with modules) is fully translated."""
+    return [
+        language
+        for language in candidates
+        if not missing_texts(instrument, list(modules), language, translations)
+    ]
 
 
 def untranslated(wave: Wave, translations_dir: Path) -> dict[str, list[str]]:
@@ -29,46 +60,182 @@ def untranslated(wave: Wave, translations_dir: Path) -> dict[str, list[str]]:
     return result
 
 
+def contents_problem(
+    instrument: Instrument, modules: Sequence[str], languages: Sequence[str], translations: Path
+) -> str | None:
+    """What is wrong with a wave's modules and languages, or None (lazily translated).
+
+    Only the instrument's optional modules may be chosen, and only languages into which
+    the questionnaire with those modules is fully translated.
+    """
+    known = {module.id for module in instrument.modules if module.optional}
+    unknown = sorted(set(modules) - known)
+    if unknown:
+        return _l("Unknown module(s): %(modules)s.", modules=", ".join(unknown))
+    if not languages:
+        return _l("Choose at least one language.")
+    complete = complete_languages(instrument, modules, languages, translations)
+    incomplete = sorted(set(languages) - set(complete))
+    if incomplete:
+        return _l(
+            "The questionnaire is not fully translated into: %(languages)s.",
+            languages=", ".join(incomplete),
+        )
+    return None
+
+
+# --- Lifecycle ------------------------------------------------------------------------------
+
+
+def create_wave(
+    session: Session,
+    initiative: Initiative,
+    *,
+    instrument_row: InstrumentRow,
+    name: str,
+    modules: Sequence[str],
+    languages: Sequence[str],
+    mode: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    is_panel: bool,
+    retention_days: int,
+    translations: Path,
+    actor: User | str,
+) -> Wave:
+    """A new draft wave of ``initiative`` (checked by :class:`forms.WaveForm` on the pages).
+
+    Whoever asks, a wave only gets known modules and fully translated languages: else
+    :class:`WaveError` (the form reports it first).
+    """
+    instrument = Instrument.from_definition(instrument_row.definition)
+    problem = contents_problem(instrument, modules, languages, translations)
+    if problem:
+        raise WaveError(problem)
+    wave = Wave(
+        initiative=initiative,
+        instrument_id=instrument_row.id,
+        name=name.strip(),
+        modules=sorted(set(modules)),
+        languages=list(dict.fromkeys(languages)),
+        mode=mode,
+        status=WaveStatus.DRAFT,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        is_panel=is_panel,
+        retention_days=retention_days,
+    )
+    session.add(wave)
+    session.flush()
+    record(session, actor, initiative.city_id, "wave_created", "wave", wave.id, name=wave.name)
+    return wave
+
+
 def open_wave(session: Session, wave: Wave, *, actor: User | str, translations_dir: Path) -> Wave:
     """Open a draft or closed wave; freezes the instrument at the first opening.
 
-    Refused when a wave language lacks questionnaire translations (the error lists the
-    missing texts by id) or when the wave is already open or archived. Not committed.
+    A wave whose opening date is ahead is thereby scheduled. Refused when a wave language
+    lacks questionnaire translations (the error lists the missing texts by id) or when the
+    wave is already open or archived.
     """
     if wave.status not in (WaveStatus.DRAFT, WaveStatus.CLOSED):
-        raise WaveError(f"Wave {wave.id} is {wave.status}; only draft or closed waves can open.")
+        raise WaveError(
+            _l(
+                "Wave %(wave)s is %(status)s; only draft or closed waves can open.",
+                wave=wave.id,
+                status=wave.status,
+            )
+        )
     if not wave.languages:
-        raise WaveError(f"Wave {wave.id} has no languages.")
+        raise WaveError(_l("Wave %(wave)s has no languages.", wave=wave.id))
     gaps = untranslated(wave, translations_dir)
     if gaps:
-        details = "; ".join(
-            f"{language}: {len(ids)} missing ({', '.join(ids)})" for language, ids in gaps.items()
-        )
-        raise WaveError(
-            f"Wave {wave.id} cannot open: the questionnaire is not fully translated. {details}"
-        )
+        raise WaveError(_untranslated_message(wave, gaps))
     reopening = wave.status == WaveStatus.CLOSED
     if wave.frozen_instrument_hash is None:
         wave.frozen_instrument_hash = wave.instrument.content_hash
     if wave.mode != WaveMode.INVITATION and not wave.open_token:
         wave.open_token = secrets.token_urlsafe(16)
     wave.status = WaveStatus.OPEN
-    _audit(session, wave, actor, "wave_reopened" if reopening else "wave_opened")
+    _record(session, wave, actor, "wave_reopened" if reopening else "wave_opened")
     return wave
+
+
+def _untranslated_message(wave: Wave, gaps: dict[str, list[str]]) -> str:
+    details = "; ".join(
+        str(
+            # I18N: a language code, how many questionnaire texts it lacks, and their ids.
+            _l(
+                "%(language)s: %(count)s missing (%(ids)s)",
+                language=language,
+                count=len(ids),
+                ids=", ".join(ids),
+            )
+        )
+        for language, ids in gaps.items()
+    )
+    return _l(
+        "Wave %(wave)s cannot open: the questionnaire is not fully translated. %(details)s",
+        wave=wave.id,
+        details=details,
+    )
 
 
 def close_wave(session: Session, wave: Wave, *, actor: User | str) -> Wave:
-    """Stop new answers; saved drafts are kept. Not committed."""
+    """Stop new answers; saved drafts are kept (and flagged)."""
     if wave.status != WaveStatus.OPEN:
-        raise WaveError(f"Wave {wave.id} is {wave.status}; only an open wave can close.")
+        raise WaveError(
+            _l(
+                "Wave %(wave)s is %(status)s; only an open wave can close.",
+                wave=wave.id,
+                status=wave.status,
+            )
+        )
     wave.status = WaveStatus.CLOSED
     flag_drafts_of_closed_wave(session, wave)
-    _audit(session, wave, actor, "wave_closed")
+    _record(session, wave, actor, "wave_closed")
     return wave
 
 
-def _audit(session: Session, wave: Wave, actor: User | str, action: str) -> None:
-    audit(
+def close_due_waves(session: Session, now: datetime, *, actor: User | str) -> list[Wave]:
+    """Close open waves whose closing date has passed (run from cron: `waves tick`)."""
+    due = session.scalars(
+        select(Wave).where(
+            Wave.status == WaveStatus.OPEN, Wave.closes_at.is_not(None), Wave.closes_at <= now
+        )
+    ).all()
+    for wave in due:
+        close_wave(session, wave, actor=actor)
+    return list(due)
+
+
+def archive_wave(session: Session, wave: Wave, *, actor: User | str) -> None:
+    """Archive a closed wave: it leaves the working lists; its data stays."""
+    if wave.status != WaveStatus.CLOSED:
+        raise WaveError(_l("Only a closed wave can be archived."))
+    wave.status = WaveStatus.ARCHIVED
+    record(session, actor, wave.initiative.city_id, "wave_archived", "wave", wave.id)
+
+
+def delete_wave(session: Session, wave: Wave, *, actor: User | str) -> None:
+    """Delete a wave that has no responses (a draft set up by mistake)."""
+    count = session.scalar(select(func.count(Response.id)).where(Response.wave_id == wave.id))
+    if count:
+        raise WaveError(
+            _l(
+                "This wave has %(count)s response(s) and cannot be deleted; close or archive it.",
+                count=count,
+            )
+        )
+    if wave.status != WaveStatus.DRAFT:
+        raise WaveError(_l("Only a draft wave can be deleted."))
+    record(session, actor, wave.initiative.city_id, "wave_deleted", "wave", wave.id, name=wave.name)
+    session.delete(wave)
+    session.flush()
+
+
+def _record(session: Session, wave: Wave, actor: User | str, action: str) -> None:
+    record(
         session,
         actor,
         wave.initiative.city_id,

@@ -24,7 +24,7 @@ from flask import Response, abort, current_app, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
-from surveyapp.console.manage import audit
+from surveyapp.audit import record as audit
 from surveyapp.exports import codebook, formats
 from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan

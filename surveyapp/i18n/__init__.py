@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 # Languages written right to left: pages in them get dir="rtl".
 RTL = frozenset({"ar", "fa", "he", "ur"})
@@ -17,7 +17,12 @@ def available_locales() -> list[str]:
 
 
 def select_locale() -> str:
-    """Choose the locale for this request (``?lang=``, then session, then Accept-Language)."""
+    """Choose the locale for this request (``?lang=``, then session, then Accept-Language).
+
+    Outside a request (the command line, background jobs) the default locale.
+    """
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     available = available_locales()
     requested = request.args.get("lang") or session.get("lang")
     if requested in available:

@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po, write_po
 DOMAINS = ("messages", "instruments")
 REVIEW_STATES = ("source", "draft", "reviewed", "adjudicated")
 INSTRUMENT_METHOD = "surveyapp.instruments.messages:babel_extract"
+#: Babel's gettext names plus the lazy ones forms use at class level (``_l``).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 
 
 class CatalogError(ValueError):
@@ -92,7 +94,7 @@ def extract(project_root: Path, translations_dir: Path) -> dict[str, int]:
     for domain, (root, mapping, options) in sources.items():
         catalog = Catalog(project="surveyapp", charset="utf-8", fuzzy=False)
         for filename, lineno, message, comments, context in extract_from_dir(
-            root, mapping, options, keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",)
+            root, mapping, options, keywords=KEYWORDS, comment_tags=("I18N:", "TRANSLATORS:")
         ):
             catalog.add(
                 message, None, [(filename, lineno)], auto_comments=comments, context=context

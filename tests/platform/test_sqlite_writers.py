@@ -124,7 +124,7 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
     from datetime import timedelta
 
     from surveyapp import create_app
-    from surveyapp.console import manage
+    from surveyapp.console import waves
     from surveyapp.console.cli import ACTOR
     from surveyapp.db import utcnow
     from surveyapp.models import Wave, WaveStatus
@@ -166,7 +166,7 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
         except Exception as error:
             errors.append(error)
 
-    close_due_waves = manage.close_due_waves
+    close_due_waves = waves.close_due_waves
 
     def with_a_save_in_between(session: Session, now, *, actor):
         session.execute(text("SELECT count(*) FROM waves")).scalar_one()  # the command reads
@@ -177,7 +177,7 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
         return close_due_waves(session, now, actor=actor)
 
     threads: list[threading.Thread] = []
-    monkeypatch.setattr(manage, "close_due_waves", with_a_save_in_between)
+    monkeypatch.setattr(waves, "close_due_waves", with_a_save_in_between)
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
     from surveyapp.cli import main
 

@@ -1,0 +1,61 @@
+"""The console's blueprint and what every console page shares.
+
+Routes are registered on :data:`bp` by :mod:`views`, :mod:`wave_views`, :mod:`dashboards`
+and :mod:`downloads`; ``create_app`` registers it through :mod:`views`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect
+from flask_babel import gettext as _
+
+from surveyapp.extensions import db
+from surveyapp.models import PyramidLevel, WaveStatus
+
+bp = Blueprint("console", __name__, url_prefix="/staff")
+
+
+@bp.context_processor
+def pyramid_and_status_names() -> dict:
+    """Translated names of pyramid levels and wave statuses for the templates."""
+    return {
+        "pyramid_names": {
+            PyramidLevel.SOCIETAL_CONTEXT: _("Societal context"),
+            PyramidLevel.QUALITY_OF_LIFE: _("Quality of life"),
+            PyramidLevel.GENERAL_PREVENTION: _("General prevention"),
+            PyramidLevel.SPECIFIC_PREVENTION: _("Specific prevention"),
+            PyramidLevel.REACTION: _("Reaction"),
+        },
+        "status_names": {
+            WaveStatus.DRAFT: _("draft"),
+            WaveStatus.OPEN: _("open"),
+            WaveStatus.CLOSED: _("closed"),
+            WaveStatus.ARCHIVED: _("archived"),
+        },
+    }
+
+
+def translations_dir() -> Path:
+    """Where the interface and questionnaire catalogues are."""
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+
+
+def flash_ok(message: str) -> None:
+    """Confirm a saved change at the top of the next page."""
+    flash(message, "ok")
+
+
+def flash_errors(messages: Iterable[object]) -> None:
+    """Show each message (a form's errors, a refused step) at the top of the next page."""
+    for message in messages:
+        flash(str(message), "error")
+
+
+def refuse(messages: Iterable[object], redirect_to: str):
+    """Undo the request's changes, show why, and go back to ``redirect_to``."""
+    db.session.rollback()
+    flash_errors(messages)
+    return redirect(redirect_to, code=303)

@@ -1,0 +1,216 @@
+"""Wave pages: set a wave up, run its lifecycle, print letters and posters, watch fieldwork.
+
+Thin handlers like :mod:`views`: access through memberships, forms check, one service
+call from :mod:`waves` or :mod:`invitations`, one commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from surveyapp.audit import record
+from surveyapp.auth.views import current_user, login_required
+from surveyapp.console import access, monitoring, waves
+from surveyapp.console import invitations as invites
+from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse, translations_dir
+from surveyapp.console.errors import ConsoleError
+from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
+from surveyapp.extensions import db
+from surveyapp.i18n import catalogs
+from surveyapp.instruments import Instrument
+from surveyapp.models import Initiative, Role, WaveMode, WaveStatus
+from surveyapp.models import Instrument as InstrumentRow
+
+
+def _instrument_rows() -> list[InstrumentRow]:
+    return list(db.session.scalars(select(InstrumentRow).order_by(InstrumentRow.loaded_at.desc())))
+
+
+@bp.route("/initiatives/<int:initiative_id>/waves/new", methods=["GET", "POST"])
+@login_required
+def wave_new(initiative_id: int):
+    """Set up a wave: questionnaire version, modules, languages, mode, dates, retention."""
+    found, _m = access.initiative(initiative_id, access.WRITE)
+    rows = _instrument_rows()
+    form = WaveForm(rows, translations_dir())
+    if form.is_submitted():
+        if not form.validate():
+            flash_errors(error_messages(form))
+            return _wave_form(found, rows, 422)
+        wave = waves.create_wave(
+            db.session,
+            found,
+            translations=translations_dir(),
+            actor=current_user(),
+            **form.values(),
+        )
+        db.session.commit()
+        return redirect(url_for(".wave", wave_id=wave.id), code=303)
+    return _wave_form(found, rows, 200)
+
+
+def _wave_form(initiative: Initiative, rows: list[InstrumentRow], status: int):
+    known = catalogs.languages(translations_dir())
+    choices = []
+    for row in rows:
+        instrument = Instrument.from_definition(row.definition)
+        core_complete = waves.complete_languages(instrument, [], known, translations_dir())
+        choices.append(
+            {
+                "row": row,
+                "modules": [m for m in instrument.modules if m.optional],
+                "languages": [(code, known[code].native) for code in core_complete],
+            }
+        )
+    return render_template(
+        "console/wave_form.html",
+        user=current_user(),
+        initiative=initiative,
+        choices=choices,
+        modes=list(WaveMode),
+        form=request.form if request.method == "POST" else None,
+    ), status
+
+
+@bp.get("/waves/<int:wave_id>")
+@login_required
+def wave(wave_id: int):
+    """A wave: its settings, lifecycle buttons, invitation letters and links."""
+    found, membership = access.wave(wave_id)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return render_template(
+        "console/wave.html",
+        user=current_user(),
+        wave=found,
+        membership=membership,
+        can_write=membership.role in access.WRITE,
+        open_link=f"{base}/w/{found.open_token}" if found.open_token else None,
+        areas=found.initiative.areas_with_role("treated")
+        + found.initiative.areas_with_role("comparison"),
+        now=datetime.now(UTC),
+        statuses=WaveStatus,
+    )
+
+
+@bp.post("/waves/<int:wave_id>/<any(open, close, archive, delete):action>")
+@login_required
+def wave_action(wave_id: int, action: str):
+    """Open (or reopen, or schedule), close, archive or delete a wave."""
+    found, _m = access.wave(wave_id, access.WRITE)
+    here = url_for(".wave", wave_id=wave_id)
+    initiative_id = found.initiative_id
+    actor = current_user()
+    try:
+        if action == "open":  # also schedules (opening date ahead) and reopens
+            waves.open_wave(db.session, found, actor=actor, translations_dir=translations_dir())
+        elif action == "close":
+            waves.close_wave(db.session, found, actor=actor)
+        elif action == "archive":
+            waves.archive_wave(db.session, found, actor=actor)
+        else:
+            waves.delete_wave(db.session, found, actor=actor)
+    except ConsoleError as error:
+        return refuse([error], here)
+    db.session.commit()
+    if action == "delete":
+        flash_ok(_("Wave deleted."))
+        return redirect(url_for(".initiative", initiative_id=initiative_id), code=303)
+    return redirect(here, code=303)
+
+
+@bp.post("/waves/<int:wave_id>/invitations")
+@login_required
+def wave_invitations(wave_id: int):
+    """Generate codes per area and download letters (PDF) and a mail-merge CSV, as a ZIP."""
+    found, _m = access.wave(wave_id, access.WRITE)
+    form = InvitationsForm(found)
+    if not form.validate():
+        return refuse(error_messages(form), url_for(".wave", wave_id=wave_id))
+    language = form.language.data
+    try:
+        made = invites.generate(
+            db.session,
+            found,
+            form.counts,
+            base_url=current_app.config["BASE_URL"],
+            actor=current_user(),
+        )
+    except ConsoleError as error:  # the form checks first; this is a second line
+        return refuse([error], url_for(".wave", wave_id=wave_id))
+    archive = invites.letters_zip(found, made, language, translations_dir())
+    record(
+        db.session,
+        current_user(),
+        found.initiative.city_id,
+        "letters_downloaded",
+        "wave",
+        found.id,
+        letters=len(made),
+        language=language,
+    )
+    db.session.commit()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="wave-{found.id}-letters-{stamp}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/waves/<int:wave_id>/poster.pdf")
+@login_required
+def wave_poster(wave_id: int):
+    """An A4 poster with the open link's QR code."""
+    found, _m = access.wave(wave_id)
+    language = request.args.get("language") or (found.languages or ["en"])[0]
+    if language not in (found.languages or []):
+        abort(404)
+    try:
+        pdf = invites.poster_pdf(
+            found, language, current_app.config["BASE_URL"], translations_dir()
+        )
+    except ConsoleError as error:
+        return refuse([error], url_for(".wave", wave_id=wave_id))
+    record(
+        db.session,
+        current_user(),
+        found.initiative.city_id,
+        "poster_downloaded",
+        "wave",
+        found.id,
+        language=language,
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="wave-{found.id}-poster.pdf"'},
+    )
+
+
+@bp.get("/waves/<int:wave_id>/monitor")
+@login_required
+def wave_monitor(wave_id: int):
+    """Fieldwork at a glance: counts, completion, break-off, languages and areas."""
+    found, membership = access.wave(wave_id)
+    figures = monitoring.monitor(
+        db.session, found, language=str(get_locale()), translations_dir=translations_dir()
+    )
+    return render_template(
+        "console/monitor.html",
+        user=current_user(),
+        wave=found,
+        figures=figures,
+        exact=membership.role == Role.ADMIN,
+        masked=monitoring.masked,
+        rate_text=monitoring.rate_text,
+        bar_chart=monitoring.bar_chart,
+    )
