@@ -28,7 +28,10 @@ import analysis as an
 from analysis.reliability import omega_total
 from analysis.report import _omega_em, verdict
 
+from ..snapshot import assert_matches_snapshot
+
 ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "data"
 INSTRUMENTS = ROOT / "instruments"
 AREAS = {"north": "treated", "east": "treated", "south": "comparison", "west": "comparison"}
 
@@ -109,6 +112,11 @@ def test_json_is_strict_json(content: dict) -> None:
     assert content["format"] == "surveyapp.validation-report/1"
     assert content["waves"] == ["2025", "2026", "2027"]
     assert content["parameters"]["reference_wave"] == "2025"
+
+
+def test_report_matches_the_stored_snapshot(content: dict) -> None:
+    """Seeded data and bootstrap: every figure, verdict and reason as stored."""
+    assert_matches_snapshot(content, SNAPSHOTS / "report_snapshot.json")
 
 
 def test_model_from_instrument(model: an.InstrumentModel) -> None:
@@ -350,6 +358,7 @@ def test_minimal_data_plain_spec_and_weights() -> None:
     }
     report = an.build_report(data, spec, weight="w", n_boot=20)
     content = report.to_json()
+    assert_matches_snapshot(content, SNAPSHOTS / "report_minimal_snapshot.json")
     json.dumps(content, allow_nan=False)
     assert content["waves"] == ["all"]
     assert content["weights"][0]["design_effect"] > 1
