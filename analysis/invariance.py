@@ -34,6 +34,7 @@ from scipy import stats
 
 from analysis.cfa import _pattern, baseline_chi2, complete_values, fit_indices, model_items
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml
+from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
 
 __all__ = ["INVARIANCE_LEVELS", "measurement_invariance"]
 
@@ -50,8 +51,8 @@ def measurement_invariance(
     model: Mapping[str, Sequence[Hashable]],
     group: Hashable,
     *,
-    max_delta_cfi: float = 0.010,
-    max_delta_rmsea: float = 0.015,
+    max_delta_cfi: float = MAX_DELTA_CFI,
+    max_delta_rmsea: float = MAX_DELTA_RMSEA,
     min_group_size: int | None = None,
 ) -> pd.DataFrame:
     """Test configural, metric and scalar invariance of a CFA across groups.

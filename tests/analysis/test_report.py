@@ -25,8 +25,8 @@ import pytest
 from scipy import stats
 
 import analysis as an
-from analysis.reliability import omega_total
-from analysis.report import _omega_em, verdict
+from analysis.reliability import omega_total, omega_total_em
+from analysis.report import verdict
 
 from ..snapshot import assert_matches_snapshot
 
@@ -254,7 +254,7 @@ def test_omega_em_matches_omega_total(data: pd.DataFrame, model: an.InstrumentMo
     values = data.loc[data["wave"] == "2025", items].to_numpy(dtype=float)
     values = values[(values >= 0).all(axis=1)]
     cov = np.cov(values, rowvar=False, bias=True)[None]
-    assert _omega_em(cov)[0] == pytest.approx(omega_total(values), abs=1e-5)
+    assert omega_total_em(cov)[0] == pytest.approx(omega_total(values), abs=1e-5)
 
 
 def test_svg_escapes_text() -> None:
