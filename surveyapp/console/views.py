@@ -564,15 +564,17 @@ def audit_log(city_id: int):
 @login_required
 def initiative_report(initiative_id: int):
     """The validation report of an initiative (structure, fit, reliability, change)."""
-    from surveyapp.reports import build_initiative_report
+    from surveyapp.reports import build_initiative_report, report_page
+    from surveyapp.security import REPORT_CSP
 
     initiative = _initiative_for_user(initiative_id)
     report = build_initiative_report(db.session, initiative, actor=current_user())
     db.session.commit()
-    from surveyapp.security import REPORT_CSP
-
+    back = url_for("console.initiative", initiative_id=initiative.id)
     return Response(
-        report.to_html(), mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP}
+        report_page(report, back_url=back),
+        mimetype="text/html",
+        headers={"Content-Security-Policy": REPORT_CSP},
     )
 
 

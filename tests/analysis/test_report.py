@@ -240,6 +240,12 @@ def test_html_is_self_contained_and_accessible(html: str) -> None:
         assert word in html
 
 
+def test_a_report_without_responses_says_so() -> None:
+    html = an.Report({"title": "Empty <one>", "withheld": "No complete responses yet."}).to_html()
+    assert "<h1>Empty &lt;one&gt;</h1>" in html
+    assert "Not shown: No complete responses yet." in html
+
+
 def test_verdict_thresholds() -> None:
     assert verdict("cfi", 0.96)["verdict"] == "good"
     assert verdict("cfi", 0.92)["verdict"] == "acceptable"
