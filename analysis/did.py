@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.change import MIN_N, _mean_and_influence, _prepare, _withheld
+from analysis.change import MIN_N, estimation_frame, weighted_mean_influence, withheld_reason
 
 __all__ = ["difference_in_differences"]
 
@@ -90,7 +90,7 @@ def difference_in_differences(
     """
     if method not in {"cluster", "bootstrap"}:
         raise ValueError("method must be 'cluster' or 'bootstrap'.")
-    frame = _prepare(data, index, weight, [wave, area, treated])
+    frame = estimation_frame(data, index, weight, [wave, area, treated])
     frame = frame[frame[wave].isin([before, after])]
     frame["arm"] = frame[treated].astype(bool)
     frame["post"] = frame[wave] == after
@@ -110,7 +110,7 @@ def difference_in_differences(
     areas_c = frame.loc[~frame["arm"], area].nunique()
     out.update(n_areas_treated=int(areas_t), n_areas_comparison=int(areas_c), cells=cell_table)
     empty = dict.fromkeys(["did", "se", "ci_lower", "ci_upper", "pvalue", "effect_size"], np.nan)
-    reason = _withheld(n_min, min_n, "difference-in-differences")
+    reason = withheld_reason(n_min, min_n, "difference-in-differences")
     if reason is None and min(areas_t, areas_c) < 2:
         reason = "fewer than 2 areas in an arm: no clustered interval possible; withheld"
     if reason:
@@ -130,7 +130,7 @@ def difference_in_differences(
         means[(False, True)] - means[(False, False)]
     )
     baseline = pd.concat([cells[(True, False)], cells[(False, False)]])
-    _, _, sd_base = _mean_and_influence(baseline["y"].to_numpy(), baseline["w"].to_numpy())
+    _, _, sd_base = weighted_mean_influence(baseline["y"].to_numpy(), baseline["w"].to_numpy())
     effect = did / sd_base if sd_base > 0 else np.nan
     sign = {(True, True): 1.0, (True, False): -1.0, (False, True): -1.0, (False, False): 1.0}
     totals = {key: float(group["w"].sum()) for key, group in cells.items()}

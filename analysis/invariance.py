@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.cfa import _pattern, baseline_chi2, complete_values, fit_indices, model_items
+from analysis.cfa import baseline_chi2, complete_values, fit_indices, loading_pattern, model_items
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml
 from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
 
@@ -96,7 +96,7 @@ def measurement_invariance(
     chi-square and fit indices (likelihood ``"normal"``, covariances with divisor
     :math:`N_g`; the RMSEA is multiplied by :math:`\\sqrt{G}` as lavaan does).
     """
-    pattern = _pattern(model, data)
+    pattern = loading_pattern(model, data)
     items = model_items(model)
     if group not in data.columns:
         raise ValueError(f"Grouping column {group!r} is not in the data.")

@@ -179,20 +179,11 @@ def reliability(
         alphas[b] = cronbach_alpha(sample)
         if with_omega:
             omegas[b] = _omega_fit(sample, start=theta_hat)[0]
-    tail = (1 - level) / 2 * 100
-
-    def interval(draws: np.ndarray) -> tuple[float, float]:
-        draws = draws[np.isfinite(draws)]
-        if draws.size == 0:
-            return (float("nan"), float("nan"))
-        low, high = np.percentile(draws, [tail, 100 - tail])
-        return (float(low), float(high))
-
     return ReliabilityResult(
         alpha=alpha_hat,
-        alpha_ci=interval(alphas),
+        alpha_ci=_percentile_interval(alphas, level),
         omega=omega_hat,
-        omega_ci=interval(omegas),
+        omega_ci=_percentile_interval(omegas, level),
         n=n,
         n_items=len(items),
         n_boot=n_boot,
@@ -281,9 +272,14 @@ def omega_bootstrap_ci(
         centred = samples - samples.mean(axis=1, keepdims=True)
         cov = np.einsum("bni,bnj->bij", centred, centred) / n
         omegas[start : start + len(index)] = omega_total_em(cov)
-    omegas = omegas[np.isfinite(omegas)]
-    if omegas.size == 0:
+    return _percentile_interval(omegas, level)
+
+
+def _percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """Percentile interval of the finite bootstrap draws (NaN when there are none)."""
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
         return (float("nan"), float("nan"))
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(omegas, [tail, 100 - tail])
+    low, high = np.percentile(draws, [tail, 100 - tail])
     return (float(low), float(high))
