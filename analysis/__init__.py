@@ -11,9 +11,10 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change) and :mod:`~analysis.did` (difference-in-differences).
-:mod:`~analysis.report` builds the validation report (HTML with :mod:`~analysis.svg`
-charts, and JSON) from an :mod:`~analysis.instrument_model`; ``python -m analysis
-report`` is its command line.
+:mod:`~analysis.report` builds the validation report (JSON, and HTML from the template
+``analysis/templates/report.html`` with :mod:`~analysis.svg` charts) from an
+:mod:`~analysis.instrument_model`, judging statistics by the cut-offs in
+:mod:`~analysis.verdicts`; ``python -m analysis report`` is its command line.
 :mod:`~analysis.factor_analyzer_compat` wraps factor-analyzer for EFA.
 
 Attributes
@@ -95,6 +96,7 @@ _SUBMODULES = {
     "reliability",
     "scoring",
     "weighting",
+    "verdicts",
     "instrument_model",
     "ml_estimation",
     "factor_analyzer_compat",

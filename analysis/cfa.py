@@ -48,7 +48,7 @@ from analysis.ml_estimation import GroupMoments, build_layout, fit_ml, group_mat
 __all__ = ["CFAResult", "baseline_chi2", "fit_cfa", "fit_indices", "rmsea_interval"]
 
 
-def _pattern(model: Mapping[str, Sequence[Hashable]], data: pd.DataFrame) -> np.ndarray:
+def loading_pattern(model: Mapping[str, Sequence[Hashable]], data: pd.DataFrame) -> np.ndarray:
     """Validate ``model`` against ``data`` and return the loading pattern."""
     if not model:
         raise ValueError("The CFA model names no constructs.")
@@ -260,7 +260,7 @@ def fit_cfa(data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]]) -> CFAR
     ... # doctest: +SKIP
     >>> round(result.cfi, 3)  # doctest: +SKIP
     """
-    pattern = _pattern(model, data)
+    pattern = loading_pattern(model, data)
     items = model_items(model)
     values = complete_values(data, items)
     if values.shape[0] <= len(items):

@@ -50,15 +50,23 @@ def _student_t():
     return stats.t
 
 
-def _withheld(n: int, min_n: int, what: str = "estimate") -> str | None:
+def withheld_reason(n: int, min_n: int, what: str = "estimate") -> str | None:
+    """Why an estimate on ``n`` responses is withheld, or None when ``n >= min_n``."""
     if n < min_n:
         return f"n = {n} < {min_n}: {what} withheld (disclosure control)"
     return None
 
 
-def _prepare(
+def estimation_frame(
     data: pd.DataFrame, index: Hashable, weight: Hashable | None, extra: list[Hashable]
 ) -> pd.DataFrame:
+    """Columns ``y`` (the index), ``w`` (weight, 1 without) and ``extra``, complete rows only.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or a weight is negative.
+    """
     columns = [index, *extra] + ([weight] if weight is not None else [])
     absent = [c for c in columns if c not in data.columns]
     if absent:
@@ -73,7 +81,8 @@ def _prepare(
     return frame
 
 
-def _mean_and_influence(y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, float]:
+def weighted_mean_influence(y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Weighted mean, each response's influence on it, and the weighted SD."""
     total = w.sum()
     mean = float((w * y).sum() / total)
     influence = w * (y - mean) / total
@@ -128,11 +137,11 @@ def weighted_mean_ci(
     c = None if clusters is None else np.asarray(clusters)[keep]
     y, w = y[keep], w[keep]
     n = len(y)
-    reason = _withheld(n, min_n)
+    reason = withheld_reason(n, min_n)
     if reason:
         return dict(n=n, mean=np.nan, se=np.nan, ci_lower=np.nan, ci_upper=np.nan,
                     sd=np.nan, withheld=reason)  # fmt: skip
-    mean, influence, sd = _mean_and_influence(y, w)
+    mean, influence, sd = weighted_mean_influence(y, w)
     variance, g = _clustered_variance(influence, c)
     se = float(np.sqrt(variance))
     crit = _student_t().ppf(0.5 + level / 2, g - 1)
@@ -177,7 +186,7 @@ def wave_means(
     """
     keys = [*(by or []), wave]
     extra = keys + ([cluster] if cluster is not None else [])
-    frame = _prepare(data, index, weight, extra)
+    frame = estimation_frame(data, index, weight, extra)
     rows = []
     for key, group in frame.groupby(keys, sort=True, observed=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -222,18 +231,18 @@ def wave_change(
         SD, Cohen's *d*) and ``withheld``.
     """
     extra = [wave] + ([cluster] if cluster is not None else [])
-    frame = _prepare(data, index, weight, extra)
+    frame = estimation_frame(data, index, weight, extra)
     first = frame[frame[wave] == before]
     second = frame[frame[wave] == after]
     n0, n1 = len(first), len(second)
     out: dict[str, Any] = dict(n_before=n0, n_after=n1)
-    reason = _withheld(min(n0, n1), min_n, "change")
+    reason = withheld_reason(min(n0, n1), min_n, "change")
     if reason:
         return {**out, **dict.fromkeys(
             ["mean_before", "mean_after", "change", "se", "ci_lower", "ci_upper",
              "pvalue", "effect_size"], np.nan), "withheld": reason}  # fmt: skip
-    m0, e0, sd0 = _mean_and_influence(first["y"].to_numpy(), first["w"].to_numpy())
-    m1, e1, sd1 = _mean_and_influence(second["y"].to_numpy(), second["w"].to_numpy())
+    m0, e0, sd0 = weighted_mean_influence(first["y"].to_numpy(), first["w"].to_numpy())
+    m1, e1, sd1 = weighted_mean_influence(second["y"].to_numpy(), second["w"].to_numpy())
     influence = np.concatenate([-e0, e1])
     if cluster is None:
         v0, _ = _clustered_variance(e0, None)
@@ -294,12 +303,12 @@ def panel_change(
         ``ci_lower``, ``ci_upper``, ``pvalue``, ``effect_size`` (:math:`d_z`, mean / SD
         of the differences) and ``withheld``.
     """
-    frame = _prepare(data, index, weight, [wave, person])
+    frame = estimation_frame(data, index, weight, [wave, person])
     first = frame[frame[wave] == before].drop_duplicates(person).set_index(person)
     second = frame[frame[wave] == after].drop_duplicates(person).set_index(person)
     pairs = first.merge(second, left_index=True, right_index=True, suffixes=("_0", "_1"))
     n = len(pairs)
-    reason = _withheld(n, min_n, "panel change")
+    reason = withheld_reason(n, min_n, "panel change")
     if reason:
         return {"n_pairs": n, **dict.fromkeys(
             ["change", "se", "ci_lower", "ci_upper", "pvalue", "effect_size"], np.nan),

@@ -32,9 +32,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.change import MIN_N, _mean_and_influence, _prepare, _withheld
+from analysis.change import MIN_N, estimation_frame, weighted_mean_influence, withheld_reason
 
 __all__ = ["difference_in_differences"]
+
+_ESTIMATES = ("did", "se", "ci_lower", "ci_upper", "pvalue", "effect_size")
 
 
 def difference_in_differences(
@@ -90,78 +92,99 @@ def difference_in_differences(
     """
     if method not in {"cluster", "bootstrap"}:
         raise ValueError("method must be 'cluster' or 'bootstrap'.")
-    frame = _prepare(data, index, weight, [wave, area, treated])
+    frame = estimation_frame(data, index, weight, [wave, area, treated])
     frame = frame[frame[wave].isin([before, after])]
     frame["arm"] = frame[treated].astype(bool)
     frame["post"] = frame[wave] == after
-    cells = {}
-    for (arm, post), group in frame.groupby(["arm", "post"]):
-        cells[(bool(arm), bool(post))] = group
-    out: dict[str, Any] = {"method": method}
+    cells = {(bool(arm), bool(post)): g for (arm, post), g in frame.groupby(["arm", "post"])}
+    out, reason = _design(frame, cells, area, method, min_n)
+    if reason:
+        return {**out, **dict.fromkeys(_ESTIMATES, np.nan), "withheld": reason}
+
+    # Everything below works on per-area x cell sums, so it scales to any n.
+    frame["wy"] = frame["w"] * frame["y"]
+    sums = frame.groupby([area, "arm", "post"], observed=True)[["w", "wy"]].sum()
+    did, effect, means = _point_estimate(cells, out["cells"])
+    if method == "cluster":
+        lower, upper, se, pvalue = _cluster_robust(sums, area, did, means, cells, level)
+    else:
+        lower, upper, se, pvalue = _cluster_bootstrap(sums, area, did, n_boot, seed, level)
+    estimates = dict(zip(_ESTIMATES, (did, se, lower, upper, pvalue, effect), strict=True))
+    return {**out, **estimates, "withheld": None}
+
+
+def _design(
+    frame: pd.DataFrame,
+    cells: dict[tuple[bool, bool], pd.DataFrame],
+    area: Hashable,
+    method: str,
+    min_n: int,
+) -> tuple[dict[str, Any], str | None]:
+    """Responses per arm x wave cell and areas per arm; why the estimate is withheld, if so."""
     cell_table = {
-        f"{'treated' if a else 'comparison'}_{'after' if p else 'before'}": {
-            "n": len(cells.get((a, p), ())),
-        }
+        _cell_label(a, p): {"n": len(cells.get((a, p), ()))}
         for a in (True, False)
         for p in (False, True)
     }
     n_min = min(v["n"] for v in cell_table.values())
     areas_t = frame.loc[frame["arm"], area].nunique()
     areas_c = frame.loc[~frame["arm"], area].nunique()
+    out: dict[str, Any] = {"method": method}
     out.update(n_areas_treated=int(areas_t), n_areas_comparison=int(areas_c), cells=cell_table)
-    empty = dict.fromkeys(["did", "se", "ci_lower", "ci_upper", "pvalue", "effect_size"], np.nan)
-    reason = _withheld(n_min, min_n, "difference-in-differences")
+    reason = withheld_reason(n_min, min_n, "difference-in-differences")
     if reason is None and min(areas_t, areas_c) < 2:
         reason = "fewer than 2 areas in an arm: no clustered interval possible; withheld"
-    if reason:
-        return {**out, **empty, "withheld": reason}
+    return out, reason
 
-    # Everything below works on per-area x cell sums, so it scales to any n.
-    frame["wy"] = frame["w"] * frame["y"]
-    sums = frame.groupby([area, "arm", "post"], observed=True)[["w", "wy"]].sum()
+
+def _cell_label(arm: bool, post: bool) -> str:
+    return f"{'treated' if arm else 'comparison'}_{'after' if post else 'before'}"
+
+
+def _point_estimate(
+    cells: dict[tuple[bool, bool], pd.DataFrame], cell_table: dict[str, dict[str, Any]]
+) -> tuple[float, float, dict[tuple[bool, bool], float]]:
+    """DiD of the weighted cell means, its effect size, and the means (also in the table)."""
     means = {
         key: float((group["w"] * group["y"]).sum() / group["w"].sum())
         for key, group in cells.items()
     }
     for key in cells:
-        label = f"{'treated' if key[0] else 'comparison'}_{'after' if key[1] else 'before'}"
-        cell_table[label]["mean"] = means[key]
+        cell_table[_cell_label(*key)]["mean"] = means[key]
     did = (means[(True, True)] - means[(True, False)]) - (
         means[(False, True)] - means[(False, False)]
     )
     baseline = pd.concat([cells[(True, False)], cells[(False, False)]])
-    _, _, sd_base = _mean_and_influence(baseline["y"].to_numpy(), baseline["w"].to_numpy())
-    effect = did / sd_base if sd_base > 0 else np.nan
+    _, _, sd_base = weighted_mean_influence(baseline["y"].to_numpy(), baseline["w"].to_numpy())
+    return did, did / sd_base if sd_base > 0 else np.nan, means
+
+
+def _cluster_robust(
+    sums: pd.DataFrame,
+    area: Hashable,
+    did: float,
+    means: dict[tuple[bool, bool], float],
+    cells: dict[tuple[bool, bool], pd.DataFrame],
+    level: float,
+) -> tuple[float, float, float, float]:
+    """CR1 standard error by area and a t(G - 1) interval and p-value."""
     sign = {(True, True): 1.0, (True, False): -1.0, (False, True): -1.0, (False, False): 1.0}
     totals = {key: float(group["w"].sum()) for key, group in cells.items()}
-
-    if method == "cluster":
-        flat = sums.reset_index()
-        keys = list(zip(flat["arm"].astype(bool), flat["post"].astype(bool), strict=True))
-        cell_mean = np.array([means[k] for k in keys])
-        value = (
-            np.array([sign[k] for k in keys])
-            * (flat["wy"].to_numpy() - cell_mean * flat["w"].to_numpy())
-            / np.array([totals[k] for k in keys])
-        )
-        t = pd.Series(value).groupby(flat[area].to_numpy()).sum().to_numpy()
-        g = len(t)
-        se = float(np.sqrt(g / (g - 1) * (t**2).sum()))
-        crit = stats.t.ppf(0.5 + level / 2, g - 1)
-        lower, upper = float(did - crit * se), float(did + crit * se)
-        pvalue = float(2 * stats.t.sf(abs(did) / se, g - 1)) if se > 0 else np.nan
-    else:
-        lower, upper, se, pvalue = _cluster_bootstrap(sums, area, did, n_boot, seed, level)
-    return {
-        **out,
-        "did": did,
-        "se": se,
-        "ci_lower": lower,
-        "ci_upper": upper,
-        "pvalue": pvalue,
-        "effect_size": effect,
-        "withheld": None,
-    }
+    flat = sums.reset_index()
+    keys = list(zip(flat["arm"].astype(bool), flat["post"].astype(bool), strict=True))
+    cell_mean = np.array([means[k] for k in keys])
+    value = (
+        np.array([sign[k] for k in keys])
+        * (flat["wy"].to_numpy() - cell_mean * flat["w"].to_numpy())
+        / np.array([totals[k] for k in keys])
+    )
+    t = pd.Series(value).groupby(flat[area].to_numpy()).sum().to_numpy()
+    g = len(t)
+    se = float(np.sqrt(g / (g - 1) * (t**2).sum()))
+    crit = stats.t.ppf(0.5 + level / 2, g - 1)
+    lower, upper = float(did - crit * se), float(did + crit * se)
+    pvalue = float(2 * stats.t.sf(abs(did) / se, g - 1)) if se > 0 else np.nan
+    return lower, upper, se, pvalue
 
 
 def _cluster_bootstrap(

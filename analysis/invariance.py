@@ -27,13 +27,15 @@ measurement invariance. *Structural Equation Modeling*, 9(2), 233-255.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.cfa import _pattern, baseline_chi2, complete_values, fit_indices, model_items
+from analysis.cfa import baseline_chi2, complete_values, fit_indices, loading_pattern, model_items
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml
+from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
 
 __all__ = ["INVARIANCE_LEVELS", "measurement_invariance"]
 
@@ -50,8 +52,8 @@ def measurement_invariance(
     model: Mapping[str, Sequence[Hashable]],
     group: Hashable,
     *,
-    max_delta_cfi: float = 0.010,
-    max_delta_rmsea: float = 0.015,
+    max_delta_cfi: float = MAX_DELTA_CFI,
+    max_delta_rmsea: float = MAX_DELTA_RMSEA,
     min_group_size: int | None = None,
 ) -> pd.DataFrame:
     """Test configural, metric and scalar invariance of a CFA across groups.
@@ -95,61 +97,18 @@ def measurement_invariance(
     chi-square and fit indices (likelihood ``"normal"``, covariances with divisor
     :math:`N_g`; the RMSEA is multiplied by :math:`\\sqrt{G}` as lavaan does).
     """
-    pattern = _pattern(model, data)
+    pattern = loading_pattern(model, data)
     items = model_items(model)
     if group not in data.columns:
         raise ValueError(f"Grouping column {group!r} is not in the data.")
     minimum = len(items) + 1 if min_group_size is None else min_group_size
-    present = data.dropna(subset=[group])
-    labels = list(pd.unique(present[group]))
-    if len(labels) < 2:
-        raise ValueError(f"Column {group!r} has {len(labels)} group(s); need at least 2.")
-    moments = []
-    for label in labels:
-        values = complete_values(present.loc[present[group] == label], items)
-        if values.shape[0] < minimum:
-            raise ValueError(
-                f"Group {label!r} has {values.shape[0]} complete cases; need {minimum}."
-            )
-        moments.append(GroupMoments.from_array(values))
+    labels, moments = _group_moments(data, items, group, minimum)
     baseline = baseline_chi2(moments)
     rows = []
     previous = None
     for level, equal in INVARIANCE_LEVELS.items():
-        layout = build_layout(
-            pattern, len(moments), identification="marker", mean_structure=True, equal=equal
-        )
-        fit = fit_ml(layout, moments)
-        row = {
-            "level": level,
-            "chi2": fit.chi2,
-            "df": fit.df,
-            "pvalue": float(stats.chi2.sf(fit.chi2, fit.df)),
-            **fit_indices(fit.chi2, fit.df, fit.n, baseline, n_groups=len(moments)),
-            "converged": fit.converged,
-        }
-        if previous is None:
-            row.update(
-                delta_chi2=np.nan, delta_df=np.nan, delta_pvalue=np.nan,
-                delta_cfi=np.nan, delta_rmsea=np.nan, holds=True,
-            )  # fmt: skip
-        else:
-            delta_chi2 = row["chi2"] - previous["chi2"]
-            delta_df = row["df"] - previous["df"]
-            delta_cfi = row["cfi"] - previous["cfi"]
-            delta_rmsea = row["rmsea"] - previous["rmsea"]
-            row.update(
-                delta_chi2=delta_chi2,
-                delta_df=delta_df,
-                delta_pvalue=float(stats.chi2.sf(delta_chi2, delta_df)),
-                delta_cfi=delta_cfi,
-                delta_rmsea=delta_rmsea,
-                holds=bool(
-                    previous["holds"]
-                    and -delta_cfi <= max_delta_cfi
-                    and delta_rmsea <= max_delta_rmsea
-                ),
-            )
+        row = {"level": level, **_fit_level(pattern, moments, equal, baseline)}
+        row.update(_change_from(previous, row, max_delta_cfi, max_delta_rmsea))
         rows.append(row)
         previous = row
     columns = [
@@ -166,3 +125,76 @@ def measurement_invariance(
         max_delta_rmsea=max_delta_rmsea,
     )
     return table
+
+
+def _fit_level(
+    pattern: np.ndarray,
+    moments: list[GroupMoments],
+    equal: frozenset[str],
+    baseline: tuple[float, int],
+) -> dict[str, Any]:
+    """Fit the multi-group model with ``equal`` parameters held equal; its fit indices."""
+    layout = build_layout(
+        pattern, len(moments), identification="marker", mean_structure=True, equal=equal
+    )
+    fit = fit_ml(layout, moments)
+    return {
+        "chi2": fit.chi2,
+        "df": fit.df,
+        "pvalue": float(stats.chi2.sf(fit.chi2, fit.df)),
+        **fit_indices(fit.chi2, fit.df, fit.n, baseline, n_groups=len(moments)),
+        "converged": fit.converged,
+    }
+
+
+def _group_moments(
+    data: pd.DataFrame, items: list[Hashable], group: Hashable, minimum: int
+) -> tuple[list[Any], list[GroupMoments]]:
+    """The groups in order of appearance and the moments of their complete cases.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 groups or a group has fewer than ``minimum`` cases.
+    """
+    present = data.dropna(subset=[group])
+    labels = list(pd.unique(present[group]))
+    if len(labels) < 2:
+        raise ValueError(f"Column {group!r} has {len(labels)} group(s); need at least 2.")
+    moments = []
+    for label in labels:
+        values = complete_values(present.loc[present[group] == label], items)
+        if values.shape[0] < minimum:
+            raise ValueError(
+                f"Group {label!r} has {values.shape[0]} complete cases; need {minimum}."
+            )
+        moments.append(GroupMoments.from_array(values))
+    return labels, moments
+
+
+def _change_from(
+    previous: dict[str, Any] | None,
+    row: dict[str, Any],
+    max_delta_cfi: float,
+    max_delta_rmsea: float,
+) -> dict[str, Any]:
+    """The change in fit from the previous level, and whether this level holds."""
+    if previous is None:
+        return dict(
+            delta_chi2=np.nan, delta_df=np.nan, delta_pvalue=np.nan,
+            delta_cfi=np.nan, delta_rmsea=np.nan, holds=True,
+        )  # fmt: skip
+    delta_chi2 = row["chi2"] - previous["chi2"]
+    delta_df = row["df"] - previous["df"]
+    delta_cfi = row["cfi"] - previous["cfi"]
+    delta_rmsea = row["rmsea"] - previous["rmsea"]
+    return dict(
+        delta_chi2=delta_chi2,
+        delta_df=delta_df,
+        delta_pvalue=float(stats.chi2.sf(delta_chi2, delta_df)),
+        delta_cfi=delta_cfi,
+        delta_rmsea=delta_rmsea,
+        holds=bool(
+            previous["holds"] and -delta_cfi <= max_delta_cfi and delta_rmsea <= max_delta_rmsea
+        ),
+    )

@@ -196,42 +196,14 @@ def freeze_scoring_model(
         raise ValueError("min_answered_fraction must be in (0, 1].")
     reverse = set(reverse)
     all_items = [item for items in constructs.values() for item in items]
-    for item in all_items:
-        if item not in scale:
-            raise ValueError(f"Item {item!r} has no (min, max) scale.")
-        if item not in reference.columns:
-            raise ValueError(f"Item {item!r} is not a column of the reference data.")
-        low, high = scale[item]
-        if not high > low:
-            raise ValueError(f"Item {item!r} has an empty range {scale[item]!r}.")
-    unknown = reverse - set(all_items)
-    if unknown:
-        raise ValueError(f"Reverse-coded items not in any construct: {sorted(unknown)}.")
+    _check_items(reference, all_items, scale, reverse)
     values = _numeric(reference, all_items)
-    items_spec: dict[str, Any] = {}
-    for k, item in enumerate(all_items):
-        low, high = (float(v) for v in scale[item])
-        pomp = item_pomp(values[:, k], low, high, item in reverse)
-        items_spec[item] = {
-            "min": low,
-            "max": high,
-            "reverse": item in reverse,
-            "reference_mean": _mean(pomp),
-            "reference_sd": _sd(pomp),
-        }
-    constructs_spec: dict[str, Any] = {}
-    for name, items in constructs.items():
-        given = (weights or {}).get(name, {})
-        item_weights = {item: float(given.get(item, 1.0)) for item in items}
-        if any(w <= 0 for w in item_weights.values()):
-            raise ValueError(f"Construct {name!r}: weights must be positive.")
-        constructs_spec[name] = {"items": list(items), "weights": item_weights}
     model: dict[str, Any] = {
         "format": SCORING_MODEL_FORMAT,
         "version": str(version),
         "instrument": instrument,
-        "items": items_spec,
-        "constructs": constructs_spec,
+        "items": _item_references(values, all_items, scale, reverse),
+        "constructs": _construct_weights(constructs, weights),
         "missing_rule": {
             "min_answered_fraction": float(min_answered_fraction),
             "missing_codes": "negative values and values outside [min, max]",
@@ -243,16 +215,68 @@ def freeze_scoring_model(
         "label": reference_label,
         "n": len(reference),
         "constructs": {
-            name: {
-                "n_scored": int(np.isfinite(s).sum()),
-                "mean": _mean(s),
-                "sd": _sd(s),
-            }
+            name: {"n_scored": int(np.isfinite(s).sum()), "mean": _mean(s), "sd": _sd(s)}
             for name, s in scores.items()
         },
     }
     model["hash"] = scoring_model_hash(model)
     return model
+
+
+def _item_references(
+    values: np.ndarray,
+    items: list[Hashable],
+    scale: Mapping[Hashable, tuple[float, float]],
+    reverse: set[Hashable],
+) -> dict[Hashable, Any]:
+    """Range, reverse key and reference POMP mean and SD of each item."""
+    out: dict[Hashable, Any] = {}
+    for k, item in enumerate(items):
+        low, high = (float(v) for v in scale[item])
+        pomp = item_pomp(values[:, k], low, high, item in reverse)
+        out[item] = {
+            "min": low,
+            "max": high,
+            "reverse": item in reverse,
+            "reference_mean": _mean(pomp),
+            "reference_sd": _sd(pomp),
+        }
+    return out
+
+
+def _check_items(
+    reference: pd.DataFrame,
+    items: list[Hashable],
+    scale: Mapping[Hashable, tuple[float, float]],
+    reverse: set[Hashable],
+) -> None:
+    """Raise ValueError unless every item has a scale, a column and a non-empty range."""
+    for item in items:
+        if item not in scale:
+            raise ValueError(f"Item {item!r} has no (min, max) scale.")
+        if item not in reference.columns:
+            raise ValueError(f"Item {item!r} is not a column of the reference data.")
+        low, high = scale[item]
+        if not high > low:
+            raise ValueError(f"Item {item!r} has an empty range {scale[item]!r}.")
+    unknown = reverse - set(items)
+    if unknown:
+        raise ValueError(f"Reverse-coded items not in any construct: {sorted(unknown)}.")
+
+
+def _construct_weights(
+    constructs: Mapping[str, Sequence[Hashable]],
+    weights: Mapping[str, Mapping[Hashable, float]] | None,
+) -> dict[str, Any]:
+    """Items and item weights per construct (1 unless given); weights must be positive."""
+    out: dict[str, Any] = {}
+    for name, items in constructs.items():
+        given = (weights or {}).get(name, {})
+        item_weights = {item: float(given.get(item, 1.0)) for item in items}
+        if any(w <= 0 for w in item_weights.values()):
+            raise ValueError(f"Construct {name!r}: weights must be positive.")
+        out[name] = {"items": list(items), "weights": item_weights}
+    return out
 
 
 def _mean(values: np.ndarray) -> float | None:

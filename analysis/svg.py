@@ -9,7 +9,7 @@ HTML5 does not need). All text is XML-escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from itertools import count
 
@@ -192,11 +192,7 @@ def trend_chart(
     left, right, top, bottom = 50, 130, 40, 50
     pw, ph = width - left - right, height - top - bottom
     k = len(waves)
-    finite = [v for points in series.values() for p in points if p for v in p if _finite(v)]
-    low = max(0.0, math.floor((min(finite, default=0.0) - 5) / 10) * 10)
-    high = min(100.0, math.ceil((max(finite, default=100.0) + 5) / 10) * 10)
-    if high <= low:
-        low, high = 0.0, 100.0
+    low, high = _index_range(series.values())
 
     def x(i: int) -> float:
         return left + (i + 0.5) * pw / max(k, 1)
@@ -214,14 +210,7 @@ def trend_chart(
         f"{k} wave(s); {shown} estimates shown, {withheld} withheld.",
     )
     parts = [head, _text((left + pw / 2), 20, title, font_weight="bold")]
-    step = 10 if high - low > 30 else 5
-    v = low
-    while v <= high + 1e-9:
-        parts.append(
-            f'<line x1="{left - 4}" y1="{y(v):.1f}" x2="{left + pw}" y2="{y(v):.1f}" '
-            'stroke="#ddd"/>' + _text(left - 8, y(v) + 4, f"{v:g}", "end")
-        )
-        v += step
+    parts += _grid(low, high, left, left + pw, y)
     for i, wave in enumerate(waves):
         parts.append(_text(x(i), top + ph + 16, str(wave)))
     parts.append(_text(left + pw / 2, height - 10, "Wave"))
@@ -232,35 +221,8 @@ def trend_chart(
     for s, (label, points) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
         offset = (s - (n_series - 1) / 2) * 8
-        coords = []
-        for i, point in enumerate(points):
-            if not point or not _finite(point[0]):
-                coords.append(None)
-                continue
-            mean, lower, upper = point
-            cx = x(i) + offset
-            coords.append((cx, y(mean)))
-            if _finite(lower) and _finite(upper):
-                parts.append(
-                    f'<line x1="{cx:.1f}" y1="{y(lower):.1f}" x2="{cx:.1f}" y2="{y(upper):.1f}" '
-                    f'stroke="{colour}" stroke-width="1.5"/>'
-                    f'<line x1="{cx - 4:.1f}" y1="{y(lower):.1f}" x2="{cx + 4:.1f}" '
-                    f'y2="{y(lower):.1f}" stroke="{colour}"/>'
-                    f'<line x1="{cx - 4:.1f}" y1="{y(upper):.1f}" x2="{cx + 4:.1f}" '
-                    f'y2="{y(upper):.1f}" stroke="{colour}"/>'
-                )
-            parts.append(f'<circle cx="{cx:.1f}" cy="{y(mean):.1f}" r="4" fill="{colour}"/>')
-        segment: list[tuple[float, float]] = []
-        for c in [*coords, None]:
-            if c is None:
-                if len(segment) > 1:
-                    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in segment)
-                    parts.append(
-                        f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>'
-                    )
-                segment = []
-            else:
-                segment.append(c)
+        coords = _plot_points(parts, points, lambda i, o=offset: x(i) + o, y, colour, dots=True)
+        parts += _polylines(coords, colour)
         ly = top + 10 + s * 18
         parts.append(
             f'<line x1="{left + pw + 12}" y1="{ly}" x2="{left + pw + 32}" y2="{ly}" '
@@ -268,6 +230,86 @@ def trend_chart(
         )
     parts.append(tail)
     return "".join(parts)
+
+
+def _index_range(
+    series: Iterable[Sequence[tuple[float, float, float] | None]],
+) -> tuple[float, float]:
+    """The y axis of an index chart: the values' range widened to tens, within 0-100."""
+    finite = [v for points in series for p in points if p for v in p if _finite(v)]
+    low = max(0.0, math.floor((min(finite, default=0.0) - 5) / 10) * 10)
+    high = min(100.0, math.ceil((max(finite, default=100.0) + 5) / 10) * 10)
+    if high <= low:
+        return 0.0, 100.0
+    return low, high
+
+
+def _grid(
+    low: float, high: float, left: float, right: float, y: Callable[[float], float]
+) -> list[str]:
+    """Horizontal grid lines with their values, every 10 (or 5 on a short axis)."""
+    step = 10 if high - low > 30 else 5
+    lines = []
+    v = low
+    while v <= high + 1e-9:
+        lines.append(
+            f'<line x1="{left - 4}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" '
+            'stroke="#ddd"/>' + _text(left - 8, y(v) + 4, f"{v:g}", "end")
+        )
+        v += step
+    return lines
+
+
+def _plot_points(
+    parts: list[str],
+    points: Sequence[tuple[float, float, float] | None],
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+    colour: str,
+    *,
+    dots: bool,
+) -> list[tuple[float, float] | None]:
+    """Append each estimate's 95% CI bar (and a dot); return the points, None if withheld."""
+    coords: list[tuple[float, float] | None] = []
+    for i, point in enumerate(points):
+        if not point or not _finite(point[0]):
+            coords.append(None)
+            continue
+        mean, lower, upper = point
+        cx = x(i)
+        coords.append((cx, y(mean)))
+        if _finite(lower) and _finite(upper):
+            parts.append(
+                f'<line x1="{cx:.1f}" y1="{y(lower):.1f}" x2="{cx:.1f}" y2="{y(upper):.1f}" '
+                f'stroke="{colour}" stroke-width="1.5"/>'
+                f'<line x1="{cx - 4:.1f}" y1="{y(lower):.1f}" x2="{cx + 4:.1f}" '
+                f'y2="{y(lower):.1f}" stroke="{colour}"/>'
+                f'<line x1="{cx - 4:.1f}" y1="{y(upper):.1f}" x2="{cx + 4:.1f}" '
+                f'y2="{y(upper):.1f}" stroke="{colour}"/>'
+            )
+        if dots:
+            parts.append(f'<circle cx="{cx:.1f}" cy="{y(mean):.1f}" r="4" fill="{colour}"/>')
+    return coords
+
+
+def _polylines(
+    coords: Sequence[tuple[float, float] | None], colour: str, dash_attr: str = ""
+) -> list[str]:
+    """A line through consecutive shown points; a withheld estimate breaks it."""
+    lines = []
+    segment: list[tuple[float, float]] = []
+    for c in [*coords, None]:
+        if c is None:
+            if len(segment) > 1:
+                pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in segment)
+                lines.append(
+                    f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                    f'stroke-width="2"{dash_attr}/>'
+                )
+            segment = []
+        else:
+            segment.append(c)
+    return lines
 
 
 #: Marker shapes and line dashes by series, so that series differ by more than colour.
@@ -336,11 +378,7 @@ def marked_trend_chart(
     legend_top = top + plot_h + 44
     height = legend_top + 18 * len(series) + 8
     k = len(waves)
-    finite = [v for _, points in series for p in points if p for v in p if _finite(v)]
-    low = max(0.0, math.floor((min(finite, default=0.0) - 5) / 10) * 10)
-    high = min(100.0, math.ceil((max(finite, default=100.0) + 5) / 10) * 10)
-    if high <= low:
-        low, high = 0.0, 100.0
+    low, high = _index_range(points for _, points in series)
 
     def x(i: int) -> float:
         return left + (i + 0.5) * pw / max(k, 1)
@@ -350,14 +388,7 @@ def marked_trend_chart(
 
     head, tail = _open(width, height, title, desc)
     parts = [head, _text(left + pw / 2, 20, title, font_weight="bold")]
-    step = 10 if high - low > 30 else 5
-    v = low
-    while v <= high + 1e-9:
-        parts.append(
-            f'<line x1="{left - 4}" y1="{y(v):.1f}" x2="{left + pw}" y2="{y(v):.1f}" '
-            'stroke="#ddd"/>' + _text(left - 8, y(v) + 4, f"{v:g}", "end")
-        )
-        v += step
+    parts += _grid(low, high, left, left + pw, y)
     limit = max(int(pw / max(k, 1) / 7), 6)
     for i, wave in enumerate(waves):
         parts.append(_text(x(i), top + plot_h + 16, _shorten(str(wave), limit)))
@@ -372,35 +403,8 @@ def marked_trend_chart(
         dash = DASHES[s % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         offset = (s - (n_series - 1) / 2) * 10
-        coords: list[tuple[float, float] | None] = []
-        for i, point in enumerate(points):
-            if not point or not _finite(point[0]):
-                coords.append(None)
-                continue
-            mean, lower, upper = point
-            cx = x(i) + offset
-            coords.append((cx, y(mean)))
-            if _finite(lower) and _finite(upper):
-                parts.append(
-                    f'<line x1="{cx:.1f}" y1="{y(lower):.1f}" x2="{cx:.1f}" y2="{y(upper):.1f}" '
-                    f'stroke="{colour}" stroke-width="1.5"/>'
-                    f'<line x1="{cx - 4:.1f}" y1="{y(lower):.1f}" x2="{cx + 4:.1f}" '
-                    f'y2="{y(lower):.1f}" stroke="{colour}"/>'
-                    f'<line x1="{cx - 4:.1f}" y1="{y(upper):.1f}" x2="{cx + 4:.1f}" '
-                    f'y2="{y(upper):.1f}" stroke="{colour}"/>'
-                )
-        segment: list[tuple[float, float]] = []
-        for c in [*coords, None]:
-            if c is None:
-                if len(segment) > 1:
-                    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in segment)
-                    parts.append(
-                        f'<polyline points="{pts}" fill="none" stroke="{colour}" '
-                        f'stroke-width="2"{dash_attr}/>'
-                    )
-                segment = []
-            else:
-                segment.append(c)
+        coords = _plot_points(parts, points, lambda i, o=offset: x(i) + o, y, colour, dots=False)
+        parts += _polylines(coords, colour, dash_attr)
         parts.extend(_marker(shape, cx, cy, colour) for cx, cy in filter(None, coords))
         ly = legend_top + 18 * s
         parts.append(

@@ -185,6 +185,32 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     return report
 
 
+def report_page(report: Any, *, back_url: str) -> str:
+    """The report as an HTML page in the signed-in staff member's language.
+
+    Renders the analysis package's template (``analysis/templates/report.html``) with an
+    overlay of the app's Jinja environment, so that its texts go through Flask-Babel's
+    gettext; ``back_url`` links back to the console page of the initiative.
+    """
+    from flask import current_app
+    from flask_babel import get_locale
+
+    from analysis.report.html import report_environment
+    from surveyapp.i18n import RTL
+
+    environment = current_app.extensions.get("report_jinja")
+    if environment is None:
+        environment = report_environment(current_app.jinja_env)
+        current_app.extensions["report_jinja"] = environment
+    language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return report.to_html(
+        environment,
+        lang=language.replace("_", "-"),
+        direction="rtl" if language.split("_")[0] in RTL else "ltr",
+        back_url=back_url,
+    )
+
+
 def reference_closed(wave: Wave) -> bool:
     """Whether the reference wave has stopped collecting answers (closed or archived)."""
     return wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED)

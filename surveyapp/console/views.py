@@ -29,7 +29,7 @@ from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
 from surveyapp.models import AuditEvent, City, Initiative, Membership, PyramidLevel
 from surveyapp.models import Instrument as InstrumentRow
-from surveyapp.reports import build_initiative_report
+from surveyapp.reports import build_initiative_report, report_page
 from surveyapp.security import REPORT_CSP
 
 __all__ = ["bp"]
@@ -235,8 +235,11 @@ def initiative_report(initiative_id: int):
     initiative, _m = access.initiative(initiative_id)
     report = build_initiative_report(db.session, initiative, actor=current_user())
     db.session.commit()
+    back = url_for("console.initiative", initiative_id=initiative.id)
     return Response(
-        report.to_html(), mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP}
+        report_page(report, back_url=back),
+        mimetype="text/html",
+        headers={"Content-Security-Policy": REPORT_CSP},
     )
 
 

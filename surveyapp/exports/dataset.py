@@ -54,7 +54,7 @@ PYRAMID_LABELS = {
 
 YES_NO = {0: "no", 1: "yes"}
 
-# Cleaning rules exactly as the validation report applies them (analysis/report.py).
+# Cleaning rules exactly as the validation report applies them (analysis/report/cleaning.py).
 SPEEDER_FRACTION = 0.5
 MIN_ANSWERED_FRACTION = 0.5
 STRAIGHTLINE_MIN_ITEMS = 4

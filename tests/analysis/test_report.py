@@ -25,10 +25,13 @@ import pytest
 from scipy import stats
 
 import analysis as an
-from analysis.reliability import omega_total
-from analysis.report import _omega_em, verdict
+from analysis.reliability import omega_total, omega_total_em
+from analysis.report import verdict
+
+from ..snapshot import assert_matches_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "data"
 INSTRUMENTS = ROOT / "instruments"
 AREAS = {"north": "treated", "east": "treated", "south": "comparison", "west": "comparison"}
 
@@ -109,6 +112,11 @@ def test_json_is_strict_json(content: dict) -> None:
     assert content["format"] == "surveyapp.validation-report/1"
     assert content["waves"] == ["2025", "2026", "2027"]
     assert content["parameters"]["reference_wave"] == "2025"
+
+
+def test_report_matches_the_stored_snapshot(content: dict) -> None:
+    """Seeded data and bootstrap: every figure, verdict and reason as stored."""
+    assert_matches_snapshot(content, SNAPSHOTS / "report_snapshot.json")
 
 
 def test_model_from_instrument(model: an.InstrumentModel) -> None:
@@ -232,6 +240,12 @@ def test_html_is_self_contained_and_accessible(html: str) -> None:
         assert word in html
 
 
+def test_a_report_without_responses_says_so() -> None:
+    html = an.Report({"title": "Empty <one>", "withheld": "No complete responses yet."}).to_html()
+    assert "<h1>Empty &lt;one&gt;</h1>" in html
+    assert "Not shown: No complete responses yet." in html
+
+
 def test_verdict_thresholds() -> None:
     assert verdict("cfi", 0.96)["verdict"] == "good"
     assert verdict("cfi", 0.92)["verdict"] == "acceptable"
@@ -246,7 +260,7 @@ def test_omega_em_matches_omega_total(data: pd.DataFrame, model: an.InstrumentMo
     values = data.loc[data["wave"] == "2025", items].to_numpy(dtype=float)
     values = values[(values >= 0).all(axis=1)]
     cov = np.cov(values, rowvar=False, bias=True)[None]
-    assert _omega_em(cov)[0] == pytest.approx(omega_total(values), abs=1e-5)
+    assert omega_total_em(cov)[0] == pytest.approx(omega_total(values), abs=1e-5)
 
 
 def test_svg_escapes_text() -> None:
@@ -350,6 +364,7 @@ def test_minimal_data_plain_spec_and_weights() -> None:
     }
     report = an.build_report(data, spec, weight="w", n_boot=20)
     content = report.to_json()
+    assert_matches_snapshot(content, SNAPSHOTS / "report_minimal_snapshot.json")
     json.dumps(content, allow_nan=False)
     assert content["waves"] == ["all"]
     assert content["weights"][0]["design_effect"] > 1

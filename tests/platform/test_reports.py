@@ -54,6 +54,29 @@ def test_console_report_for_the_demo(runner: FlaskCliRunner, db_session: Session
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "report_built"))
 
 
+def test_report_page_in_french_and_arabic(
+    runner: FlaskCliRunner, db_session: Session, client
+) -> None:
+    """Staff read the report in their language, right to left in Arabic, with a way back."""
+    from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    initiative = _demo(runner, db_session)
+    client.post("/staff/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    url = f"/staff/initiatives/{initiative.id}/report"
+    back = f'href="/staff/initiatives/{initiative.id}"'
+    french = client.get(url, headers={"Accept-Language": "fr-BE,fr;q=0.9"})
+    assert french.status_code == 200
+    page = french.get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in page
+    assert "<h2>1. Données et nettoyage</h2>" in page and "Data and cleaning" not in page
+    assert f"{back}>Retour à l’initiative</a>" in page
+    assert "<svg" in page and "<script" not in page
+    arabic = client.get(url + "?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert "<h2>1. البيانات والتنظيف</h2>" in arabic and "Data and cleaning" not in arabic
+    assert f"{back}>العودة إلى المبادرة</a>" in arabic
+
+
 def test_report_of_another_city_is_not_found(client, make) -> None:
     """Tenant isolation: a member of one city gets 404 for another city's initiative."""
     mine, theirs = make.city(), make.city()
@@ -102,7 +125,10 @@ def test_cli_report_from_exported_demo_data(
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["scoring_model"]["hash"]
-    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and '<html lang="en" dir="ltr">' in html
+    assert "<h2>1. Data and cleaning</h2>" in html
+    assert "/staff/" not in html  # no link back to a console outside the app
 
 
 def test_spreadsheet_formulas_are_neutralised() -> None:

@@ -1,0 +1,299 @@
+"""Report stages 6 and 7: the frozen scoring model, and index means and change by wave.
+
+Indices are scored with one scoring model for every wave (frozen at the reference wave,
+or given), so that change is measured on one ruler. Means and wave-to-wave changes per
+arm treat responses as independent; difference-in-differences is cluster-robust by area
+(CR1, :func:`analysis.difference_in_differences`). Estimates on fewer than
+:data:`analysis.change.MIN_N` responses are withheld.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from analysis import svg
+from analysis.change import MIN_N, wave_change, wave_means
+from analysis.did import difference_in_differences
+from analysis.instrument_model import InstrumentModel
+from analysis.report.values import call_or_reason, mask_reason, masked_count
+from analysis.scoring import freeze_scoring_model, score, verify_scoring_model
+from analysis.weighting import design_effect
+
+__all__ = ["construct_changes", "construct_dids", "construct_means", "index_stage", "scoring_stage"]
+
+_DID_METHOD = "CR1 cluster-robust by area, t(G - 1)"
+
+
+def scoring_stage(
+    kept: pd.DataFrame,
+    spec: InstrumentModel,
+    reference_label: str,
+    given: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The scoring model of the indices: the one given (checked), or one frozen now.
+
+    Parameters
+    ----------
+    kept : pandas.DataFrame
+        Kept responses (raw codes) with the wave label in ``_wave``.
+    spec : InstrumentModel
+    reference_label : str
+        The wave to freeze the model at.
+    given : mapping, optional
+        A model frozen earlier (:func:`analysis.freeze_scoring_model`).
+
+    Returns
+    -------
+    tuple
+        ``(model, None)``, or ``(None, reason)`` when no model could be frozen.
+
+    Raises
+    ------
+    ValueError
+        If the given model's hash does not match or its items are not in the data.
+    """
+    if given is not None:
+        verify_scoring_model(given)
+        absent = sorted(set(given["items"]) - set(kept.columns))
+        if absent:
+            raise ValueError(
+                f"Item column(s) of the scoring model missing from the data: {absent}."
+            )
+        return dict(given), None
+    return call_or_reason(
+        freeze_scoring_model,
+        kept[kept["_wave"] == reference_label],
+        spec.model,
+        {i: spec.scale[i] for i in spec.items},
+        reverse=sorted(spec.reverse),
+        instrument=spec.name,
+        reference_label=reference_label,
+    )
+
+
+def index_stage(
+    kept: pd.DataFrame,
+    spec: InstrumentModel,
+    model: Mapping[str, Any],
+    labels: Sequence[str],
+    *,
+    columns: Mapping[str, Hashable | None],
+    notes: list[str],
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, str]]:
+    """Index means, changes and difference-in-differences of every construct.
+
+    Parameters
+    ----------
+    kept : pandas.DataFrame
+        Kept responses with the wave label in ``_wave``.
+    spec : InstrumentModel
+    model : mapping
+        The scoring model (:func:`scoring_stage`).
+    labels : sequence of str
+        Wave labels in order.
+    columns : mapping
+        The ``weight``, ``group`` and ``area`` column labels (``weight`` may be None).
+    notes : list of str
+        The report's notes; what was left out and why is appended.
+
+    Returns
+    -------
+    indices : dict
+        The report's ``indices`` section, by construct id.
+    weights : list of dict
+        Design effect and effective n per wave (weighted reports only).
+    charts : dict of str to str
+        One trend chart per construct (``"trend:<id>"``).
+    """
+    scored, weights = _scored(kept, model, labels, columns, notes)
+    arms = ["treated", "comparison"] if "_arm" in scored else []
+    indices: dict[str, Any] = {}
+    charts: dict[str, str] = {}
+    for construct in spec.constructs:
+        cid = construct.id
+        means, changes = [], []
+        for arm in [*arms, "all"]:
+            part = scored if arm == "all" else scored[scored["_arm"] == arm]
+            means += construct_means(part, cid, labels, arm)
+            changes += construct_changes(part, cid, labels, arm)
+        dids = construct_dids(scored, cid, labels, columns)
+        indices[cid] = {"label": construct.label, "means": means, "changes": changes, "did": dids}
+        series = {
+            arm: [
+                None
+                if m["withheld"] or m["mean"] is None
+                else (m["mean"], m["ci_lower"], m["ci_upper"])
+                for m in means
+                if m["arm"] == arm
+            ]
+            for arm in arms or ["all"]
+        }
+        charts[f"trend:{cid}"] = svg.trend_chart(
+            labels, series, title=f"{construct.label}: index by wave (95% CI)"
+        )
+    return indices, weights, charts
+
+
+def _scored(
+    kept: pd.DataFrame,
+    model: Mapping[str, Any],
+    labels: Sequence[str],
+    columns: Mapping[str, Hashable | None],
+    notes: list[str],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Index scores with ``_wave``, ``_w`` (weight), ``_arm``, ``_area``, ``_treated``."""
+    weight, group, area = columns["weight"], columns["group"], columns["area"]
+    scored = pd.concat([kept[["_wave"]], score(kept, model)], axis=1)
+    has_weight = weight is not None and weight in kept.columns
+    scored["_w"] = pd.to_numeric(kept[weight], errors="coerce") if has_weight else 1.0
+    weights = []
+    if weight is not None and not has_weight:
+        notes.append(f"Weight column {weight!r} not found: estimates are unweighted.")
+    if has_weight:
+        for label in labels:
+            deff, n_eff = design_effect(scored.loc[scored["_wave"] == label, "_w"])
+            weights.append({"wave": label, "design_effect": deff, "n_effective": n_eff})
+    if len(labels) < 2:
+        notes.append("Only one wave: no change or difference-in-differences estimates.")
+    if group in kept.columns:
+        arm_values = kept[group].astype("string").str.lower()
+        scored["_arm"] = arm_values.where(arm_values.isin(["treated", "comparison"]))
+        scored["_treated"] = scored["_arm"] == "treated"
+    else:
+        notes.append(f"No {group!r} column: no treated/comparison split or DiD.")
+        scored["_treated"] = False
+    if area in kept.columns:
+        scored["_area"] = kept[area]
+    return scored, weights
+
+
+def construct_means(
+    part: pd.DataFrame, cid: str, labels: Sequence[str], arm: str
+) -> list[dict[str, Any]]:
+    """Weighted index mean with 95% CI per wave, withheld below ``MIN_N`` responses.
+
+    Parameters
+    ----------
+    part : pandas.DataFrame
+        Scored responses of one arm (see :func:`index_stage`).
+    cid : str
+        The construct (index column).
+    labels : sequence of str
+        Wave labels in order; a wave without responses gets an empty, withheld row.
+    arm : str
+        ``"treated"``, ``"comparison"`` or ``"all"``.
+
+    Returns
+    -------
+    list of dict
+    """
+    table = wave_means(part, cid, "_wave", weight="_w")
+    by_wave = {str(r["_wave"]): r for r in table.to_dict(orient="records")}
+    rows = []
+    for label in labels:
+        r = by_wave.get(label)
+        n = 0 if r is None else int(r["n"])
+        withheld = r is None or r["withheld"]
+        rows.append(
+            {
+                "arm": arm,
+                "wave": label,
+                "n": masked_count(n),
+                "mean": None if r is None else r["mean"],
+                "ci_lower": None if r is None else r["ci_lower"],
+                "ci_upper": None if r is None else r["ci_upper"],
+                "withheld": f"n = {masked_count(n)} < {MIN_N}: estimate withheld "
+                "(disclosure control)"
+                if withheld
+                else None,
+            }
+        )
+    return rows
+
+
+def construct_changes(
+    part: pd.DataFrame, cid: str, labels: Sequence[str], arm: str
+) -> list[dict[str, Any]]:
+    """Change of the index between consecutive waves, with CI and effect size.
+
+    Parameters
+    ----------
+    part, cid, labels, arm
+        See :func:`construct_means`.
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = []
+    for before, after in itertools.pairwise(labels):
+        ch = wave_change(part, cid, "_wave", before, after, weight="_w")
+        rows.append(
+            {
+                "arm": arm,
+                "before": before,
+                "after": after,
+                "n_before": masked_count(ch["n_before"]),
+                "n_after": masked_count(ch["n_after"]),
+                **{k: ch[k] for k in ("change", "ci_lower", "ci_upper", "pvalue", "effect_size")},
+                "withheld": mask_reason(ch["withheld"]),
+            }
+        )
+    return rows
+
+
+def construct_dids(
+    scored: pd.DataFrame,
+    cid: str,
+    labels: Sequence[str],
+    columns: Mapping[str, Hashable | None],
+) -> list[dict[str, Any]]:
+    """Difference-in-differences, treated vs comparison areas, between consecutive waves.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Scored responses (see :func:`index_stage`).
+    cid : str
+        The construct.
+    labels : sequence of str
+        Wave labels in order.
+    columns : mapping
+        The ``group`` and ``area`` column labels, named when one is missing.
+
+    Returns
+    -------
+    list of dict
+        One estimate per pair of waves, or one ``skipped`` entry with the reason.
+    """
+    if "_arm" not in scored:
+        return [{"skipped": f"No {columns['group']!r} column: no treated vs comparison DiD."}]
+    if "_area" not in scored:
+        return [{"skipped": f"No {columns['area']!r} column: DiD needs areas as clusters."}]
+    tc = scored[scored["_arm"].notna()]
+    rows = []
+    for before, after in itertools.pairwise(labels):
+        d = difference_in_differences(
+            tc, cid, "_wave", "_area", "_treated", before, after, weight="_w"
+        )
+        estimates = ("did", "se", "ci_lower", "ci_upper", "pvalue", "effect_size")
+        rows.append(
+            {
+                "before": before,
+                "after": after,
+                "cells": {
+                    k: {"n": masked_count(v["n"]), "mean": v.get("mean")}
+                    for k, v in d["cells"].items()
+                },
+                "n_areas_treated": d["n_areas_treated"],
+                "n_areas_comparison": d["n_areas_comparison"],
+                **{k: d[k] for k in estimates},
+                "method": _DID_METHOD,
+                "withheld": mask_reason(d["withheld"]),
+            }
+        )
+    return rows

@@ -1,0 +1,175 @@
+"""Verdict cut-offs: the one place the report's thresholds are written down.
+
+Fit indices are judged by the cut-offs of Hu & Bentler (1999): CFI and TLI >= .95 good,
+>= .90 acceptable; RMSEA <= .06 good, <= .08 acceptable; SRMR <= .08 good, <= .10
+acceptable. Reliability (omega total, alpha): >= .80 good, >= .70 acceptable (Nunnally &
+Bernstein, 1994). KMO >= .80 good, >= .60 acceptable (Kaiser, 1974). Invariance levels
+hold when CFI drops by at most .010 and RMSEA rises by at most .015 (Chen, 2007).
+These are conventions, not laws; the report says so in plain language.
+
+The validation report (:mod:`analysis.report`), its template, the invariance tests
+(:mod:`analysis.invariance`) and the app's dashboards all read these constants.
+
+References
+----------
+Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance structure
+analysis: Conventional criteria versus new alternatives. *Structural Equation
+Modeling*, 6(1), 1-55.
+
+Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+invariance. *Structural Equation Modeling*, 14(3), 464-504.
+
+Kaiser, H. F. (1974). An index of factorial simplicity. *Psychometrika*, 39, 31-36.
+
+Nunnally, J. C., & Bernstein, I. H. (1994). *Psychometric theory* (3rd ed.). McGraw-Hill.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "EXPLANATIONS",
+    "MAX_DELTA_CFI",
+    "MAX_DELTA_RMSEA",
+    "MIN_ITEM_REST_R",
+    "MIN_LOADING",
+    "MIN_OMEGA_ITEMS",
+    "THRESHOLDS",
+    "VERDICTS",
+    "invariance_verdict",
+    "judge",
+    "thresholds_json",
+    "verdict",
+]
+
+#: (good, acceptable, higher_is_better) per statistic.
+THRESHOLDS: dict[str, tuple[float, float, bool]] = {
+    "cfi": (0.95, 0.90, True),
+    "tli": (0.95, 0.90, True),
+    "rmsea": (0.06, 0.08, False),
+    "srmr": (0.08, 0.10, False),
+    "omega": (0.80, 0.70, True),
+    "alpha": (0.80, 0.70, True),
+    "kmo": (0.80, 0.60, True),
+}
+
+#: An invariance level holds when CFI drops by at most this from the previous level...
+MAX_DELTA_CFI = 0.010
+#: ... and RMSEA rises by at most this (Chen, 2007).
+MAX_DELTA_RMSEA = 0.015
+#: Standardized loadings below this are weak.
+MIN_LOADING = 0.40
+#: Item-rest correlations below this are weak.
+MIN_ITEM_REST_R = 0.30
+#: Omega total needs a one-factor model with at least this many items.
+MIN_OMEGA_ITEMS = 3
+
+#: The verdict words, best first; "n/a" when a statistic could not be computed.
+VERDICTS = ("good", "acceptable", "poor", "n/a")
+
+#: Plain-language explanations of each statistic (English; the HTML template translates them).
+EXPLANATIONS = {
+    "cfi": "CFI compares the model with a model in which the questions are unrelated; "
+    "1 is perfect, at least 0.95 is good and at least 0.90 acceptable (Hu & Bentler 1999).",
+    "tli": "TLI is like CFI but penalises complicated models; at least 0.95 is good.",
+    "rmsea": "RMSEA is the model's error per degree of freedom; at most 0.06 is good and at "
+    "most 0.08 acceptable (Hu & Bentler 1999).",
+    "srmr": "SRMR is the average gap between observed and model-implied correlations; at most "
+    "0.08 is good.",
+    "omega": "Omega says how consistently the questions of a theme measure one thing; at "
+    "least 0.70 is acceptable for comparing groups and at least 0.80 is good.",
+    "alpha": "Cronbach's alpha is an older measure of consistency; read it like omega.",
+    "kmo": "KMO says whether the answers share enough in common for factor analysis; at "
+    "least 0.60 is acceptable and at least 0.80 good.",
+}
+
+
+def judge(metric: str, value: float | None) -> str:
+    """The verdict word of one statistic.
+
+    Parameters
+    ----------
+    metric : str
+        A key of :data:`THRESHOLDS` (``"cfi"``, ``"tli"``, ``"rmsea"``, ``"srmr"``,
+        ``"omega"``, ``"alpha"`` or ``"kmo"``).
+    value : float or None
+        The statistic; None or a non-finite value gives ``"n/a"``.
+
+    Returns
+    -------
+    str
+        ``"good"``, ``"acceptable"``, ``"poor"`` or ``"n/a"``.
+    """
+    good, ok, higher = THRESHOLDS[metric]
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if higher:
+        return "good" if value >= good else "acceptable" if value >= ok else "poor"
+    return "good" if value <= good else "acceptable" if value <= ok else "poor"
+
+
+def verdict(metric: str, value: float | None) -> dict[str, Any]:
+    """Judge one statistic against :data:`THRESHOLDS`, with its explanation.
+
+    Parameters
+    ----------
+    metric : str
+        A key of :data:`THRESHOLDS`.
+    value : float or None
+        The statistic.
+
+    Returns
+    -------
+    dict
+        ``metric``, ``value`` (None when not finite), ``verdict`` (see :func:`judge`)
+        and ``explanation`` (plain language, :data:`EXPLANATIONS`).
+    """
+    finite = value is not None and math.isfinite(value)
+    return {
+        "metric": metric,
+        "value": value if finite else None,
+        "verdict": judge(metric, value),
+        "explanation": EXPLANATIONS[metric],
+    }
+
+
+def invariance_verdict(name: str, holds: dict[str, bool]) -> dict[str, str]:
+    """The verdict on comparing index means across groups, from the levels that hold.
+
+    Parameters
+    ----------
+    name : str
+        What the groups are (``"wave"``, ``"language"``), used in the explanation.
+    holds : dict of str to bool
+        Whether each level (``"configural"``, ``"metric"``, ``"scalar"``) holds.
+
+    Returns
+    -------
+    dict
+        ``verdict``: ``"good"`` (scalar invariance: means comparable), ``"acceptable"``
+        (metric only: compare means with caution) or ``"poor"``; ``explanation``.
+    """
+    if holds.get("scalar"):
+        text = f"Scalar invariance holds across {name}s: index means can be compared."
+        return {"verdict": "good", "explanation": text}
+    if holds.get("metric"):
+        text = (
+            f"Only metric invariance holds across {name}s: relations can be "
+            "compared, but compare means with caution."
+        )
+        return {"verdict": "acceptable", "explanation": text}
+    text = (
+        f"Invariance fails across {name}s: the questions may not mean the same "
+        "thing in each group; do not compare means."
+    )
+    return {"verdict": "poor", "explanation": text}
+
+
+def thresholds_json() -> dict[str, dict[str, Any]]:
+    """:data:`THRESHOLDS` as the report's JSON lists them (``good``, ``acceptable``, ...)."""
+    return {
+        k: {"good": g, "acceptable": a, "higher_is_better": h}
+        for k, (g, a, h) in THRESHOLDS.items()
+    }
