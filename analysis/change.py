@@ -39,8 +39,7 @@ __all__ = [
     "weighted_mean_ci",
 ]
 
-#: Smallest number of responses behind any published estimate.
-MIN_N = 30
+from analysis.disclosure import MIN_N
 
 
 def _student_t():

@@ -73,19 +73,28 @@ class CleaningResult:
         return data.loc[~self.flags["exclude"].reindex(data.index, fill_value=True)]
 
 
+#: The platform's cleaning rules: the report, the datasets and the shared-measurement page
+#: all clean with these (see :func:`clean` for what each means).
+SPEEDER_FRACTION = 0.5
+MIN_ANSWERED_FRACTION = 0.5
+#: Straight-lining is judged on mixed-keyed grids of at least this many items.
+STRAIGHTLINE_MIN_ITEMS = 4
+DUPLICATE_MIN_ANSWERED = 5
+
+
 def clean(
     data: pd.DataFrame,
     items: Sequence[Hashable],
     *,
     duration: Hashable | None = None,
-    speeder_fraction: float = 0.5,
-    min_answered_fraction: float = 0.5,
+    speeder_fraction: float = SPEEDER_FRACTION,
+    min_answered_fraction: float = MIN_ANSWERED_FRACTION,
     status: Hashable | None = None,
     complete_value: Any = "complete",
     mixed_keyed_blocks: Mapping[str, Sequence[Hashable]] | None = None,
     straightline_min_items: int = 3,
     duplicate_keys: Sequence[Hashable] = (),
-    duplicate_min_answered: int = 5,
+    duplicate_min_answered: int = DUPLICATE_MIN_ANSWERED,
     attention_checks: Mapping[Hashable, Any] | None = None,
     known_duplicates: Hashable | None = None,
 ) -> CleaningResult:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from surveyapp.db import utcnow
+from surveyapp import scoring
+from surveyapp.audit import record
 from surveyapp.models import (
     REPEAT_IN_SAME_BROWSER,
     Answer,
     Area,
     AreaMargin,
-    AuditEvent,
     Initiative,
     InitiativeArea,
     Response,
@@ -23,7 +23,6 @@ from surveyapp.models import (
     ScoringModel,
     User,
     Wave,
-    WaveStatus,
 )
 from surveyapp.spreadsheet import safe_cell
 
@@ -111,76 +110,80 @@ def initiative_modules(instrument: Any, waves: list[Wave]) -> list[str]:
     return always + sorted(chosen)
 
 
-def build_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
-    """Build the validation report of an initiative from its complete responses.
+@dataclass
+class ReportInputs:
+    """An initiative's report data: its waves, weighted responses and instrument model."""
 
-    The scoring model is fitted at the first wave (the reference) and stored for the
-    initiative (not committed here). While that wave is still collecting answers the stored
-    model is provisional: each report refits it to the answers so far and says so. The
-    first report after the reference wave closed freezes it; from then on every report
-    and download scores with the frozen model, unchanged. Building is audited.
+    waves: list[Wave]
+    frame: pd.DataFrame
+    spec: Any
+    notes: list[str]
+
+
+def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | None:
+    """The responses and model a report (or a scoring model) of the initiative is built from.
+
+    None while there is no complete response. Every item of the model has a column (all
+    missing where nobody answered it yet); ``weight`` is the raking weight.
     """
-    from analysis import build_report, from_instrument
+    from analysis import from_instrument
     from surveyapp.instruments.registry import wave_instrument
 
     waves = list(initiative.waves)
     frame = initiative_frame(session, initiative)
-    instrument = wave_instrument(waves[0]) if waves else None
-    if instrument is None or frame.empty:
-        from analysis.report import Report
-
-        return Report({"title": initiative.name, "withheld": "No complete responses yet."})
-    modules = initiative_modules(instrument, waves)
-    spec = from_instrument(instrument, modules)
+    if not waves or frame.empty:
+        return None
+    instrument = wave_instrument(waves[0])
+    spec = from_instrument(instrument, initiative_modules(instrument, waves))
     for item in spec.items:
         if item not in frame.columns:  # nobody has answered it (yet): all missing
             frame[item] = float("nan")
     frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
-    stored = latest_scoring_model(session, initiative)
-    fixed, notes = None, list(weight_notes)
-    if stored is not None and stored.frozen_at is not None:
-        if set(stored.definition["constructs"]) == set(spec.model):
-            fixed = stored.definition
-            for item in stored.definition["items"]:
-                if item not in frame.columns:  # nobody answered it (yet)
-                    frame[item] = float("nan")
-        else:
-            notes.append(
-                "The indices here use a model fitted now: the frozen scoring model covers "
-                f"{', '.join(sorted(stored.definition['constructs']))}, but not every wave "
-                "asked the same modules since. Downloads keep the frozen model."
-            )
+    return ReportInputs(waves, frame, spec, list(weight_notes))
+
+
+def build_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
+    """Build the validation report of an initiative from its complete responses.
+
+    Which scoring model it uses, and what it stores, is decided by :mod:`surveyapp.scoring`
+    (provisional while the reference wave collects, frozen after, refitted when the waves'
+    modules changed). Not committed; building is audited.
+    """
+    from analysis import build_report
+
+    inputs = report_inputs(session, initiative)
+    if inputs is None:
+        from analysis.report import Report
+
+        return Report({"title": initiative.name, "withheld": "No complete responses yet."})
+    frame = inputs.frame
+    choice = scoring.for_report(session, initiative, set(inputs.spec.model))
+    for item in (choice.fixed or {}).get("items", []):
+        if item not in frame.columns:  # nobody answered it (yet)
+            frame[item] = float("nan")
     report = build_report(
         frame,
-        spec,
+        inputs.spec,
         duration="duration_seconds",
         weight="weight" if "weight" in frame.columns else None,
         title=f"{initiative.name}: validation report",
-        scoring_model=fixed,
+        scoring_model=choice.fixed,
     )
-    report.content.setdefault("notes", []).extend(notes)
+    report.content.setdefault("notes", []).extend(inputs.notes + choice.notes)
     fitted = report.content.get("scoring_model")
-    # "frozen": the stored model, unchanged; "provisional": refitted, the reference wave
-    # is collecting; "refitted": fitted for this report only (see the note above).
-    status = "frozen" if fixed is not None else "refitted"
-    if fitted and fixed is None and (stored is None or stored.frozen_at is None):
-        final = reference_closed(waves[0])
-        store_scoring_model(session, initiative, waves[0], fitted, final=final)
-        status = "frozen" if final else "provisional"
-        if not final:
-            report.content["scoring_model_provisional"] = provisional_note(waves[0])
+    status, note = scoring.after_report(session, initiative, inputs.waves[0], choice, fitted)
+    if note:
+        report.content["scoring_model_provisional"] = note
     if fitted:
         report.content["scoring_model_status"] = status
-    session.add(
-        AuditEvent(
-            user_id=actor.id,
-            actor=actor.email,
-            city_id=initiative.city_id,
-            action="report_built",
-            object_type="initiative",
-            object_id=str(initiative.id),
-            details={"responses": len(frame)},
-        )
+    record(
+        session,
+        actor,
+        initiative.city_id,
+        "report_built",
+        "initiative",
+        initiative.id,
+        responses=len(frame),
     )
     return report
 
@@ -209,71 +212,6 @@ def report_page(report: Any, *, back_url: str) -> str:
         direction="rtl" if language.split("_")[0] in RTL else "ltr",
         back_url=back_url,
     )
-
-
-def reference_closed(wave: Wave) -> bool:
-    """Whether the reference wave has stopped collecting answers (closed or archived)."""
-    return wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED)
-
-
-def provisional_note(reference_wave: Wave) -> str:
-    """What a provisional scoring model means, for reports, downloads and codebooks."""
-    return (
-        f"The reference wave ({reference_wave.name}) is still collecting answers, so the "
-        "scoring model is refitted to the answers so far with each report, and frozen for "
-        "good once that wave closes. Index values do not depend on it (they use the answer "
-        "scales and equal weights); its reference n, means and SDs will still change."
-    )
-
-
-def latest_scoring_model(session: Session, initiative: Initiative) -> ScoringModel | None:
-    """The initiative's stored scoring model (provisional or frozen), if any."""
-    return session.scalar(
-        select(ScoringModel)
-        .where(ScoringModel.initiative_id == initiative.id)
-        .order_by(ScoringModel.version.desc())
-    )
-
-
-def store_scoring_model(
-    session: Session,
-    initiative: Initiative,
-    reference_wave: Wave,
-    fitted: dict[str, Any],
-    *,
-    final: bool = True,
-) -> ScoringModel:
-    """Store ``fitted`` as the initiative's scoring model; ``final`` freezes it.
-
-    A provisional model (stored while the reference wave was collecting) is replaced by
-    ``fitted``; a frozen one never changes. Two first reports can be built at once (two
-    coordinators, a dashboard and a download): both find no model and both try to store
-    one. The first row stays; the other request does not fail on the unique (initiative,
-    version) but updates that row as it would have its own.
-    """
-    row = latest_scoring_model(session, initiative)
-    if row is None:
-        row = ScoringModel(
-            initiative_id=initiative.id,
-            reference_wave_id=reference_wave.id,
-            instrument_id=reference_wave.instrument_id,
-            version=1,
-            content_hash=fitted["hash"],
-            definition=fitted,
-            frozen_at=utcnow() if final else None,
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-            return row
-        except IntegrityError:
-            row = latest_scoring_model(session, initiative)
-    if row.frozen_at is None:
-        if row.content_hash != fitted["hash"]:
-            row.content_hash, row.definition = fitted["hash"], fitted
-        if final:
-            row.frozen_at = utcnow()
-    return row
 
 
 #: Built reports by initiative: (fingerprint, report). A report takes seconds to build
@@ -335,16 +273,7 @@ def cached_initiative_report(session: Session, initiative: Initiative, *, actor:
     slot = (str(getattr(bind, "engine", bind).url), initiative.id)
     cached = _REPORT_CACHE.get(slot)
     if cached is not None and cached[0] == key:
-        session.add(
-            AuditEvent(
-                user_id=actor.id,
-                actor=actor.email,
-                city_id=initiative.city_id,
-                action="report_viewed",
-                object_type="initiative",
-                object_id=str(initiative.id),
-            )
-        )
+        record(session, actor, initiative.city_id, "report_viewed", "initiative", initiative.id)
         return cached[1]
     report = build_initiative_report(session, initiative, actor=actor)
     session.flush()

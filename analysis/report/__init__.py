@@ -19,9 +19,9 @@ Estimates resting on fewer than 30 responses are withheld with the reason
 ``"<10"`` (:data:`MIN_CELL`).
 """
 
-from analysis.report.build import build_report
+from analysis.report.build import build_report, fit_scoring_model
 from analysis.report.document import REPORT_FORMAT, Report
 from analysis.report.values import MIN_CELL
 from analysis.verdicts import verdict
 
-__all__ = ["MIN_CELL", "REPORT_FORMAT", "Report", "build_report", "verdict"]
+__all__ = ["MIN_CELL", "REPORT_FORMAT", "Report", "build_report", "fit_scoring_model", "verdict"]

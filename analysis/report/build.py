@@ -29,7 +29,7 @@ from analysis.report.structure import structure_stage
 from analysis.report.values import MIN_CELL, json_safe, keyed_items
 from analysis.verdicts import thresholds_json
 
-__all__ = ["build_report", "wave_labels"]
+__all__ = ["build_report", "fit_scoring_model", "wave_labels"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,43 @@ def build_report(
     parameters = _parameters(columns, reference_label, n_boot, seed, min_invariance_n, invariance)
     head = _head(spec, title, parameters, labels, cleaning)
     return Report(content=json_safe({**head, **sections, "notes": notes}), charts=charts)
+
+
+def fit_scoring_model(
+    data: pd.DataFrame,
+    instrument_spec: InstrumentModel | Mapping[str, Any],
+    *,
+    wave: Hashable = "wave",
+    area: Hashable = "area",
+    duration: Hashable | None = None,
+    reference_wave: Any = None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The scoring model :func:`build_report` would freeze, without building the report.
+
+    The same cleaning and the same reference wave as the report, then
+    :func:`analysis.freeze_scoring_model` on the reference wave's kept responses: the
+    model (and its hash) equals the report's ``scoring_model`` for the same data.
+
+    Parameters
+    ----------
+    data, instrument_spec, wave, area, duration, reference_wave
+        As for :func:`build_report`.
+
+    Returns
+    -------
+    tuple
+        ``(model, None)``, or ``(None, reason)`` when no model can be frozen yet.
+    """
+    spec = InstrumentModel.from_dict(instrument_spec)
+    missing = [item for item in spec.items if item not in data.columns]
+    if missing:
+        raise ValueError(f"Item column(s) missing from the data: {missing}.")
+    if duration is None and "duration_seconds" in data.columns:
+        duration = "duration_seconds"
+    frame, labels, reference_label = wave_labels(data, wave, reference_wave, [])
+    kept, _cleaning = cleaning_stage(frame, spec, labels, wave=wave, area=area, duration=duration)
+    model, reason = scoring_stage(kept, spec, reference_label, None)
+    return (None, reason) if model is None else (json_safe(model), None)
 
 
 def _head(

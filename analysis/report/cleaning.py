@@ -7,14 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.cleaning import clean
+from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import MIN_CELL, masked_count
 
 __all__ = ["STRAIGHTLINE_MIN_ITEMS", "cleaning_stage"]
-
-#: Straight-lining is judged on mixed-keyed grids of at least this many items.
-STRAIGHTLINE_MIN_ITEMS = 4
 
 
 def cleaning_stage(

@@ -26,8 +26,7 @@ __all__ = [
     "records",
 ]
 
-#: Counts of responses below this are shown as "<10".
-MIN_CELL = 10
+from analysis.disclosure import MIN_CELL
 
 
 def json_safe(value: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.console.monitoring import SMALL
+from analysis.disclosure import MIN_CELL as SMALL
 from surveyapp.models import (
     ApiToken,
     City,

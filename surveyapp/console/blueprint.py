@@ -7,9 +7,8 @@ and :mod:`downloads`; ``create_app`` registers it through :mod:`views`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect
+from flask import Blueprint, flash, redirect
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
@@ -36,11 +35,6 @@ def pyramid_and_status_names() -> dict:
             WaveStatus.ARCHIVED: _("archived"),
         },
     }
-
-
-def translations_dir() -> Path:
-    """Where the interface and questionnaire catalogues are."""
-    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
 def flash_ok(message: str) -> None:

@@ -15,13 +15,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.disclosure import MIN_CELL
 from surveyapp.i18n.instrument import translated_sections
 from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
 from surveyapp.respond import used_codes
 
-#: Counts below this are masked for non-admin roles.
-SMALL = 10
+#: Counts below this are masked for non-admin roles (the platform's one threshold).
+SMALL = MIN_CELL
 
 
 @dataclass

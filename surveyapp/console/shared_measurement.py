@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from analysis.disclosure import MIN_N
 from surveyapp.console.dashboard_data import Estimate
 from surveyapp.models import City, Initiative, Response, ResponseStatus, ScoringModel, Wave
 from surveyapp.models import Instrument as InstrumentRow
@@ -183,14 +184,14 @@ def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
     flagged at collection, failed attention checks); the shared-measurement test checks
     that both give the same numbers.
     """
-    from analysis import clean
+    from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
 
     result = clean(
         frame,
         spec.items,
         duration="duration_seconds",
-        mixed_keyed_blocks=spec.straightline_blocks(min_items=4),
-        straightline_min_items=4,
+        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
+        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
         attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
         duplicate_keys=["wave", "area"],
         known_duplicates="collection_duplicate",
@@ -200,7 +201,7 @@ def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
 
 def _mean_estimate(row: dict[str, Any] | None) -> Estimate:
     if row is None:
-        return Estimate(None, None, None, "n = 0 < 30")
+        return Estimate(None, None, None, f"n = 0 < {MIN_N}")
     if row["withheld"]:
         return Estimate(None, None, None, row["withheld"])
     return Estimate(row["mean"], row["ci_lower"], row["ci_upper"])

@@ -17,11 +17,11 @@ from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import access, monitoring, waves
 from surveyapp.console import invitations as invites
-from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse, translations_dir
+from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
 from surveyapp.extensions import db
-from surveyapp.i18n import catalogs
+from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
 from surveyapp.models import Initiative, Role, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow

@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import MIN_N, weighted_mean_ci
-
-MIN_CELL = 10
+from analysis.disclosure import MIN_CELL
 
 COLUMNS = [
     "index",

@@ -22,9 +22,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.cleaning import CLEANING_FLAGS
+from analysis.cleaning import (
+    CLEANING_FLAGS,
+    DUPLICATE_MIN_ANSWERED,
+    MIN_ANSWERED_FRACTION,
+    SPEEDER_FRACTION,
+    STRAIGHTLINE_MIN_ITEMS,
+)
 from analysis.instrument_model import InstrumentModel, from_instrument
 from analysis.scoring import verify_scoring_model
+from surveyapp import scoring as scoring_models
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import (
@@ -36,11 +43,7 @@ from surveyapp.models import (
     PyramidLevel,
     Wave,
 )
-from surveyapp.reports import (
-    initiative_modules,
-    latest_scoring_model,
-    provisional_note,
-)
+from surveyapp.reports import initiative_modules
 
 SCOPES = ("wave", "initiative", "city")
 
@@ -55,10 +58,6 @@ PYRAMID_LABELS = {
 YES_NO = {0: "no", 1: "yes"}
 
 # Cleaning rules exactly as the validation report applies them (analysis/report/cleaning.py).
-SPEEDER_FRACTION = 0.5
-MIN_ANSWERED_FRACTION = 0.5
-STRAIGHTLINE_MIN_ITEMS = 4
-DUPLICATE_MIN_ANSWERED = 5
 
 
 @dataclass(frozen=True)
@@ -183,18 +182,11 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     all_waves = list(initiative.waves)
     instrument = wave_instrument(all_waves[0])
     model = from_instrument(instrument, initiative_modules(instrument, all_waves))
-    stored = latest_scoring_model(session, initiative)
-    scoring, note = None, None
-    if stored is None:
-        note = (
-            "No scoring model yet: it is fitted when the validation report or a download is "
-            "first made with complete responses in the first wave. Index columns are empty."
-        )
-    else:
+    stored, note = scoring_models.for_download(session, initiative)
+    scoring = None
+    if stored is not None:
         verify_scoring_model(stored.definition)
         scoring = stored.definition
-        if stored.frozen_at is None:
-            note = provisional_note(all_waves[0])
     roles = dict(
         session.execute(
             select(InitiativeArea.area_id, InitiativeArea.role).where(

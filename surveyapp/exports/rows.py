@@ -19,13 +19,16 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from analysis.cleaning import CLEANING_FLAGS, clean
-from analysis.scoring import score
-from surveyapp.exports.dataset import (
+from analysis.cleaning import (
+    CLEANING_FLAGS,
     DUPLICATE_MIN_ANSWERED,
     MIN_ANSWERED_FRACTION,
     SPEEDER_FRACTION,
     STRAIGHTLINE_MIN_ITEMS,
+    clean,
+)
+from analysis.scoring import score
+from surveyapp.exports.dataset import (
     DatasetPlan,
     InitiativePart,
     Variable,

@@ -16,30 +16,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import Response, abort, current_app, stream_with_context, url_for
+from flask import Response, abort, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from surveyapp import scoring
 from surveyapp.audit import record as audit
 from surveyapp.exports import codebook, formats
 from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan
 from surveyapp.exports.rows import iter_chunks, weighting_notes
 from surveyapp.extensions import db
+from surveyapp.i18n import translations_dir
 from surveyapp.models import (
     Initiative,
-    ResponseStatus,
     Role,
     ScoringModel,
     User,
-    Wave,
 )
-from surveyapp.models import Response as SurveyResponse
-from surveyapp.reports import cached_initiative_report
+from surveyapp.reports import report_inputs
 
 RECORD_ROLES = (Role.ADMIN, Role.ANALYST)
 FREE_TEXT_ROLES = (Role.ADMIN, Role.ANALYST)
@@ -57,12 +55,10 @@ def _city_id(scope: str, obj: Any) -> int:
 def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
     """Bring the scoring model of every initiative in scope up to date (committed).
 
-    The model is fitted when an initiative's validation report is built (from the
-    dashboard, the API or the report page), refitted while its first wave is collecting
-    and frozen by the first report after that wave closed. A download can come first: it
-    builds the report then, so that its index columns are never empty (or its model out of
-    date) just because nobody had looked at a dashboard lately. Initiatives without
-    complete responses, or with a frozen model, are left alone.
+    A download can come before any report: the model is then fitted here, alone, as the
+    report would fit it (:func:`surveyapp.scoring.bring_up_to_date`), so that index columns
+    are never empty, or scored with an out-of-date provisional model, just because nobody
+    had opened a dashboard lately. Initiatives with a frozen model are left alone.
     """
     if scope == "wave":
         initiatives = [obj.initiative]
@@ -72,7 +68,7 @@ def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
         initiatives = list(
             db.session.scalars(select(Initiative).where(Initiative.city_id == obj.id))
         )
-    frozen_any = False
+    changed = False
     for initiative in initiatives:
         has_frozen_model = db.session.scalar(
             select(
@@ -82,18 +78,20 @@ def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
                 )
             )
         )
-        has_responses = db.session.scalar(
-            select(
-                exists()
-                .where(SurveyResponse.wave_id == Wave.id)
-                .where(Wave.initiative_id == initiative.id)
-                .where(SurveyResponse.status == ResponseStatus.COMPLETE)
+        inputs = None if has_frozen_model else report_inputs(db.session, initiative)
+        if inputs is not None:
+            scoring.bring_up_to_date(db.session, initiative, inputs.frame, inputs.spec)
+            audit(
+                db.session,
+                user,
+                initiative.city_id,
+                "scoring_model_fitted",
+                "initiative",
+                initiative.id,
+                responses=len(inputs.frame),
             )
-        )
-        if not has_frozen_model and has_responses:
-            cached_initiative_report(db.session, initiative, actor=user)
-            frozen_any = True
-    if frozen_any:
+            changed = True
+    if changed:
         db.session.commit()
 
 
@@ -205,7 +203,7 @@ def _bundle_response(plan: DatasetPlan, fmt: str, shape: str, headers: dict[str,
     html = codebook.codebook_html(
         db.session,
         plan,
-        translations_dir=Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]),
+        translations_dir=translations_dir(),
         weighting_notes=weighting_notes(db.session, plan),
     )
     if fmt == "csv":
@@ -271,7 +269,7 @@ def codebook_response(scope: str, obj: Any, *, user: User, via: str = "console")
     html = codebook.codebook_html(
         db.session,
         plan,
-        translations_dir=Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]),
+        translations_dir=translations_dir(),
         weighting_notes=weighting_notes(db.session, plan),
     )
     audit(db.session, user, _city_id(scope, obj), "codebook_viewed", scope, obj.id, via=via)

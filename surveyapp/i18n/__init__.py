@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app, has_request_context, request, session
 
 # Languages written right to left: pages in them get dir="rtl".
 RTL = frozenset({"ar", "fa", "he", "ur"})
+
+
+def translations_dir() -> Path:
+    """Where the current app's gettext catalogs are (``SURVEYAPP_TRANSLATIONS_DIR``)."""
+    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
 def available_locales() -> list[str]:

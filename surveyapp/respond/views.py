@@ -26,7 +26,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
-from surveyapp.i18n import catalogs
+from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.i18n.instrument import translated_sections, translated_title
 from surveyapp.instruments import registry
 from surveyapp.models import REPEAT_IN_SAME_BROWSER, PageSubmission, ResponseStatus
@@ -57,7 +57,7 @@ def _bad_submission(error: visits.BadSubmission):
 def _interface_languages() -> list[dict[str, str]]:
     return [
         {"code": code, "name": language.native}
-        for code, language in catalogs.languages(visits.translations_dir()).items()
+        for code, language in catalogs.languages(translations_dir()).items()
     ]
 
 
@@ -178,7 +178,7 @@ def _welcome(visit: visits.Visit, open_token: str | None = None):
         city = wave.initiative.city
         return render_template(
             "respond/welcome.html",
-            title=translated_title(instrument, language, visits.translations_dir()),
+            title=translated_title(instrument, language, translations_dir()),
             wave=wave,
             city=city,
             languages=visits.language_links(wave),
@@ -384,9 +384,7 @@ def _render_page(visit, sections, page, language, values, errors, status):
     context = {**drafts.saved_values(visit.draft), **values}
     with force_locale(language):
         instrument = registry.wave_instrument(wave)
-        shown = translated_sections(
-            instrument, [sections[page - 1]], language, visits.translations_dir()
-        )
+        shown = translated_sections(instrument, [sections[page - 1]], language, translations_dir())
         section = shown[0]
         # A condition on an earlier page is settled; one on this page cannot be without
         # JavaScript, so that question is shown with a hint and ignored if it does not apply.
@@ -401,7 +399,7 @@ def _render_page(visit, sections, page, language, values, errors, status):
         total = len(sections)
         html = render_template(
             "respond/page.html",
-            title=translated_title(instrument, language, visits.translations_dir()),
+            title=translated_title(instrument, language, translations_dir()),
             section=section,
             items=items,
             values=values,

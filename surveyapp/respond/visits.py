@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import current_app, render_template, request, session, url_for
 
 from surveyapp.extensions import limiter
-from surveyapp.i18n import catalogs
+from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.models import Invitation, Response, Wave
 from surveyapp.respond import availability, drafts
 from surveyapp.respond.codes import normalize_code
@@ -84,10 +83,6 @@ def language_links(wave: Wave) -> list[dict[str, str]]:
         {"code": code, "name": known[code].native if code in known else code}
         for code in offered_languages(wave)
     ]
-
-
-def translations_dir() -> Path:
-    return Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
 
 
 # --- Pages that say no -------------------------------------------------------------------

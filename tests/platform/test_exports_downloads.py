@@ -296,3 +296,10 @@ def test_a_download_before_any_report_freezes_the_scoring_model(
     )
     assert [row["idx_trust"] for row in again] == [row["idx_trust"] for row in rows]
     assert len(db_session.scalars(select(ScoringModel)).all()) == 1
+    # The download fitted the model alone: no validation report was built for it, and the
+    # report built now scores with the very same model.
+    actions = set(db_session.scalars(select(AuditEvent.action)))
+    assert "scoring_model_fitted" in actions and "report_built" not in actions
+    report = client.get(f"/staff/initiatives/{initiative.id}/report.json").get_json()
+    assert report["scoring_model"]["hash"] == frozen.content_hash
+    assert report["scoring_model_status"] == "frozen"

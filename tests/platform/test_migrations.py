@@ -88,7 +88,7 @@ def test_scoring_models_stored_before_the_provisional_rule_stay_frozen(
     from sqlalchemy.orm import Session
 
     from surveyapp.models import ScoringModel
-    from surveyapp.reports import store_scoring_model
+    from surveyapp.scoring import store_scoring_model
 
     from ..conftest import Factory
 

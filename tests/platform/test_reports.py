@@ -194,7 +194,7 @@ def test_cached_report_is_reused_until_the_data_changes(
 def test_two_first_reports_at_once_store_one_model(make) -> None:
     """Two requests that both found no scoring model: the second store is no error."""
     from surveyapp.models import ScoringModel
-    from surveyapp.reports import store_scoring_model
+    from surveyapp.scoring import store_scoring_model
 
     wave = make.wave()
     first = {"hash": "a" * 64, "format": "test"}
