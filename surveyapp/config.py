@@ -90,6 +90,8 @@ def load_config(
         "RATELIMIT_HEADERS_ENABLED": False,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
         "PROXY_HOPS": int(env.get("SURVEYAPP_PROXY_HOPS", "0") or 0),
+        # A staff session ends after this long without a request (and at sign-out).
+        "STAFF_IDLE_MINUTES": int(env.get("SURVEYAPP_STAFF_IDLE_MINUTES", "60") or 60),
         # Off only for load tests that play many residents from one address.
         "RATELIMIT_ENABLED": env.get("SURVEYAPP_RATELIMIT_ENABLED", "1") not in ("0", "false"),
     }

@@ -9,9 +9,11 @@ shared phone or computer does not keep answers in its cache.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -32,6 +34,21 @@ STANDARD_HEADERS = [
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 ]
+
+
+def keyed(purpose: str, value: str, length: int = 24) -> str:
+    """A keyed hash of ``value`` (never the value) for rate-limit keys and the like.
+
+    Rate-limit counters live in Redis in production: their keys hold no address, e-mail
+    address or token, only what the app's secret key can reproduce.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def client_key() -> str:
+    """A rate-limit key for the client: a keyed hash of its address, never the address."""
+    return keyed("client", request.remote_addr or "")
 
 
 class SigningCache(SecureCookieSessionInterface):

@@ -7,8 +7,6 @@ role); any other city's object is a 404, exactly like an object that does not ex
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Response, abort, g, request
 from sqlalchemy import select
 
@@ -17,6 +15,7 @@ from surveyapp.api.errors import BEARER_CHALLENGE, json_error
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models import ApiToken, City, Initiative, Membership, User, Wave
+from surveyapp.security import client_key, keyed
 
 #: Ids above this are not in any table (PostgreSQL ``integer``): answered 404 without a query.
 MAX_ID = 2**31 - 1
@@ -57,8 +56,8 @@ def rate_limit_key() -> str:
     """Rate limits count per token (a digest of the header), or per client without one."""
     header = request.headers.get("Authorization", "")
     if header:
-        return "api:" + hashlib.sha256(header.encode("utf-8")).hexdigest()[:32]
-    return f"api-anonymous:{request.remote_addr}"
+        return "api:" + keyed("api-token", header, 32)
+    return f"api-anonymous:{client_key()}"
 
 
 def api_user() -> User:

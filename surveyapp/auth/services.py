@@ -57,13 +57,37 @@ def create_user(
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None. Records the sign-in."""
+    """The active user with this e-mail and password, or None. Records the attempt.
+
+    A failed sign-in is audited under the account's address when the account exists, or
+    as "unknown account" (what was typed is not kept: it may be a password).
+    """
     user = session.scalar(select(User).where(User.email == func.lower(email.strip())))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
+        reason = "unknown_account" if user is None else "inactive" if ok else "wrong_password"
+        actor = user if user is not None else "unknown account"
+        audit.record(session, actor, None, "sign_in_failed", reason=reason)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record(session, user, None, "signed_in")
     return user
+
+
+def end_sessions(
+    session: Session, user: User, *, actor: User | str, city_id: int | None = None
+) -> None:
+    """Sign ``user`` out everywhere: every browser, and every copy of a cookie (not committed)."""
+    user.session_version = (user.session_version or 0) + 1
+    audit.record(session, actor, city_id, "sessions_ended", "user", user.id, email=user.email)
+
+
+def colleague(session: Session, admin: User, city_id: int, user_id: int) -> User | None:
+    """A member of a city the admin administers, or None (so the page answers 404)."""
+    member = session.get(User, user_id)
+    admin_here = any(m.city_id == city_id and m.role == Role.ADMIN for m in admin.memberships)
+    if member is None or not admin_here:
+        return None
+    return member if any(m.city_id == city_id for m in member.memberships) else None

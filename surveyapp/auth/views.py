@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from surveyapp.auth.services import authenticate
+from surveyapp.auth.services import authenticate, end_sessions
 from surveyapp.extensions import db, limiter
 from surveyapp.models import User
+from surveyapp.security import client_key, keyed
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+#: How often (seconds) a staff session's last-seen time is renewed in its cookie.
+SEEN_RESOLUTION = 60
 
 
 class LoginForm(FlaskForm):
@@ -26,12 +31,37 @@ class LoginForm(FlaskForm):
 
 
 def current_user() -> User | None:
-    """The signed-in staff member of this request, if any."""
+    """The signed-in staff member of this request, if any.
+
+    A session ends when its user signs out anywhere or an admin ends their sessions (the
+    user's session version moves on), when the account is deactivated, and after
+    ``STAFF_IDLE_MINUTES`` without a request.
+    """
     if "user" not in g:
-        user_id = session.get("user_id")
-        user = db.session.get(User, user_id) if user_id else None
-        g.user = user if user is not None and user.is_active else None
+        g.user = _session_user()
     return g.user
+
+
+def _session_user() -> User | None:
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    user = db.session.get(User, user_id)
+    now = int(time.time())
+    idle = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    seen = session.get("seen")
+    if (
+        user is None
+        or not user.is_active
+        or session.get("version") != user.session_version
+        or not isinstance(seen, int)
+        or now - seen > idle
+    ):
+        session.clear()
+        return None
+    if now - seen >= SEEN_RESOLUTION:  # the cookie is sent again at most once a minute
+        session["seen"] = now
+    return user
 
 
 def login_required(view: Any) -> Any:
@@ -54,17 +84,31 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.home")
 
 
-def _login_key() -> str:
-    """Failed sign-ins are counted per e-mail address (brute force on one account)."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+def _account_key() -> str:
+    """Failed sign-ins on one account from one client (guessing one staff member's password).
+
+    Counted per account *and* address, so that a stranger elsewhere cannot lock the owner
+    out; only keyed hashes of the address and the e-mail address reach the counters.
+    """
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login-account:{keyed('login-email', email)}:{client_key()}"
+
+
+def _client_login_key() -> str:
+    """Failed sign-ins from one client over any accounts (spraying passwords)."""
+    return f"login-client:{client_key()}"
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code == 401
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    "5 per minute;20 per hour",
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code == 401,
+    "5 per minute;20 per hour", key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    "10 per minute;30 per hour", key_func=_client_login_key, methods=["POST"], deduct_when=_failed
 )
 def login():
     """Sign in with e-mail address and password."""
@@ -72,10 +116,10 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        db.session.commit()  # the sign-in, or the failed attempt, is audited either way
         if user is not None:
-            db.session.commit()
             session.clear()
-            session["user_id"] = user.id
+            session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")), code=303)
         failed = True
@@ -85,7 +129,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out here and everywhere: a copy of this session's cookie no longer works."""
+    user = current_user()
+    if user is not None:
+        end_sessions(db.session, user, actor=user)
+        db.session.commit()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
 

@@ -9,10 +9,11 @@ register on the same blueprint.
 
 from __future__ import annotations
 
-from flask import Response, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp.auth import services as auth_services
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import (
     access,
@@ -222,7 +223,26 @@ def audit_log(city_id: int):
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(AUDIT_PAGE)
     ).all()
-    return render_template("console/audit.html", user=current_user(), city=city, events=events)
+    colleagues = db.session.scalars(
+        select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
+    ).all()
+    return render_template(
+        "console/audit.html", user=current_user(), city=city, events=events, colleagues=colleagues
+    )
+
+
+@bp.post("/cities/<int:city_id>/members/<int:user_id>/end-sessions")
+@login_required
+def end_member_sessions(city_id: int, user_id: int):
+    """An admin signs a colleague out on every device (a lost laptop, a departure)."""
+    access.city(city_id, access.ADMIN)
+    member = auth_services.colleague(db.session, current_user(), city_id, user_id)
+    if member is None:
+        abort(404)
+    auth_services.end_sessions(db.session, member, actor=current_user(), city_id=city_id)
+    db.session.commit()
+    flash_ok(_("%(email)s is signed out on every device.", email=member.email))
+    return redirect(url_for(".audit_log", city_id=city_id), code=303)
 
 
 # --- Reports --------------------------------------------------------------------------------

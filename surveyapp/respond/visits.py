@@ -16,6 +16,7 @@ from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.models import Invitation, Response, Wave
 from surveyapp.respond import availability, drafts
 from surveyapp.respond.codes import normalize_code
+from surveyapp.security import client_key
 
 #: Length bounds of the idempotency keys the pages carry (token_urlsafe(24) is 32 chars).
 KEY_LENGTH = (16, 64)
@@ -100,17 +101,6 @@ def unavailable_status(reason: availability.Unavailable) -> int:
 
 
 # --- Abuse resistance ---------------------------------------------------------------------
-
-
-def client_key() -> str:
-    """A rate-limit key for the client: a keyed hash of its address, never the address.
-
-    It lives only in the limiter's counters (memory or Redis) and is not stored with
-    anything a resident sends.
-    """
-    secret = current_app.config["SECRET_KEY"].encode()
-    address = (request.remote_addr or "").encode()
-    return hmac.new(secret, b"client:" + address, hashlib.sha256).hexdigest()[:24]
 
 
 #: Codes this browser has opened, remembered in its session cookie (as keyed hashes).

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import time
 import zipfile
 from datetime import timedelta
 
@@ -56,7 +57,7 @@ def _get(client: FlaskClient, url: str, token: str | None):
 
 def _sign_in(client: FlaskClient, user: User) -> None:
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
 
 
 def _complete(session: Session, wave: Wave, number: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
 
 import pytest
@@ -27,7 +28,7 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 def _sign_in(client: FlaskClient, user) -> None:
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
 
 
 def test_security_headers_on_every_kind_of_page(client: FlaskClient, make: Factory) -> None:
@@ -82,6 +83,7 @@ def _path_values(make: Factory) -> dict[str, object]:
         "token": wave.open_token,
         "action": "close",
         "token_id": 1,
+        "user_id": make.user(wave.initiative.city, role=Role.ANALYST).id,
     }
 
 

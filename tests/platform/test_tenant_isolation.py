@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from surveyapp.models import Area, AuditEvent, Initiative, Invitation, Role, Wave, WaveStatus
+from surveyapp.models import Area, AuditEvent, Initiative, Invitation, Role, User, Wave, WaveStatus
 
 from ..conftest import Factory
 
@@ -38,6 +38,7 @@ ROUTES = [
     ("GET", "console.wave_poster", "/staff/waves/{wave}/poster.pdf"),
     ("GET", "console.wave_monitor", "/staff/waves/{wave}/monitor"),
     ("GET", "console.audit_log", "/staff/cities/{city}/audit"),
+    ("POST", "console.end_member_sessions", "/staff/cities/{city}/members/{member}/end-sessions"),
     ("GET", "console.dataset", "/staff/waves/{wave}/dataset"),
     ("GET", "console.dataset", "/staff/initiatives/{initiative}/dataset?format=sav"),
     ("GET", "console.dataset", "/staff/cities/{city}/dataset?format=zip"),
@@ -71,9 +72,11 @@ def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, r
     area = initiative.areas_with_role("treated")[0]
     area.name = "Secret area"
     make.session.commit()
+    member = make.user(victim, role=Role.ADMIN)
     intruder = make.user(make.city(name="Elsewhere"), role=role)
     client.post("/staff/login", data={"email": intruder.email, "password": PASSWORD})
     ids = {"city": victim.id, "area": area.id, "initiative": initiative.id, "wave": wave.id}
+    ids["member"] = member.id
     before = _state(make)
     for method, _endpoint, template in ROUTES:
         url = template.format(**ids)
@@ -102,4 +105,5 @@ def _state(make: Factory) -> tuple:
         tuple(session.scalars(select(Area.name).order_by(Area.id))),
         tuple(session.scalars(select(Initiative.name).order_by(Initiative.id))),
         tuple(session.scalars(select(Wave.status).order_by(Wave.id))),
+        tuple(session.scalars(select(User.session_version).order_by(User.id))),
     )
