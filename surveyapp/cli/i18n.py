@@ -1,4 +1,4 @@
-"""``surveyapp i18n``: the translation catalogs. Files only: runs without the app."""
+"""``surveyapp i18n``: the translation catalogs. Files only: no secret needed."""
 
 from __future__ import annotations
 

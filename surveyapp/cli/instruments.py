@@ -1,7 +1,7 @@
 """``surveyapp instruments``: check, publish and export questionnaire definitions.
 
-Checking and exporting read files only and run without the app (no secret needed);
-publishing writes to the database.
+Checking and exporting read files only and need no secret (see
+:func:`surveyapp.cli.settings.settings`); publishing writes to the database.
 """
 
 from __future__ import annotations

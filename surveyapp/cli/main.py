@@ -31,6 +31,7 @@ from surveyapp.cli import (
     users,
     waves,
 )
+from surveyapp.cli.settings import SettingsError
 from surveyapp.config import ConfigurationError
 
 
@@ -39,7 +40,7 @@ def create_cli_app() -> Flask:
     try:
         return create_app()
     except ConfigurationError as error:
-        raise click.ClickException(str(error)) from None
+        raise SettingsError(str(error)) from None
 
 
 class SurveyappGroup(FlaskGroup):

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import current_app
+from flask.cli import ScriptInfo
 
 from surveyapp.config import read_environment
 
@@ -14,15 +16,31 @@ from surveyapp.config import read_environment
 ACTOR = "surveyapp cli"
 
 
-def settings() -> Mapping[str, Any]:
-    """The app's settings inside a command that created it, else the ``SURVEYAPP_*`` ones.
+class SettingsError(click.ClickException):
+    """The app cannot be created with these settings; shown as one line, exit code 1."""
 
-    File-only commands never create the app: creating it refuses production settings without
-    a secret, and checking an instrument or compiling catalogs needs none.
+
+def settings() -> Mapping[str, Any]:
+    """The app's settings, or the ``SURVEYAPP_*`` ones when the app refuses them.
+
+    Commands that read files only (checking and exporting instruments, catalogs) need no
+    secret: creating the app refuses production settings without one, so they fall back
+    to the environment then. The app comes first because a caller may hand the command an
+    app of its own (``FlaskCliRunner`` in tests, ``--app``).
     """
     if current_app:
         return current_app.config
-    return read_environment()
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context else None
+    if info is None:
+        return read_environment()
+    meta = context.find_root().meta
+    if "surveyapp.settings" not in meta:
+        try:
+            meta["surveyapp.settings"] = info.load_app().config
+        except SettingsError:
+            meta["surveyapp.settings"] = read_environment()
+    return meta["surveyapp.settings"]
 
 
 def instruments_dir() -> Path:
