@@ -72,7 +72,7 @@ def main() -> None:
     """Social cohesion and safety surveys for cities."""
 
 
-#: Every command group and command of our own, in the order of the README's table.
+#: Every command group and command of our own (tests check that none is left out).
 COMMANDS: tuple[click.Command, ...] = (
     database.db_group,
     users.users_group,
