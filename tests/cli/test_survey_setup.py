@@ -136,3 +136,5 @@ def test_cli_errors_say_what_is_wrong(
     wave = make.wave(make.initiative(city))
     result = runner.invoke(main, ["waves", "delete", str(wave.id)])
     assert result.exit_code == 1 and "Only a draft wave" in result.output
+    result = runner.invoke(main, ["cities", "create", "--slug", "lyon", "--name", "Lyon 2"])
+    assert result.exit_code == 1 and "A city with the slug 'lyon' exists already" in result.output
