@@ -15,21 +15,40 @@ from surveyapp.extensions import db
 T = TypeVar("T")
 
 
+def _unreachable(error: OperationalError) -> click.ClickException:
+    where = db.engine.url.render_as_string(hide_password=True)
+    reason = str(error.orig or error).strip().splitlines()[0]
+    return click.ClickException(f"Cannot reach the database {where}: {reason}")
+
+
+def needs_connection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Stop with one line, not a traceback, when the database does not answer."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with db.engine.connect():
+                pass
+        except OperationalError as error:
+            raise _unreachable(error) from None
+        return command(*args, **kwargs)
+
+    return wrapped
+
+
 def needs_database(command: Callable[..., Any]) -> Callable[..., Any]:
     """Stop with a clear message, not a traceback, when the database has no schema yet."""
 
     @functools.wraps(command)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        where = db.engine.url.render_as_string(hide_password=True)
         try:
             migrated = inspect(db.engine).has_table("alembic_version")
         except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0]
-            raise click.ClickException(f"Cannot reach the database {where}: {reason}") from None
+            raise _unreachable(error) from None
         if not migrated:
             raise click.ClickException(
                 "The database has no tables yet. Run `surveyapp db upgrade` first "
-                f"(database: {where})."
+                f"(database: {db.engine.url.render_as_string(hide_password=True)})."
             )
         return command(*args, **kwargs)
 

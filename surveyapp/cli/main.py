@@ -13,6 +13,7 @@ from importlib import metadata
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import ArgumentError
 
 from surveyapp import create_app
 from surveyapp.cli import (
@@ -41,6 +42,9 @@ def create_cli_app() -> Flask:
         return create_app()
     except ConfigurationError as error:
         raise SettingsError(str(error)) from None
+    except ArgumentError as error:
+        # The only engine the app builds while starting is the one for DATABASE_URL.
+        raise SettingsError(f"SURVEYAPP_DATABASE_URL is not usable: {error}") from None
 
 
 class SurveyappGroup(FlaskGroup):

@@ -141,12 +141,23 @@ def test_configuration_errors_are_one_line(args: list[str], env: dict, message: 
     assert len(lines) == 1 and lines[0].startswith(message), result.output
 
 
-def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("args", [["waves", "tick"], ["db", "upgrade"], ["db", "check"]])
+def test_an_unreachable_database_is_one_line(args: list[str], tmp_path: Path) -> None:
     env = production_environment(
         SURVEYAPP_ENV="development",
         SURVEYAPP_DATABASE_URL=f"sqlite:///{tmp_path / 'missing' / 'folder' / 'db.sqlite'}",
     )
-    result = CliRunner().invoke(main, ["waves", "tick"], env=env)
+    result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: Cannot reach the database"), lines
+
+
+def test_a_database_url_that_is_no_url_is_one_line() -> None:
+    env = production_environment(SURVEYAPP_ENV="development", SURVEYAPP_DATABASE_URL="nonsense")
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: SURVEYAPP_DATABASE_URL is not usable: "
+        "Could not parse SQLAlchemy URL from given URL string"
+    )
