@@ -26,3 +26,22 @@ def test_commands_on_an_empty_database_say_what_to_do(tmp_path: Path) -> None:
     from surveyapp.extensions import db
 
     db.engine_for(app).dispose()
+
+
+def test_db_upgrade_passes_the_code_key_to_the_migrations(
+    runner: FlaskCliRunner, monkeypatch
+) -> None:
+    """A migration that re-keys invitation-code hashes gets the app's key, not none."""
+    from surveyapp import migrate
+
+    calls = []
+    monkeypatch.setattr(migrate, "upgrade", lambda *args, **kwargs: calls.append((args, kwargs)))
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        (
+            (runner.app.config["DATABASE_URL"], "head"),
+            {"code_key": runner.app.config["CODE_KEY"]},
+        )
+    ]
+    assert runner.app.config["CODE_KEY"]
