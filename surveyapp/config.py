@@ -45,14 +45,14 @@ def _check_production_secrets(config: Mapping[str, Any]) -> None:
         )
 
 
-def load_config(
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-    instance_path: Path | None = None,
+def read_environment(
+    environ: Mapping[str, str] | None = None, instance_path: Path | None = None
 ) -> dict[str, Any]:
-    """Build the Flask config from the environment, then ``overrides`` (used by tests).
+    """The settings named by ``SURVEYAPP_*`` variables, with their defaults, not yet checked.
 
-    Raises ``ConfigurationError`` when a production app would start without a real secret.
+    Commands that only read files (instrument checks and exports, translation catalogs)
+    fall back to these when the app refuses to start (no secret), as they need none;
+    :func:`load_config` is what the app starts from.
     """
     env = os.environ if environ is None else environ
     instance = instance_path or PROJECT_ROOT / "instance"
@@ -95,6 +95,19 @@ def load_config(
         # Off only for load tests that play many residents from one address.
         "RATELIMIT_ENABLED": env.get("SURVEYAPP_RATELIMIT_ENABLED", "1") not in ("0", "false"),
     }
+    return config
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: Path | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config from the environment, then ``overrides`` (used by tests).
+
+    Raises ``ConfigurationError`` when a production app would start without a real secret.
+    """
+    config = read_environment(environ, instance_path)
     config.update(overrides or {})
 
     env_name = config["ENV_NAME"]

@@ -56,6 +56,37 @@ def create_user(
     return user
 
 
+def create_staff_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str | None,
+    city: City | None,
+    role: Role | str | None,
+    actor: str,
+) -> User:
+    """Create a staff account as :func:`create_user` does and audit it (not committed)."""
+    user = create_user(
+        session,
+        email=email,
+        password=password,
+        display_name=display_name,
+        city=city,
+        role=role,
+    )
+    details = {"role": str(role)} if role else {}
+    audit.record(
+        session, actor, city.id if city else None, "user_created", "user", user.email, **details
+    )
+    return user
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """The account with this e-mail address (compared as stored: trimmed, lower case)."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None. Records the attempt.
 

@@ -157,6 +157,36 @@ def letters_zip(
     return buffer.getvalue()
 
 
+def letters_download(
+    session: Session,
+    wave: Wave,
+    counts: Mapping[int, int],
+    language: str,
+    *,
+    base_url: str,
+    translations: Path,
+    actor: User | str,
+    limit: int = MAX_CODES,
+) -> bytes:
+    """Make codes, lay out their letters as :func:`letters_zip`, audit the download.
+
+    Not committed: the caller commits once the ZIP, the only copy of the codes, is safe.
+    """
+    made = generate(session, wave, counts, base_url=base_url, actor=actor, limit=limit)
+    archive = letters_zip(wave, made, language, translations)
+    audit(
+        session,
+        actor,
+        wave.initiative.city_id,
+        "letters_downloaded",
+        "wave",
+        wave.id,
+        letters=len(made),
+        language=language,
+    )
+    return archive
+
+
 def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> bytes:
     """An A4 poster with the wave's open link as a QR code."""
     if wave.mode == WaveMode.INVITATION or not wave.open_token:

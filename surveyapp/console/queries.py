@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from surveyapp.models import City, Initiative, Membership, Response, ResponseStatus, User, Wave
+from surveyapp.models import (
+    AuditEvent,
+    City,
+    Initiative,
+    Membership,
+    Response,
+    ResponseStatus,
+    User,
+    Wave,
+)
 
 
 @dataclass(frozen=True)
@@ -63,3 +72,20 @@ def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, l
         )
     )
     return [(initiative, wave_summaries(session, initiative.waves)) for initiative in initiatives]
+
+
+def city_by_slug(session: Session, slug: str) -> City | None:
+    """The city with this slug (the short name commands use), if any."""
+    return session.scalar(select(City).where(City.slug == slug))
+
+
+def audit_events(session: Session, city_id: int, limit: int) -> list[AuditEvent]:
+    """The city's audit log, newest first, at most ``limit`` events."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.city_id == city_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from surveyapp.auth.services import create_user
 from surveyapp.db import utcnow
 from surveyapp.instruments import Instrument, Item
+from surveyapp.instruments.registry import newest_published
 from surveyapp.models import (
     Answer,
     Area,
@@ -43,6 +44,7 @@ from surveyapp.models import (
 )
 from surveyapp.models import Instrument as InstrumentRow
 
+STANDARD_INSTRUMENT = "social-cohesion-safety"
 DEMO_CITY_SLUG = "demo-city"
 DEMO_EMAIL = "coordinator@demo.example"
 DEMO_PASSWORD = "demo-coordinator-password"  # Printed by `surveyapp demo`; demo only.
@@ -66,6 +68,20 @@ class DemoInfo:
     open_wave: Wave
     created: bool
     responses: int
+
+
+class DemoError(ValueError):
+    """The demo cannot be built yet; the message says what to run first."""
+
+
+def create_demo(session: Session) -> DemoInfo:
+    """Build the demo from the newest loaded standard instrument (committed by the caller)."""
+    row = newest_published(session, STANDARD_INSTRUMENT)
+    if row is None:
+        raise DemoError(
+            "The standard instrument is not loaded yet; run `surveyapp instruments load` first."
+        )
+    return build_demo(session, row, Instrument.from_definition(row.definition))
 
 
 def build_demo(

@@ -9,6 +9,8 @@
   codebook;
 - :mod:`~surveyapp.exports.aggregates`: index by wave x area x group with primary and
   complementary suppression of small cells;
+- :mod:`~surveyapp.exports.initiative_csv`: an initiative's responses as the one CSV that
+  ``surveyapp data export`` writes for ``python -m analysis report``;
 - :mod:`~surveyapp.exports.web`: the download responses shared by the console and the API
   (role checks and audit).
 """

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from surveyapp.i18n.catalogs import translated_keys
-from surveyapp.instruments import Instrument, Section
+from surveyapp.i18n.catalogs import languages, translated_keys
+from surveyapp.instruments import Instrument, Problem, Section
 from surveyapp.instruments.messages import (
     DOMAIN,
+    instrument_messages,
     messages_for_modules,
     missing_context,
     option_context,
@@ -112,3 +113,27 @@ def missing_texts(
         for m in messages_for_modules(instrument, modules)
         if (m.context, m.text) not in done
     ]
+
+
+def translation_problems(
+    path: Path, instrument: Instrument, translations_dir: Path
+) -> list[Problem]:
+    """A problem per text that a language's catalog lacks, naming the item and the language.
+
+    Every optional module counts; languages under review as the source are skipped.
+    """
+    all_modules = [m.id for m in instrument.modules if m.optional]
+    messages = {m.context: m for m in instrument_messages(instrument)}
+    problems = []
+    for code, language in languages(translations_dir).items():
+        if code == instrument.source_language or language.review == "source":
+            continue
+        for context in missing_texts(instrument, all_modules, code, translations_dir):
+            problems.append(
+                Problem(
+                    str(path),
+                    messages[context].item_id,
+                    f"missing {code} translation key {context!r}",
+                )
+            )
+    return problems

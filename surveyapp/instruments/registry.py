@@ -22,6 +22,27 @@ def instrument_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*/*.yaml") if p.is_file())
 
 
+def version_file(directory: Path, instrument_id: str, version: str) -> Path:
+    """Where the file of ``instrument_id`` ``version`` lives under ``directory``."""
+    return directory / instrument_id / f"{version}.yaml"
+
+
+def published_version(session: Session, key: str, version: str) -> InstrumentRow | None:
+    """The published row of instrument ``key`` at ``version``, if it has been loaded."""
+    return session.scalar(
+        select(InstrumentRow).where(InstrumentRow.key == key, InstrumentRow.version == version)
+    )
+
+
+def newest_published(session: Session, key: str) -> InstrumentRow | None:
+    """The most recently loaded version of instrument ``key``, if any."""
+    return session.scalar(
+        select(InstrumentRow)
+        .where(InstrumentRow.key == key)
+        .order_by(InstrumentRow.loaded_at.desc())
+    )
+
+
 def publish(
     session: Session, instrument: Instrument, *, file: str = ""
 ) -> tuple[InstrumentRow, bool]:

@@ -124,8 +124,8 @@ def test_cron_command_on_sqlite_does_not_fail_when_a_resident_saves_meanwhile(
     from datetime import timedelta
 
     from surveyapp import create_app
+    from surveyapp.cli.settings import ACTOR
     from surveyapp.console import waves
-    from surveyapp.console.cli import ACTOR
     from surveyapp.db import utcnow
     from surveyapp.models import Wave, WaveStatus
 

@@ -1,4 +1,4 @@
-"""Every console action can be scripted with the `surveyapp` command."""
+"""Every console action can be scripted with the `surveyapp` command: a whole survey set up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from surveyapp.cli import main
-from surveyapp.models import AuditEvent, City, Initiative, Invitation, Wave, WaveStatus
+from surveyapp.models import Initiative, Invitation, Wave, WaveStatus
 
 from ..conftest import Factory
 
@@ -136,18 +136,5 @@ def test_cli_errors_say_what_is_wrong(
     wave = make.wave(make.initiative(city))
     result = runner.invoke(main, ["waves", "delete", str(wave.id)])
     assert result.exit_code == 1 and "Only a draft wave" in result.output
-
-
-def test_tick_closes_waves_past_their_closing_date(runner: FlaskCliRunner, make: Factory) -> None:
-    from datetime import timedelta
-
-    from surveyapp.db import utcnow
-
-    due = make.wave(opens_at=utcnow() - timedelta(days=10), closes_at=utcnow() - timedelta(hours=1))
-    running = make.wave()
-    assert f"Closed 1 wave(s): {due.id}" in _ok(runner, "waves", "tick")
-    make.session.expire_all()
-    assert make.session.get(Wave, due.id).status == WaveStatus.CLOSED
-    assert make.session.get(Wave, running.id).status == WaveStatus.OPEN
-    assert make.session.scalar(select(AuditEvent).where(AuditEvent.actor == "surveyapp cli"))
-    assert make.session.scalar(select(City).where(City.id == due.initiative.city_id))
+    result = runner.invoke(main, ["cities", "create", "--slug", "lyon", "--name", "Lyon 2"])
+    assert result.exit_code == 1 and "A city with the slug 'lyon' exists already" in result.output

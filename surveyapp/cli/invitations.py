@@ -1,0 +1,88 @@
+"""``surveyapp invitations``: invitation codes, letters and posters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from surveyapp.cli import lookups
+from surveyapp.cli.guards import committed, needs_database
+from surveyapp.cli.settings import ACTOR, base_url, translations_dir
+from surveyapp.extensions import db
+from surveyapp.models import Wave
+
+
+@click.group("invitations", cls=AppGroup)
+def invitations_group() -> None:
+    """Invitation codes, letters and posters."""
+
+
+def _wave_in(wave_id: int, language: str) -> Wave:
+    """The wave, if ``language`` is one of its languages."""
+    wave = lookups.by_id(Wave, wave_id, "wave")
+    if language not in (wave.languages or []):
+        raise click.ClickException(f"The wave's languages are {', '.join(wave.languages)}.")
+    return wave
+
+
+def _area_counts(wave: Wave, per_area: tuple[str, ...]) -> dict[int, int]:
+    """``("D1=20", "S3=5")`` -> letters per area id of the wave's city."""
+    counts = {}
+    for spec in per_area:
+        code, _, number = spec.partition("=")
+        if not number.isdigit():
+            raise click.BadParameter(f"{spec!r}: write AREA_CODE=NUMBER.")
+        counts[lookups.area(wave.initiative.city, code).id] = int(number)
+    return counts
+
+
+@invitations_group.command("generate")
+@click.argument("wave_id", type=int)
+@click.option("--area", "per_area", multiple=True, required=True, help="CODE=N, repeatable.")
+@click.option("--language", required=True, help="Language of the letters.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@needs_database
+def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str, out: Path) -> None:
+    """Make codes and write letters.pdf + codes.csv into a ZIP (the only copy of the codes)."""
+    from surveyapp.console.invitations import letters_download
+
+    wave = _wave_in(wave_id, language)
+    counts = _area_counts(wave, per_area)
+
+    def make() -> None:
+        # The ZIP is written before the commit: codes stored without their only copy
+        # would be codes nobody can hand out.
+        archive = letters_download(
+            db.session,
+            wave,
+            counts,
+            language,
+            base_url=base_url(),
+            translations=translations_dir(),
+            actor=ACTOR,
+            limit=1_000_000,
+        )
+        out.write_bytes(archive)
+
+    committed(make)
+    click.echo(
+        f"Wrote {sum(counts.values())} letters to {out}. "
+        "Keep it safe: it is the only copy of the codes."
+    )
+
+
+@invitations_group.command("poster")
+@click.argument("wave_id", type=int)
+@click.option("--language", required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@needs_database
+def invitations_poster(wave_id: int, language: str, out: Path) -> None:
+    """Write an A4 poster PDF with the wave's open link as a QR code."""
+    from surveyapp.console.invitations import poster_pdf
+
+    wave = _wave_in(wave_id, language)
+    pdf = committed(lambda: poster_pdf(wave, language, base_url(), translations_dir()))
+    out.write_bytes(pdf)
+    click.echo(f"Wrote the poster to {out}.")
