@@ -1,6 +1,6 @@
 """Page-save throughput and latency under load: the app vs. a bare single-INSERT endpoint.
 
-Both run under gunicorn with the same settings (by default the README's setup behind a
+Both run under gunicorn with the same settings (by default docs/operations.md's setup behind a
 buffering proxy on this machine's scale: 3 sync workers, cores + 1 because PostgreSQL shares
 the machine; ``--gunicorn`` takes others, such as the gthread setup) and the
 same engine settings against the same local PostgreSQL server. wrk (Debian package `wrk`)

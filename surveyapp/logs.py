@@ -4,8 +4,8 @@ The development server (``surveyapp run``, ``make run``) logs every request as
 ``127.0.0.1 - - [date] "GET /i/K7PM-Q2XA HTTP/1.1" 200 -``: the resident's address next to
 their invitation code, which in a panel wave leads to their name on the letter list. The
 filter below removes the address and masks the codes and tokens in paths before any handler
-sees the line. (gunicorn, the production server, writes no access log unless asked; the
-README says which format to use then.)
+sees the line. (gunicorn, the production server, writes no access log unless asked;
+docs/operations.md says which format to use then.)
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def datapackage(
         "surveyapp:scoring_models": {
             str(part.initiative_id): part.scoring for part in plan.parts if part.scoring
         },
-        # A provisional model is refitted until its reference wave closes (README).
+        # A provisional model is refitted until its reference wave closes (docs/datasets.md).
         "surveyapp:scoring_model_status": {
             str(part.initiative_id): "frozen" if part.scoring_frozen else "provisional"
             for part in plan.parts
