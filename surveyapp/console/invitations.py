@@ -1,7 +1,7 @@
 """Invitation codes, printed letters with QR codes, a mail-merge CSV, and open-link posters.
 
 Codes exist in plain text only inside the download produced when they are generated (a ZIP
-with the letters PDF and the CSV); the database keeps their SHA-256 hash. Generating again
+with the letters PDF and the CSV); the database keeps a keyed hash of each. Generating again
 makes new codes; nothing can print an old code a second time.
 """
 
