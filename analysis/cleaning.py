@@ -141,13 +141,52 @@ def clean(
         If a named column is missing or a fraction is outside (0, 1].
     """
     items = list(items)
-    named = items + list(duplicate_keys) + list(attention_checks or {})
-    named += [c for c in (duration, status, known_duplicates) if c is not None]
-    for block in (mixed_keyed_blocks or {}).values():
-        named += list(block)
+    optional = [c for c in (duration, status, known_duplicates) if c is not None]
+    blocks, checks = mixed_keyed_blocks or {}, attention_checks or {}
+    _check_columns(data, [*items, *duplicate_keys, *checks, *optional], blocks)
+    _check_fractions(speeder_fraction, min_answered_fraction)
+    answers = _answers(data, items)
+    rules = {
+        "incomplete": _incomplete(data, answers, min_answered_fraction, status, complete_value),
+        "speeder": _speeders(data, duration, speeder_fraction),
+        "straightliner": _straightliners(data, answers, blocks, straightline_min_items),
+        "duplicate": _duplicates(
+            data, answers, duplicate_keys, duplicate_min_answered, known_duplicates
+        ),
+        "failed_attention": _failed_attention(data, checks),
+    }
+    return _result(data.index, items, rules)
+
+
+#: What a rule gives :func:`clean`: its flags (None when it cannot flag anyone) and the
+#: parameters it records.
+RuleResult = tuple[np.ndarray | None, dict[str, Any]]
+
+
+def _result(index: pd.Index, items: list[Hashable], rules: dict[str, RuleResult]) -> CleaningResult:
+    """The rules' flags side by side with ``exclude`` (any flag), and their parameters."""
+    flags = pd.DataFrame(False, index=index, columns=[*CLEANING_FLAGS, "exclude"])
+    parameters: dict[str, Any] = {"items": [str(c) for c in items]}
+    for name, (flagged, rule_parameters) in rules.items():
+        if flagged is not None:
+            flags[name] = flagged
+        parameters |= rule_parameters
+    flags["exclude"] = flags[CLEANING_FLAGS].any(axis=1)
+    parameters["negative_codes"] = "not answered"
+    return CleaningResult(flags=flags, parameters=parameters)
+
+
+def _check_columns(
+    data: pd.DataFrame, named: list[Hashable], blocks: Mapping[str, Sequence[Hashable]]
+) -> None:
+    for block in blocks.values():
+        named = named + list(block)
     absent = sorted({str(c) for c in named if c not in data.columns})
     if absent:
         raise ValueError(f"Column(s) not in the data: {absent}.")
+
+
+def _check_fractions(speeder_fraction: float, min_answered_fraction: float) -> None:
     for name, value in (
         ("speeder_fraction", speeder_fraction),
         ("min_answered_fraction", min_answered_fraction),
@@ -155,29 +194,60 @@ def clean(
         if not 0 < value <= 1:
             raise ValueError(f"{name} must be in (0, 1].")
 
+
+def _answers(data: pd.DataFrame, items: list[Hashable]) -> pd.DataFrame:
+    """The item codes, NaN where not answered (missing, not numeric or a negative code)."""
     values = data[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     answered = np.isfinite(values) & (values >= 0)
-    n_answered = answered.sum(axis=1)
-    flags = pd.DataFrame(False, index=data.index, columns=[*CLEANING_FLAGS, "exclude"])
+    return pd.DataFrame(np.where(answered, values, np.nan), index=data.index, columns=items)
 
-    incomplete = n_answered < min_answered_fraction * len(items)
+
+def _incomplete(
+    data: pd.DataFrame,
+    answers: pd.DataFrame,
+    min_answered_fraction: float,
+    status: Hashable | None,
+    complete_value: Any,
+) -> RuleResult:
+    answered = np.isfinite(answers.to_numpy()).sum(axis=1)
+    incomplete = answered < min_answered_fraction * answers.shape[1]
     if status is not None:
         incomplete |= (data[status] != complete_value).to_numpy()
-    flags["incomplete"] = incomplete
+    return incomplete, {
+        "min_answered_fraction": min_answered_fraction,
+        "status": None if status is None else str(status),
+        "complete_value": complete_value,
+    }
 
+
+def _speeders(data: pd.DataFrame, duration: Hashable | None, speeder_fraction: float) -> RuleResult:
     median_seconds = None
+    speeding = None
     if duration is not None:
         seconds = pd.to_numeric(data[duration], errors="coerce")
         median_seconds = float(seconds.median()) if seconds.notna().any() else None
         if median_seconds is not None:
-            flags["speeder"] = (seconds < speeder_fraction * median_seconds).to_numpy()
+            speeding = (seconds < speeder_fraction * median_seconds).to_numpy()
+    return speeding, {
+        "duration": None if duration is None else str(duration),
+        "speeder_fraction": speeder_fraction,
+        "median_duration_seconds": median_seconds,
+    }
 
-    position = {item: k for k, item in enumerate(items)}
+
+def _straightliners(
+    data: pd.DataFrame,
+    answers: pd.DataFrame,
+    blocks: Mapping[str, Sequence[Hashable]],
+    straightline_min_items: int,
+) -> RuleResult:
+    position = {item: k for k, item in enumerate(answers.columns)}
+    codes = answers.to_numpy()
     straight = np.zeros(len(data), dtype=bool)
-    for block in (mixed_keyed_blocks or {}).values():
+    for block in blocks.values():
         cols = [position[c] for c in block if c in position]
         if cols:
-            block_values = np.where(answered[:, cols], values[:, cols], np.nan)
+            block_values = codes[:, cols]
         else:
             block_values = data[list(block)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
             block_values = np.where(block_values >= 0, block_values, np.nan)
@@ -187,37 +257,34 @@ def clean(
         lowest = np.where(finite, block_values, np.inf).min(axis=1)
         spread = highest - lowest
         straight |= (count >= straightline_min_items) & (spread == 0)
-    flags["straightliner"] = straight
+    return straight, {
+        "mixed_keyed_blocks": {str(k): [str(c) for c in v] for k, v in blocks.items()},
+        "straightline_min_items": straightline_min_items,
+    }
 
-    answers = pd.DataFrame(np.where(answered, values, np.nan), index=data.index, columns=items)
+
+def _duplicates(
+    data: pd.DataFrame,
+    answers: pd.DataFrame,
+    duplicate_keys: Sequence[Hashable],
+    duplicate_min_answered: int,
+    known_duplicates: Hashable | None,
+) -> RuleResult:
     key_frame = pd.concat([answers, data[list(duplicate_keys)]], axis=1)
-    flags["duplicate"] = key_frame.duplicated(keep="first").to_numpy() & (
+    n_answered = np.isfinite(answers.to_numpy()).sum(axis=1)
+    duplicate = key_frame.duplicated(keep="first").to_numpy() & (
         n_answered >= duplicate_min_answered
     )
     if known_duplicates is not None:
-        flags["duplicate"] |= data[known_duplicates].fillna(False).astype(bool).to_numpy()
-
-    failed = np.zeros(len(data), dtype=bool)
-    for column, expected in (attention_checks or {}).items():
-        failed |= (data[column] != expected).to_numpy()
-    flags["failed_attention"] = failed
-
-    flags["exclude"] = flags[CLEANING_FLAGS].any(axis=1)
-    parameters = {
-        "items": [str(c) for c in items],
-        "min_answered_fraction": min_answered_fraction,
-        "status": None if status is None else str(status),
-        "complete_value": complete_value,
-        "duration": None if duration is None else str(duration),
-        "speeder_fraction": speeder_fraction,
-        "median_duration_seconds": median_seconds,
-        "mixed_keyed_blocks": {
-            str(k): [str(c) for c in v] for k, v in (mixed_keyed_blocks or {}).items()
-        },
-        "straightline_min_items": straightline_min_items,
+        duplicate |= data[known_duplicates].fillna(False).astype(bool).to_numpy()
+    return duplicate, {
         "duplicate_keys": [str(c) for c in duplicate_keys],
         "duplicate_min_answered": duplicate_min_answered,
-        "attention_checks": {str(k): v for k, v in (attention_checks or {}).items()},
-        "negative_codes": "not answered",
     }
-    return CleaningResult(flags=flags, parameters=parameters)
+
+
+def _failed_attention(data: pd.DataFrame, attention_checks: Mapping[Hashable, Any]) -> RuleResult:
+    failed = np.zeros(len(data), dtype=bool)
+    for column, expected in attention_checks.items():
+        failed |= (data[column] != expected).to_numpy()
+    return failed, {"attention_checks": {str(k): v for k, v in attention_checks.items()}}

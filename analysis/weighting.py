@@ -141,24 +141,7 @@ def rake(
     n = len(data)
     if n == 0:
         raise ValueError("No respondents to weight.")
-    codes = []
-    targets = []
-    for key, target in margins.items():
-        columns = list(key) if isinstance(key, tuple) else [key]
-        absent = [c for c in columns if c not in data.columns]
-        if absent:
-            raise ValueError(f"Margin column(s) {absent} not in the data.")
-        cells = _cells(data, key)
-        shares = _target_shares(key, target)
-        unknown = sorted(set(cells) - set(shares.index))
-        if unknown:
-            raise ValueError(f"Margin {key!r}: categories {unknown} have no population target.")
-        empty = sorted(set(shares.index[shares > 0]) - set(cells))
-        if empty:
-            raise ValueError(f"Margin {key!r}: no respondents in {empty}; collapse categories.")
-        category = pd.Categorical(cells, categories=list(shares.index))
-        codes.append(np.asarray(category.codes))
-        targets.append(shares.to_numpy())
+    raking = _Raking(*_margin_codes(data, margins), max_iter=max_iter, tol=tol)
     w = (
         np.ones(n)
         if base_weight is None
@@ -166,50 +149,10 @@ def rake(
     )
     if not (np.isfinite(w).all() and (w > 0).all()):
         raise ValueError("Base weights must be positive and finite.")
-    w = w / w.mean()
-
-    def sweep(w: np.ndarray) -> tuple[np.ndarray, int, float]:
-        error = np.inf
-        for iteration in range(1, max_iter + 1):
-            for code, share in zip(codes, targets, strict=True):
-                current = np.bincount(code, weights=w, minlength=len(share)) / w.sum()
-                factor = np.divide(share, current, out=np.zeros_like(share), where=current > 0)
-                w = w * factor[code]
-            error = _margin_error(w)
-            if error < tol:
-                return w, iteration, error
-        return w, max_iter, error
-
-    def _margin_error(w: np.ndarray) -> float:
-        return max(
-            float(np.abs(np.bincount(c, weights=w, minlength=len(s)) / w.sum() - s).max())
-            for c, s in zip(codes, targets, strict=True)
-        )
-
-    w, iterations, error = sweep(w)
+    w, iterations, error = raking.sweep(w / w.mean())
     n_trimmed = 0
     if trim is not None:
-        low, high = trim
-        for _ in range(trim_rounds):
-            mean = w.mean()
-            outside = (w < low * mean) | (w > high * mean)
-            if not outside.any():
-                break
-            n_trimmed = int(outside.sum())
-            w, iterations, error = sweep(np.clip(w, low * mean, high * mean))
-        mean = w.mean()
-        outside = (w < low * mean * (1 - 1e-9)) | (w > high * mean * (1 + 1e-9))
-        if outside.any():
-            # Raking cannot keep every weight inside the bounds: keep the bounds and
-            # report the margin error that remains.
-            n_trimmed = int(outside.sum())
-            for _ in range(100):
-                # Clipping moves the mean; repeat until the bounds hold for the result.
-                clipped = np.clip(w, low * w.mean(), high * w.mean())
-                if np.allclose(clipped, w, rtol=1e-12, atol=0):
-                    break
-                w = clipped
-            error = _margin_error(w)
+        w, iterations, error, n_trimmed = _trim(raking, w, trim, trim_rounds, iterations, error)
     w = w * n / w.sum()
     deff, n_eff = design_effect(w)
     parameters = {
@@ -234,3 +177,95 @@ def rake(
         max_margin_error=float(error),
         parameters=parameters,
     )
+
+
+def _margin_codes(
+    data: pd.DataFrame, margins: Mapping[Hashable | tuple, pd.Series]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per margin: each respondent's category code and the target share of each category.
+
+    Raises ``ValueError`` as :func:`rake` documents.
+    """
+    codes = []
+    targets = []
+    for key, target in margins.items():
+        columns = list(key) if isinstance(key, tuple) else [key]
+        absent = [c for c in columns if c not in data.columns]
+        if absent:
+            raise ValueError(f"Margin column(s) {absent} not in the data.")
+        cells = _cells(data, key)
+        shares = _target_shares(key, target)
+        unknown = sorted(set(cells) - set(shares.index))
+        if unknown:
+            raise ValueError(f"Margin {key!r}: categories {unknown} have no population target.")
+        empty = sorted(set(shares.index[shares > 0]) - set(cells))
+        if empty:
+            raise ValueError(f"Margin {key!r}: no respondents in {empty}; collapse categories.")
+        category = pd.Categorical(cells, categories=list(shares.index))
+        codes.append(np.asarray(category.codes))
+        targets.append(shares.to_numpy())
+    return codes, targets
+
+
+@dataclass(frozen=True)
+class _Raking:
+    """The margins to rake to (category codes and target shares) and when to stop."""
+
+    codes: list[np.ndarray]
+    targets: list[np.ndarray]
+    max_iter: int
+    tol: float
+
+    def sweep(self, w: np.ndarray) -> tuple[np.ndarray, int, float]:
+        """Rake ``w`` until every margin matches within ``tol``: weights, sweeps, error."""
+        error = np.inf
+        for iteration in range(1, self.max_iter + 1):
+            for code, share in zip(self.codes, self.targets, strict=True):
+                current = np.bincount(code, weights=w, minlength=len(share)) / w.sum()
+                factor = np.divide(share, current, out=np.zeros_like(share), where=current > 0)
+                w = w * factor[code]
+            error = self.margin_error(w)
+            if error < self.tol:
+                return w, iteration, error
+        return w, self.max_iter, error
+
+    def margin_error(self, w: np.ndarray) -> float:
+        """Largest absolute difference between weighted and target shares."""
+        return max(
+            float(np.abs(np.bincount(c, weights=w, minlength=len(s)) / w.sum() - s).max())
+            for c, s in zip(self.codes, self.targets, strict=True)
+        )
+
+
+def _trim(
+    raking: _Raking,
+    w: np.ndarray,
+    trim: tuple[float, float],
+    trim_rounds: int,
+    iterations: int,
+    error: float,
+) -> tuple[np.ndarray, int, float, int]:
+    """Trim and re-rake raked weights: weights, sweeps, margin error and weights trimmed."""
+    n_trimmed = 0
+    low, high = trim
+    for _ in range(trim_rounds):
+        mean = w.mean()
+        outside = (w < low * mean) | (w > high * mean)
+        if not outside.any():
+            break
+        n_trimmed = int(outside.sum())
+        w, iterations, error = raking.sweep(np.clip(w, low * mean, high * mean))
+    mean = w.mean()
+    outside = (w < low * mean * (1 - 1e-9)) | (w > high * mean * (1 + 1e-9))
+    if outside.any():
+        # Raking cannot keep every weight inside the bounds: keep the bounds and
+        # report the margin error that remains.
+        n_trimmed = int(outside.sum())
+        for _ in range(100):
+            # Clipping moves the mean; repeat until the bounds hold for the result.
+            clipped = np.clip(w, low * w.mean(), high * w.mean())
+            if np.allclose(clipped, w, rtol=1e-12, atol=0):
+                break
+            w = clipped
+        error = raking.margin_error(w)
+    return w, iterations, error, n_trimmed

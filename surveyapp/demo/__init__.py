@@ -95,20 +95,45 @@ def build_demo(
     """Create the demo once; later calls return what exists (committed by the caller)."""
     city = session.scalar(select(City).where(City.slug == DEMO_CITY_SLUG))
     if city is not None:
-        wave = session.scalar(
-            select(Wave)
-            .join(Initiative)
-            .where(Initiative.city_id == city.id, Wave.status == WaveStatus.OPEN)
-        )
-        count = session.scalar(
-            select(func.count(Response.id))
-            .join(Wave)
-            .join(Initiative)
-            .where(Initiative.city_id == city.id)
-        )
-        return DemoInfo(city, wave, False, count)
+        return _existing_demo(session, city)
 
+    # One generator, drawn from in a fixed order (margins, then responses), so a seed
+    # always gives the same demo.
     rng = np.random.default_rng(seed)
+    city, areas = _city_and_areas(session, rng)
+    initiative = _initiative(session, city, areas)
+    baseline, follow_up = _waves(session, initiative, instrument_row)
+    sections = instrument.sections_for(["demographics"])
+    items = [item for section in sections for item in section.items]
+    total = 0
+    for wave, follow in ((baseline, False), (follow_up, True)):
+        total += _add_responses(session, wave, follow, areas, items, rng, per_wave)
+    _add_coordinator(session, city)
+    session.add(AuditEvent(actor="surveyapp demo", city=city, action="demo_created"))
+    session.flush()
+    return DemoInfo(city, follow_up, True, total)
+
+
+def _existing_demo(session: Session, city: City) -> DemoInfo:
+    """What an earlier call created: the city, its open wave and its responses."""
+    wave = session.scalar(
+        select(Wave)
+        .join(Initiative)
+        .where(Initiative.city_id == city.id, Wave.status == WaveStatus.OPEN)
+    )
+    count = session.scalar(
+        select(func.count(Response.id))
+        .join(Wave)
+        .join(Initiative)
+        .where(Initiative.city_id == city.id)
+    )
+    return DemoInfo(city, wave, False, count)
+
+
+def _city_and_areas(
+    session: Session, rng: np.random.Generator
+) -> tuple[City, dict[str, tuple[Area, AreaRole]]]:
+    """The demo city and its areas with population margins, by area code with their role."""
     city = City(
         slug=DEMO_CITY_SLUG,
         name="Demo City",
@@ -124,7 +149,13 @@ def build_demo(
         session.add(area)
         areas[code] = (area, role)
     session.flush()
+    return city, areas
 
+
+def _initiative(
+    session: Session, city: City, areas: dict[str, tuple[Area, AreaRole]]
+) -> Initiative:
+    """The demo initiative, linked to every area in its role."""
     initiative = Initiative(
         city=city,
         name="Neighbourhood hosts",
@@ -140,7 +171,13 @@ def build_demo(
         InitiativeArea(area=area, city_id=city.id, role=role) for area, role in areas.values()
     ]
     session.add(initiative)
+    return initiative
 
+
+def _waves(
+    session: Session, initiative: Initiative, instrument_row: InstrumentRow
+) -> tuple[Wave, Wave]:
+    """A closed baseline and an open follow-up of the initiative."""
     now = utcnow()
     common = {
         "initiative": initiative,
@@ -167,35 +204,48 @@ def build_demo(
     )
     session.add_all([baseline, follow_up])
     session.flush()
+    return baseline, follow_up
 
-    sections = instrument.sections_for(["demographics"])
-    items = [item for section in sections for item in section.items]
+
+def _add_responses(
+    session: Session,
+    wave: Wave,
+    follow: bool,
+    areas: dict[str, tuple[Area, AreaRole]],
+    items: list[Item],
+    rng: np.random.Generator,
+    per_wave: int,
+) -> int:
+    """Add ``per_wave`` complete responses to the wave, the areas in turn; their number."""
+    start = wave.opens_at
     total = 0
-    for wave, follow in ((baseline, False), (follow_up, True)):
-        start = wave.opens_at
-        for index in range(per_wave):
-            area, role = list(areas.values())[index % len(areas)]
-            shift = FOLLOW_UP_SHIFT[role] if follow else 0.0
-            started = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 12)))
-            duration = timedelta(seconds=int(np.clip(rng.normal(420, 90), 120, 1500)))
-            session.add(
-                Response(
-                    wave_id=wave.id,
-                    area_id=area.id,
-                    language="en",
-                    channel=Channel.INVITATION if index % 3 else Channel.OPEN_LINK,
-                    status=ResponseStatus.COMPLETE,
-                    started_on=started.date(),
-                    submitted_on=(started + duration).date(),
-                    duration_seconds=int(duration.total_seconds()),
-                    started_at=None,
-                    idempotency_key=f"demo-{wave.id}-{index}",
-                    quality_flags=[],
-                    answers=_answers(items, rng, shift),
-                )
+    for index in range(per_wave):
+        area, role = list(areas.values())[index % len(areas)]
+        shift = FOLLOW_UP_SHIFT[role] if follow else 0.0
+        started = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 12)))
+        duration = timedelta(seconds=int(np.clip(rng.normal(420, 90), 120, 1500)))
+        session.add(
+            Response(
+                wave_id=wave.id,
+                area_id=area.id,
+                language="en",
+                channel=Channel.INVITATION if index % 3 else Channel.OPEN_LINK,
+                status=ResponseStatus.COMPLETE,
+                started_on=started.date(),
+                submitted_on=(started + duration).date(),
+                duration_seconds=int(duration.total_seconds()),
+                started_at=None,
+                idempotency_key=f"demo-{wave.id}-{index}",
+                quality_flags=[],
+                answers=_answers(items, rng, shift),
             )
-            total += 1
+        )
+        total += 1
+    return total
 
+
+def _add_coordinator(session: Session, city: City) -> None:
+    """The demo coordinator, created or given a membership of the demo city."""
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
         user = create_user(
@@ -208,9 +258,6 @@ def build_demo(
         )
     elif not any(m.city_id == city.id for m in user.memberships):
         user.memberships.append(Membership(city=city, role=Role.COORDINATOR))
-    session.add(AuditEvent(actor="surveyapp demo", city=city, action="demo_created"))
-    session.flush()
-    return DemoInfo(city, follow_up, True, total)
 
 
 AGE_BANDS = ("1", "2", "3", "4", "5", "6", "7")

@@ -92,63 +92,10 @@ def datapackage(
     aggregates_path: str | None = None,
 ) -> dict[str, Any]:
     """The ``datapackage.json`` describing a download (see module notes)."""
-    if shape == "long":
-        fields = [
-            _field(v, fmt)
-            for v in plan.variables
-            if v.name in ("response_id", "wave_id", "wave", "area", "group")
-        ] + [
-            {"name": "variable", "type": "string", "title": "Variable name (see the codebook)"},
-            {"name": "value", "type": "number", "title": "Value (code or index score)"},
-        ]
-        primary_key: list[str] | str = ["response_id", "variable"]
-    else:
-        fields = [_field(v, fmt) for v in plan.variables]
-        primary_key = "response_id"
-    resource: dict[str, Any] = {
-        "name": "responses",
-        "title": f"{plan.title}: one row per complete response"
-        if shape == "wide"
-        else f"{plan.title}: one row per response and variable",
-        "path": data_path,
-        "format": fmt,
-        "mediatype": MEDIA_TYPES[fmt],
-        "schema": {"fields": fields, "primaryKey": primary_key, "missingValues": [""]},
-    }
-    if fmt == "csv":
-        resource["profile"] = "tabular-data-resource"
-        resource["encoding"] = "utf-8"
-        resource["dialect"] = {"delimiter": ",", "header": True, "quoteChar": '"'}
-    resources = [resource]
+    resources = [_responses_resource(plan, fmt=fmt, shape=shape, data_path=data_path)]
     if aggregates_path:
-        resources.append(
-            {
-                "name": "aggregates",
-                "title": "Index by wave, area and group, small cells suppressed",
-                "profile": "tabular-data-resource",
-                "path": aggregates_path,
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {"fields": AGGREGATE_FIELDS, "missingValues": [""]},
-            }
-        )
-    licences = []
-    sources = []
-    for instrument in plan.instruments:
-        licences.append(
-            {
-                "name": instrument.licence.spdx,
-                "path": instrument.licence.url,
-                "title": f"Questionnaire {instrument.id} {instrument.version}",
-            }
-        )
-        for source in instrument.sources.values():
-            entry = {"title": source.citation}
-            if source.url:
-                entry["path"] = source.url
-            if entry not in sources:
-                sources.append(entry)
+        resources.append(_aggregates_resource(aggregates_path))
+    licences, sources = _licences_and_sources(plan.instruments)
     return {
         "profile": "data-package",
         "name": plan.name,
@@ -179,6 +126,77 @@ def datapackage(
         },
         "surveyapp:cleaning": plan.cleaning,
     }
+
+
+def _responses_resource(
+    plan: DatasetPlan, *, fmt: str, shape: str, data_path: str
+) -> dict[str, Any]:
+    """The data resource of the responses file, wide or long, with its Table Schema."""
+    if shape == "long":
+        fields = [
+            _field(v, fmt)
+            for v in plan.variables
+            if v.name in ("response_id", "wave_id", "wave", "area", "group")
+        ] + [
+            {"name": "variable", "type": "string", "title": "Variable name (see the codebook)"},
+            {"name": "value", "type": "number", "title": "Value (code or index score)"},
+        ]
+        primary_key: list[str] | str = ["response_id", "variable"]
+    else:
+        fields = [_field(v, fmt) for v in plan.variables]
+        primary_key = "response_id"
+    resource: dict[str, Any] = {
+        "name": "responses",
+        "title": f"{plan.title}: one row per complete response"
+        if shape == "wide"
+        else f"{plan.title}: one row per response and variable",
+        "path": data_path,
+        "format": fmt,
+        "mediatype": MEDIA_TYPES[fmt],
+        "schema": {"fields": fields, "primaryKey": primary_key, "missingValues": [""]},
+    }
+    if fmt == "csv":
+        resource["profile"] = "tabular-data-resource"
+        resource["encoding"] = "utf-8"
+        resource["dialect"] = {"delimiter": ",", "header": True, "quoteChar": '"'}
+    return resource
+
+
+def _aggregates_resource(aggregates_path: str) -> dict[str, Any]:
+    """The data resource of the aggregate table (always CSV)."""
+    return {
+        "name": "aggregates",
+        "title": "Index by wave, area and group, small cells suppressed",
+        "profile": "tabular-data-resource",
+        "path": aggregates_path,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "schema": {"fields": AGGREGATE_FIELDS, "missingValues": [""]},
+    }
+
+
+def _licences_and_sources(
+    instruments: list[Instrument],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The instruments' licences (one per instrument) and their distinct cited sources."""
+    licences = []
+    sources = []
+    for instrument in instruments:
+        licences.append(
+            {
+                "name": instrument.licence.spdx,
+                "path": instrument.licence.url,
+                "title": f"Questionnaire {instrument.id} {instrument.version}",
+            }
+        )
+        for source in instrument.sources.values():
+            entry = {"title": source.citation}
+            if source.url:
+                entry["path"] = source.url
+            if entry not in sources:
+                sources.append(entry)
+    return licences, sources
 
 
 def _unique(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

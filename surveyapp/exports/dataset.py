@@ -272,12 +272,7 @@ def _variables(
     parts: list[InitiativePart], instruments: list[Instrument], *, free_text: bool
 ) -> list[Variable]:
     variables = _meta_variables()
-    asked_modules: set[str] = set()
-    for part in parts:
-        instrument = part.instrument
-        for wave in part.waves:
-            asked_modules |= {m.id for m in instrument.modules if not m.optional}
-            asked_modules |= set(wave.modules or [])
+    asked_modules = _asked_modules(parts)
     seen: set[str] = set()
     constructs: dict[str, str] = {}
     for instrument in instruments:
@@ -292,18 +287,36 @@ def _variables(
         for construct in instrument.constructs:
             if construct.module in asked_modules:
                 constructs.setdefault(construct.id, construct.label)
-    for cid, label in constructs.items():
-        variables.append(
-            Variable(
-                f"idx_{cid}",
-                f"{label} index (0-100)",
-                "index",
-                "number",
-                "POMP score with the initiative's frozen scoring model; empty when too few of "
-                "the index's questions were answered.",
-                construct=cid,
-            )
+    variables.extend(_index_variables(constructs))
+    variables.extend(_flag_and_weight_variables())
+    return variables
+
+
+def _asked_modules(parts: list[InitiativePart]) -> set[str]:
+    """Ids of the modules any wave of the parts asked: the required ones and its choices."""
+    asked_modules: set[str] = set()
+    for part in parts:
+        instrument = part.instrument
+        for wave in part.waves:
+            asked_modules |= {m.id for m in instrument.modules if not m.optional}
+            asked_modules |= set(wave.modules or [])
+    return asked_modules
+
+
+def _index_variables(constructs: dict[str, str]) -> list[Variable]:
+    """One index score per construct (id to label), then the scoring model's hash."""
+    variables = [
+        Variable(
+            f"idx_{cid}",
+            f"{label} index (0-100)",
+            "index",
+            "number",
+            "POMP score with the initiative's frozen scoring model; empty when too few of "
+            "the index's questions were answered.",
+            construct=cid,
         )
+        for cid, label in constructs.items()
+    ]
     variables.append(
         Variable(
             "scoring_model",
@@ -313,6 +326,11 @@ def _variables(
             "First 12 characters of the SHA-256 hash of the frozen scoring model used.",
         )
     )
+    return variables
+
+
+def _flag_and_weight_variables() -> list[Variable]:
+    """The quality flags of :func:`analysis.clean`, their union and the raking weight."""
     explain = {
         "incomplete": "Fewer than half of the index questions answered.",
         "speeder": "Took less than half the median completion time of the initiative.",
@@ -322,17 +340,17 @@ def _variables(
         "from a browser that had already answered.",
         "failed_attention": "Did not give the answer an attention-check question asked for.",
     }
-    for flag in CLEANING_FLAGS:
-        variables.append(
-            Variable(
-                f"flag_{flag}",
-                f"Quality flag: {flag.replace('_', ' ')}",
-                "flag",
-                "integer",
-                explain[flag],
-                value_labels=YES_NO,
-            )
+    variables = [
+        Variable(
+            f"flag_{flag}",
+            f"Quality flag: {flag.replace('_', ' ')}",
+            "flag",
+            "integer",
+            explain[flag],
+            value_labels=YES_NO,
         )
+        for flag in CLEANING_FLAGS
+    ]
     variables.append(
         Variable(
             "flag_exclude",

@@ -186,24 +186,7 @@ def _chunk(
     checks: dict[str, int],
     scoring_hash: str,
 ) -> pd.DataFrame:
-    n = len(base)
-    out = pd.DataFrame(index=range(n))
-    out["response_id"] = base["response_id"].to_numpy()
-    out["city"] = part.city_slug
-    out["initiative_id"] = part.initiative_id
-    out["initiative"] = part.initiative_name
-    out["pyramid_level"] = part.pyramid_level
-    out["wave_id"] = base["wave_id"].to_numpy()
-    out["wave"] = base["wave_id"].map(wave_names).to_numpy()
-    out["wave_order"] = base["wave_id"].map(part.wave_numbers).to_numpy()
-    out["area"] = base["area_id"].map(part.area_codes).fillna("").to_numpy()
-    out["group"] = base["area_id"].map(part.roles).fillna("").to_numpy()
-    out["language"] = base["language"].to_numpy()
-    out["channel"] = base["channel"].to_numpy()
-    out["panel_id"] = base["panel_id"].fillna("").to_numpy()
-    submitted = pd.to_datetime(base["submitted_on"])
-    out["submitted_date"] = submitted.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
-    out["duration_seconds"] = pd.to_numeric(base["duration_seconds"]).astype(float).to_numpy()
+    out = _meta_columns(part, base, wave_names)
     for column in values.columns:
         out[column] = values[column].to_numpy()
 
@@ -226,8 +209,59 @@ def _chunk(
                 out[f"idx_{cid}"] = scores[cid].to_numpy()
     out["scoring_model"] = scoring_hash
 
-    # Flags: the per-response rules of analysis.clean on the chunk, the rules that compare
-    # responses with the initiative's median and the hashes of earlier rows.
+    flags = _flags(part, base, out, frame, median, seen, items, checks)
+    for flag in [*CLEANING_FLAGS, "exclude"]:
+        out[f"flag_{flag}"] = flags[flag].to_numpy().astype("int8")
+    bands = (
+        frame["age_band"] if "age_band" in frame.columns else pd.Series(np.nan, index=frame.index)
+    )
+    sexes = frame["gender"] if "gender" in frame.columns else pd.Series(np.nan, index=frame.index)
+    out["weight"] = [
+        weights.get((int(w), _code(a), _code(b), _code(g)), 1.0)
+        for w, a, b, g in zip(base["wave_id"], base["area_id"], bands, sexes, strict=True)
+    ]
+    return out[plan.columns]
+
+
+def _meta_columns(
+    part: InitiativePart, base: pd.DataFrame, wave_names: dict[int, str]
+) -> pd.DataFrame:
+    """The chunk's columns that say who asked and how the resident answered."""
+    out = pd.DataFrame(index=range(len(base)))
+    out["response_id"] = base["response_id"].to_numpy()
+    out["city"] = part.city_slug
+    out["initiative_id"] = part.initiative_id
+    out["initiative"] = part.initiative_name
+    out["pyramid_level"] = part.pyramid_level
+    out["wave_id"] = base["wave_id"].to_numpy()
+    out["wave"] = base["wave_id"].map(wave_names).to_numpy()
+    out["wave_order"] = base["wave_id"].map(part.wave_numbers).to_numpy()
+    out["area"] = base["area_id"].map(part.area_codes).fillna("").to_numpy()
+    out["group"] = base["area_id"].map(part.roles).fillna("").to_numpy()
+    out["language"] = base["language"].to_numpy()
+    out["channel"] = base["channel"].to_numpy()
+    out["panel_id"] = base["panel_id"].fillna("").to_numpy()
+    submitted = pd.to_datetime(base["submitted_on"])
+    out["submitted_date"] = submitted.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+    out["duration_seconds"] = pd.to_numeric(base["duration_seconds"]).astype(float).to_numpy()
+    return out
+
+
+def _flags(
+    part: InitiativePart,
+    base: pd.DataFrame,
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    median: float | None,
+    seen: SeenRows,
+    items: list[str],
+    checks: dict[str, int],
+) -> pd.DataFrame:
+    """The chunk's quality flags, as :func:`analysis.clean` sets them on the whole initiative.
+
+    The per-response rules of ``clean`` run on the chunk; the rules that compare responses
+    use the initiative's median and the hashes of earlier rows.
+    """
     cleaning = clean(
         frame,
         items,
@@ -237,7 +271,7 @@ def _chunk(
     )
     flags = cleaning.flags
     # An attention check fails only where the response's wave asked it.
-    failed = np.zeros(n, dtype=bool)
+    failed = np.zeros(len(base), dtype=bool)
     for check, expected in checks.items():
         asked = out["wave_id"].isin(part.asked_by.get(check, set())).to_numpy()
         given = frame[check].to_numpy(dtype=float) if check in frame.columns else np.nan
@@ -257,17 +291,7 @@ def _chunk(
     )
     flags["duplicate"] = duplicate
     flags["exclude"] = flags[CLEANING_FLAGS].any(axis=1)
-    for flag in [*CLEANING_FLAGS, "exclude"]:
-        out[f"flag_{flag}"] = flags[flag].to_numpy().astype("int8")
-    bands = (
-        frame["age_band"] if "age_band" in frame.columns else pd.Series(np.nan, index=frame.index)
-    )
-    sexes = frame["gender"] if "gender" in frame.columns else pd.Series(np.nan, index=frame.index)
-    out["weight"] = [
-        weights.get((int(w), _code(a), _code(b), _code(g)), 1.0)
-        for w, a, b, g in zip(base["wave_id"], base["area_id"], bands, sexes, strict=True)
-    ]
-    return out[plan.columns]
+    return flags
 
 
 def _median_duration(session: Session, initiative_id: int) -> float | None:
