@@ -33,6 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
 
+    from surveyapp.security import DatabaseInt
+
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from surveyapp.api.views import bp as api_bp
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp

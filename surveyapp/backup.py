@@ -7,21 +7,40 @@ must be installed (Debian: postgresql-client, the same major version as the serv
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+from surveyapp.security import private_file
 
 
 class BackupError(RuntimeError):
     """A backup or restore could not be made; the message says why."""
 
 
-def _libpq_url(url: str) -> str:
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """The libpq URL without its password, and the environment that carries it.
+
+    A password on a command line is visible to every user of the machine (``ps``); libpq
+    reads ``PGPASSWORD`` from the child's environment instead.
+    """
     parsed = make_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    bare = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    return bare.render_as_string(hide_password=False), env
 
 
 def _sqlite_path(url: str) -> Path:
@@ -34,6 +53,7 @@ def _sqlite_path(url: str) -> Path:
 def backup(url: str, out: Path) -> None:
     """Write a backup of the database at ``url`` to ``out``."""
     backend = make_url(url).get_backend_name()
+    private_file(out)
     if backend == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         target = sqlite3.connect(out)
@@ -44,7 +64,8 @@ def backup(url: str, out: Path) -> None:
             source.close()
             target.close()
     elif backend == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={out}", _libpq_url(url)])
+        target, env = _libpq(url)
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={out}", target], env)
     else:
         raise BackupError(f"No backup method for {backend}.")
 
@@ -69,6 +90,7 @@ def restore(url: str, source: Path) -> None:
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(source, target)
     elif backend == "postgresql":
+        target, env = _libpq(url)
         _run(
             [
                 "pg_restore",
@@ -76,17 +98,18 @@ def restore(url: str, source: Path) -> None:
                 "--if-exists",
                 "--no-owner",
                 "--single-transaction",
-                f"--dbname={_libpq_url(url)}",
+                f"--dbname={target}",
                 str(source),
-            ]
+            ],
+            env,
         )
     else:
         raise BackupError(f"No restore method for {backend}.")
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], env: dict[str, str]) -> None:
     if shutil.which(command[0]) is None:
         raise BackupError(f"{command[0]} is not installed (Debian package postgresql-client).")
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:500]}")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -120,6 +121,12 @@ def build_engine(url: str, **options: Any) -> Engine:
     options.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Residents' answers: readable by the app's user only (0600), not the world.
+            path = Path(database)
+            if path.parent.is_dir() and not path.exists():
+                path.touch(mode=0o600)
         engine = create_engine(url, **options)
         _configure_sqlite(engine)
         return engine

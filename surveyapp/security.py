@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.routing import IntegerConverter
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -44,6 +46,25 @@ def keyed(purpose: str, value: str, length: int = 24) -> str:
     """
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:length]
+
+
+class DatabaseInt(IntegerConverter):
+    """``<int:...>`` in every URL: at most 2**31 - 1, the largest id the database stores.
+
+    A larger number (``/staff/cities/99999999999/audit``) matches no route and is a 404; it
+    used to reach PostgreSQL and fail there as integer out of range, a 500.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` readable and writable by its owner only (0600): it holds residents'
+    data or codes (backups, letter ZIPs)."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
 
 
 def client_key() -> str:

@@ -12,6 +12,7 @@ from surveyapp.cli.guards import committed, needs_database
 from surveyapp.cli.settings import ACTOR, base_url, translations_dir
 from surveyapp.extensions import db
 from surveyapp.models import Wave
+from surveyapp.security import private_file
 
 
 @click.group("invitations", cls=AppGroup)
@@ -64,6 +65,7 @@ def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str,
             actor=ACTOR,
             limit=1_000_000,
         )
+        private_file(out)  # the only copy of the codes: 0600 before anything is written
         out.write_bytes(archive)
 
     committed(make)
