@@ -28,6 +28,7 @@ from surveyapp.cli import (
     instruments,
     invitations,
     retention,
+    serve,
     tokens,
     users,
     waves,
@@ -95,3 +96,5 @@ COMMANDS: tuple[click.Command, ...] = (
 )
 for command in COMMANDS:
     main.add_command(command)
+# Flask's ``run``, refused on a non-loopback address with the published development secret.
+main.add_command(serve.run_guarded)
