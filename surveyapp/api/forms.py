@@ -9,12 +9,11 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from surveyapp.api.tokens import MAX_NAME_LENGTH
 
-#: How long a new token is valid, in days; "0" means until revoked.
+#: How long a new token is valid, in days: every token expires (at most after a year).
 VALIDITY_CHOICES = [
     ("30", _l("30 days")),
     ("90", _l("90 days")),
     ("365", _l("1 year")),
-    ("0", _l("Until revoked")),
 ]
 
 
@@ -40,7 +39,6 @@ class TokenForm(FlaskForm):
     )
     validity_choices = VALIDITY_CHOICES
 
-    def validity_days(self) -> int | None:
-        """The chosen validity in days, or None for a token that does not expire."""
-        days = int(self.days.data or "0")
-        return days or None
+    def validity_days(self) -> int:
+        """The chosen validity in days."""
+        return int(self.days.data or "90")

@@ -25,7 +25,9 @@ DISPLAY_PREFIX_LENGTH = 10
 #: A token this long or longer is not ours; it is refused before hashing.
 MAX_TOKEN_LENGTH = 200
 MAX_NAME_LENGTH = 100
-MAX_DAYS = 3650
+#: Every token expires: at most a year after it is made, 90 days unless asked otherwise.
+MAX_DAYS = 365
+DEFAULT_DAYS = 90
 #: ``last_used_at`` is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -44,10 +46,10 @@ def create_token(
     user: User,
     *,
     name: str,
-    days: int | None,
+    days: int = DEFAULT_DAYS,
     actor: User | str,
 ) -> tuple[str, ApiToken]:
-    """Make a token for ``user`` valid for ``days`` (None: until revoked).
+    """Make a token for ``user`` valid for ``days`` (1 to :data:`MAX_DAYS`).
 
     Returns the token, which nothing else keeps, and its stored row. Audited in every
     city of the user, so that each city's admins see who can read its data by API.
@@ -55,7 +57,7 @@ def create_token(
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise TokenError(f"Give the token a name of at most {MAX_NAME_LENGTH} characters.")
-    if days is not None and not 1 <= days <= MAX_DAYS:
+    if not 1 <= days <= MAX_DAYS:
         raise TokenError(f"A token is valid for 1 to {MAX_DAYS} days.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
@@ -65,7 +67,7 @@ def create_token(
         token_hash=hash_token(token),
         prefix=token[:DISPLAY_PREFIX_LENGTH],
         created_at=now,
-        expires_at=now + timedelta(days=days) if days is not None else None,
+        expires_at=now + timedelta(days=days),
     )
     session.add(row)
     session.flush()
@@ -80,6 +82,18 @@ def revoke_token(session: Session, token: ApiToken, *, actor: User | str) -> Non
     token.revoked_at = utcnow()
     session.flush()
     _audit(session, actor, token.user, "api_token_revoked", token)
+
+
+def revoke_all(session: Session, user: User, *, actor: User | str) -> int:
+    """Revoke every live token of ``user`` (an admin's decision); how many were live."""
+    live = [
+        token
+        for token in tokens_of(session, user, limit=10_000)
+        if token.revoked_at is None and (token.expires_at is None or token.expires_at > utcnow())
+    ]
+    for token in live:
+        revoke_token(session, token, actor=actor)
+    return len(live)
 
 
 def tokens_of(session: Session, user: User, limit: int = 200) -> list[ApiToken]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
+from surveyapp.api.tokens import DEFAULT_DAYS, MAX_DAYS
 from surveyapp.cli import lookups
 from surveyapp.cli.guards import needs_database
 from surveyapp.cli.settings import ACTOR
@@ -22,9 +23,15 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--email", required=True, help="The staff member the token reads as.")
 @click.option("--name", required=True, help="Where the token is used, e.g. 'R scripts'.")
-@click.option("--days", type=int, help="Valid for this many days (default: until revoked).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, MAX_DAYS),
+    default=DEFAULT_DAYS,
+    show_default=True,
+    help=f"Valid for this many days (at most {MAX_DAYS}).",
+)
 @needs_database
-def tokens_create(email: str, name: str, days: int | None) -> None:
+def tokens_create(email: str, name: str, days: int) -> None:
     """Make a token and print it once: only its hash is kept."""
     from surveyapp.api.tokens import TokenError, create_token
 

@@ -245,6 +245,22 @@ def end_member_sessions(city_id: int, user_id: int):
     return redirect(url_for(".audit_log", city_id=city_id), code=303)
 
 
+@bp.post("/cities/<int:city_id>/members/<int:user_id>/revoke-tokens")
+@login_required
+def revoke_member_tokens(city_id: int, user_id: int):
+    """An admin revokes every API token of a colleague (a leaked script, a departure)."""
+    from surveyapp.api import tokens as api_tokens
+
+    access.city(city_id, access.ADMIN)
+    member = auth_services.colleague(db.session, current_user(), city_id, user_id)
+    if member is None:
+        abort(404)
+    count = api_tokens.revoke_all(db.session, member, actor=current_user())
+    db.session.commit()
+    flash_ok(_("API tokens of %(email)s revoked: %(count)s.", email=member.email, count=count))
+    return redirect(url_for(".audit_log", city_id=city_id), code=303)
+
+
 # --- Reports --------------------------------------------------------------------------------
 
 

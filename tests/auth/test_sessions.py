@@ -155,3 +155,34 @@ def test_rate_limit_keys_hold_no_address(app: Flask, path: str) -> None:
     ):
         keys = [client_key(), rate_limit_key(), account_key()]
     assert not any(address in key or "who@city.example" in key for key in keys)
+
+
+def test_every_token_expires_within_a_year(make: Factory) -> None:
+    from surveyapp.api.tokens import MAX_DAYS, TokenError, create_token
+
+    user = make.user(make.city())
+    _token, row = create_token(make.session, user, name="script", actor=user)
+    assert row.expires_at is not None
+    assert 89 <= (row.expires_at - row.created_at).days <= 90  # the default: 90 days
+    for days in (0, MAX_DAYS + 1, 3650):
+        with pytest.raises(TokenError):
+            create_token(make.session, user, name="forever", days=days, actor=user)
+
+
+def test_an_admin_revokes_a_colleagues_tokens(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    from surveyapp.api.tokens import create_token
+
+    city = make.city()
+    make.user(city, role=Role.ADMIN, email="admin@city.example")
+    member = make.user(city, role=Role.ANALYST, email="analyst@city.example")
+    token, _row = create_token(make.session, member, name="laptop script", actor=member)
+    make.session.commit()
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    _sign_in(client, "admin@city.example")
+    url = f"/staff/cities/{city.id}/members/{member.id}/revoke-tokens"
+    done = client.post(url, follow_redirects=True)
+    assert "API tokens of analyst@city.example revoked: 1." in done.get_data(as_text=True)
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -39,6 +39,7 @@ ROUTES = [
     ("GET", "console.wave_monitor", "/staff/waves/{wave}/monitor"),
     ("GET", "console.audit_log", "/staff/cities/{city}/audit"),
     ("POST", "console.end_member_sessions", "/staff/cities/{city}/members/{member}/end-sessions"),
+    ("POST", "console.revoke_member_tokens", "/staff/cities/{city}/members/{member}/revoke-tokens"),
     ("GET", "console.dataset", "/staff/waves/{wave}/dataset"),
     ("GET", "console.dataset", "/staff/initiatives/{initiative}/dataset?format=sav"),
     ("GET", "console.dataset", "/staff/cities/{city}/dataset?format=zip"),
