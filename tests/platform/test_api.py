@@ -41,9 +41,7 @@ TOKEN_PATTERN = re.compile(r"sa_[A-Za-z0-9_-]{43}")
 
 def _token(session: Session, user: User, **fields) -> str:
     """A committed token of ``user``; ``fields`` are set on its row afterwards."""
-    token, row = create_token(
-        session, user, name=fields.pop("name", "tests"), days=365, actor=user
-    )
+    token, row = create_token(session, user, name=fields.pop("name", "tests"), days=365, actor=user)
     for name, value in fields.items():
         setattr(row, name, value)
     session.commit()
