@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from surveyapp import audit
 from surveyapp.auth.passwords import (
-    MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from surveyapp.db import utcnow
@@ -33,8 +33,9 @@ def create_user(
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccountError(f"{email!r} is not an e-mail address.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    problem = password_problem(password, context=[email, display_name or ""])
+    if problem:
+        raise AccountError(problem)
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise AccountError(f"There is already an account for {email}.")
     user = User(

@@ -186,3 +186,23 @@ def test_an_admin_revokes_a_colleagues_tokens(
     done = client.post(url, follow_redirects=True)
     assert "API tokens of analyst@city.example revoked: 1." in done.get_data(as_text=True)
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password1234", "qwertyuiop123", "aaaaaaaaaaaaaa", "anne.janssens2026", "short"],
+)
+def test_common_and_guessable_passwords_are_refused(make: Factory, password: str) -> None:
+    from surveyapp.auth.services import AccountError, create_user
+
+    with pytest.raises(AccountError, match="password"):
+        create_user(make.session, email="anne.janssens@city.example", password=password)
+
+
+def test_a_long_passphrase_is_accepted(make: Factory) -> None:
+    from surveyapp.auth.services import create_user
+
+    user = create_user(
+        make.session, email="anne.janssens@city.example", password="violet tram under the bridge"
+    )
+    assert user.password_hash.startswith("$argon2id$")
