@@ -13,7 +13,8 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser run test test-sqlite test-postgresql test-load lint fmt bench bench-load clean
+.PHONY: help install install-run compile browser run test test-sqlite test-postgresql \
+	test-load lint typecheck fmt bench bench-load clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,13 +22,22 @@ help:  ## Show the targets.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Two stamps, re-made whenever pyproject.toml changes: `make run` needs only the app and its
+# runtime dependencies (.installed-run); tests and linters also need the `test` extra
+# (Playwright, schemathesis, pyxform, mypy, ...), installed by .installed-test.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed  ## Create .venv and install the app with its test tools.
+install-run: $(VENV)/.installed-run  ## Create .venv with the app and what running it needs.
+
+install: $(VENV)/.installed-test  ## Create .venv with the app and its test and lint tools.
 
 browser:  ## Install Debian's Chromium for the browser tests, if missing (needs root or sudo).
 	@if [ -x "$${SURVEYAPP_CHROMIUM:-/usr/bin/chromium}" ]; then :; \
@@ -38,7 +48,7 @@ browser:  ## Install Debian's Chromium for the browser tests, if missing (needs 
 		sudo apt-get install -y chromium; \
 	fi
 
-compile: install  ## Compile the translation catalogs (.po -> .mo).
+compile: install-run  ## Compile the translation catalogs (.po -> .mo).
 	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n compile
 
 run: compile  ## Migrate the local SQLite database, load the instrument and demo data, serve.
@@ -48,7 +58,7 @@ run: compile  ## Migrate the local SQLite database, load the instrument and demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
-test: compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
+test: install compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgresql && \
@@ -64,29 +74,33 @@ test: compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
 		echo "      Start PostgreSQL (or set SURVEYAPP_TEST_PG_ADMIN_URL) and run 'make test-postgresql'."; \
 	fi
 
-test-sqlite: compile  ## Run the suite on a temporary SQLite database.
+test-sqlite: install compile  ## Run the suite on a temporary SQLite database.
 	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest
 
-test-postgresql: compile  ## Run the suite on a throw-away PostgreSQL database.
+test-postgresql: install compile  ## Run the suite on a throw-away PostgreSQL database.
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
-test-load: compile  ## Load and fault tests: gunicorn + PostgreSQL, 50 residents, restarts (~3 min).
+test-load: install compile  ## Load and fault tests: gunicorn + PostgreSQL, 50 residents, restarts (~3 min).
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m load tests/load
 
-lint: install  ## Check style and common mistakes with ruff.
+lint: install  ## Check style and common mistakes with ruff, and types with mypy.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: install  ## Check types with mypy (the packages listed in pyproject's [tool.mypy]).
+	$(BIN)/mypy
 
 fmt: install  ## Fix what ruff can fix and format the code.
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
+bench: install compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_sqlite.py
 
-bench-load: compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).
+bench-load: install compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).
 	@if command -v wrk >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \

@@ -183,17 +183,18 @@ def wave_means(
         One row per group: the grouping columns, ``n``, ``mean``, ``se``,
         ``ci_lower``, ``ci_upper``, ``sd``, ``withheld``.
     """
-    keys = [*(by or []), wave]
+    keys: list[Hashable] = [*(by or []), wave]
     extra = keys + ([cluster] if cluster is not None else [])
     frame = estimation_frame(data, index, weight, extra)
-    rows = []
-    for key, group in frame.groupby(keys, sort=True, observed=True):
-        key = key if isinstance(key, tuple) else (key,)
+    rows: list[dict[Hashable, object]] = []
+    for values, group in frame.groupby(keys, sort=True, observed=True):
+        values = values if isinstance(values, tuple) else (values,)
+        labels: dict[Hashable, object] = dict(zip(keys, values, strict=True))
         estimate = weighted_mean_ci(
             group["y"], group["w"], None if cluster is None else group[cluster],
             level=level, min_n=min_n,
         )  # fmt: skip
-        rows.append({**dict(zip(keys, key, strict=True)), **estimate})
+        rows.append(labels | estimate)
     return pd.DataFrame(rows)
 
 

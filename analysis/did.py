@@ -127,8 +127,8 @@ def _design(
         for p in (False, True)
     }
     n_min = min(v["n"] for v in cell_table.values())
-    areas_t = frame.loc[frame["arm"], area].nunique()
-    areas_c = frame.loc[~frame["arm"], area].nunique()
+    areas_t = frame[area][frame["arm"]].nunique()
+    areas_c = frame[area][~frame["arm"]].nunique()
     out: dict[str, Any] = {"method": method}
     out.update(n_areas_treated=int(areas_t), n_areas_comparison=int(areas_c), cells=cell_table)
     reason = withheld_reason(n_min, min_n, "difference-in-differences")

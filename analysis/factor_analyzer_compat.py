@@ -160,7 +160,7 @@ def cfa_specification(
                 )
             construct_of[item] = construct
 
-    items = [column for column in data.columns if column in construct_of]
+    items: list[Hashable] = [column for column in data.columns if column in construct_of]
     if len(items) != len(construct_of):
         duplicated = sorted({str(c) for c in items if items.count(c) > 1})
         raise ValueError(f"Item column(s) occur more than once in the data: {duplicated}.")

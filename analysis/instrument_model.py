@@ -137,7 +137,7 @@ class InstrumentModel:
         )
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> InstrumentModel:
+    def from_dict(cls, spec: InstrumentModel | Mapping[str, Any]) -> InstrumentModel:
         """Build the model from the plain dict described in the module notes.
 
         Raises

@@ -225,12 +225,12 @@ def freeze_scoring_model(
 
 def _item_references(
     values: np.ndarray,
-    items: list[Hashable],
-    scale: Mapping[Hashable, tuple[float, float]],
-    reverse: set[Hashable],
-) -> dict[Hashable, Any]:
+    items: list[str],
+    scale: Mapping[str, tuple[float, float]],
+    reverse: set[str],
+) -> dict[str, Any]:
     """Range, reverse key and reference POMP mean and SD of each item."""
-    out: dict[Hashable, Any] = {}
+    out: dict[str, Any] = {}
     for k, item in enumerate(items):
         low, high = (float(v) for v in scale[item])
         pomp = item_pomp(values[:, k], low, high, item in reverse)
@@ -246,9 +246,9 @@ def _item_references(
 
 def _check_items(
     reference: pd.DataFrame,
-    items: list[Hashable],
-    scale: Mapping[Hashable, tuple[float, float]],
-    reverse: set[Hashable],
+    items: list[str],
+    scale: Mapping[str, tuple[float, float]],
+    reverse: set[str],
 ) -> None:
     """Raise ValueError unless every item has a scale, a column and a non-empty range."""
     for item in items:
@@ -265,8 +265,8 @@ def _check_items(
 
 
 def _construct_weights(
-    constructs: Mapping[str, Sequence[Hashable]],
-    weights: Mapping[str, Mapping[Hashable, float]] | None,
+    constructs: Mapping[str, Sequence[str]],
+    weights: Mapping[str, Mapping[str, float]] | None,
 ) -> dict[str, Any]:
     """Items and item weights per construct (1 unless given); weights must be positive."""
     out: dict[str, Any] = {}

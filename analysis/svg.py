@@ -9,7 +9,7 @@ HTML5 does not need). All text is XML-escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from itertools import count
 
@@ -173,7 +173,7 @@ def loadings_chart(
 
 def trend_chart(
     waves: Sequence[str],
-    series: dict[str, Sequence[tuple[float, float, float] | None]],
+    series: Mapping[str, Sequence[tuple[float, float, float] | None]],
     *,
     title: str = "Index by wave",
 ) -> str:
@@ -221,7 +221,7 @@ def trend_chart(
     for s, (label, points) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
         offset = (s - (n_series - 1) / 2) * 8
-        coords = _plot_points(parts, points, lambda i, o=offset: x(i) + o, y, colour, dots=True)
+        coords = _plot_points(parts, points, _shifted(x, offset), y, colour, dots=True)
         parts += _polylines(coords, colour)
         ly = top + 10 + s * 18
         parts.append(
@@ -258,6 +258,11 @@ def _grid(
         )
         v += step
     return lines
+
+
+def _shifted(x: Callable[[int], float], offset: float) -> Callable[[int], float]:
+    """``x`` moved by ``offset`` pixels, so that series drawn side by side do not overlap."""
+    return lambda i: x(i) + offset
 
 
 def _plot_points(
@@ -403,7 +408,7 @@ def marked_trend_chart(
         dash = DASHES[s % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         offset = (s - (n_series - 1) / 2) * 10
-        coords = _plot_points(parts, points, lambda i, o=offset: x(i) + o, y, colour, dots=False)
+        coords = _plot_points(parts, points, _shifted(x, offset), y, colour, dots=False)
         parts += _polylines(coords, colour, dash_attr)
         parts.extend(_marker(shape, cx, cy, colour) for cx, cy in filter(None, coords))
         ly = legend_top + 18 * s

@@ -78,21 +78,19 @@ class RakingResult:
 
 
 def _cells(data: pd.DataFrame, key: Hashable | tuple) -> pd.Series:
-    if isinstance(key, tuple):
-        cells = data[key[0]].astype(str)
-        for column in key[1:]:
-            cells = cells + " x " + data[column].astype(str)
-        return cells
-    return data[key].astype(str)
+    columns = list(key) if isinstance(key, tuple) else [key]
+    cells = data[columns[0]].astype(str)
+    for column in columns[1:]:
+        cells = cells + " x " + data[column].astype(str)
+    return cells
 
 
 def _target_shares(key: Hashable | tuple, target: pd.Series) -> pd.Series:
-    index = target.index
-    if isinstance(key, tuple) and isinstance(index, pd.MultiIndex):
-        index = [" x ".join(str(part) for part in cell) for cell in index]
+    if isinstance(key, tuple) and isinstance(target.index, pd.MultiIndex):
+        labels = [" x ".join(str(part) for part in cell) for cell in target.index]
     else:
-        index = [str(cell) for cell in index]
-    shares = pd.Series(np.asarray(target, dtype=float), index=index)
+        labels = [str(cell) for cell in target.index]
+    shares = pd.Series(np.asarray(target, dtype=float), index=labels)
     if (shares < 0).any() or shares.sum() <= 0:
         raise ValueError(f"Margin {key!r} needs non-negative targets with a positive total.")
     return shares / shares.sum()

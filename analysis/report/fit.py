@@ -42,7 +42,7 @@ def fit_stage(
     cfa, reason = call_or_reason(fit_cfa, reference, spec.model)
     if cfa is None:
         return {"skipped": reason}, {}
-    loadings = [
+    loadings: list[dict[str, Any]] = [
         {"item": item, "construct": c.id, "loading": float(cfa.loadings.loc[item, c.id])}
         for c in spec.constructs
         for item in c.items

@@ -152,7 +152,7 @@ def page_context(
     -------
     dict
     """
-    cut = {
+    cut: dict[str, Any] = {
         metric: {"good": fmt(good, 2), "acceptable": fmt(ok, 2)}
         for metric, (good, ok, _higher) in verdicts.THRESHOLDS.items()
     }

@@ -69,7 +69,7 @@ def _construct_tables(
         {
             "item": item,
             "reverse": item in spec.reverse,
-            "scale": list(spec.scale[item]),
+            "scale": list(spec.scale[str(item)]),
             "n": masked_count(row["n"]),
             "missing_share": row["missing_share"],
             "mean": row["mean"],
