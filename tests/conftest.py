@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.test import TestResponse
 
 from surveyapp import create_app, migrate
 from surveyapp.config import DEVELOPMENT_SECRET, derived_code_key
-from surveyapp.db import utcnow
+from surveyapp.db import build_engine, utcnow
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument, load_instrument
 from surveyapp.instruments.registry import publish
@@ -45,6 +46,8 @@ from surveyapp.models import (
 from surveyapp.respond.codes import generate_code, hash_code
 from surveyapp.respond.used_codes import mark_used
 
+#: The password of every staff account made by ``make.user`` (unless given).
+STAFF_PASSWORD = "correct horse battery"
 #: The key the test app hashes invitation codes with (its secret key is the development one).
 TEST_CODE_KEY = derived_code_key(DEVELOPMENT_SECRET).encode()
 
@@ -77,9 +80,14 @@ def throwaway_database(directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    """Compile the translation catalogs, as `make test` does, for direct pytest runs."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the translation catalogs, as `make test` does, for direct pytest runs.
+
+    Once, before any test: under pytest-xdist (`make test-fast`) in the controlling
+    process only, so that no worker reads a catalog while another one rewrites it.
+    """
+    if hasattr(config, "workerinput"):
+        return
     from surveyapp.i18n.catalogs import compile_catalogs
     from surveyapp.i18n.instrument import clear_cache
 
@@ -124,14 +132,46 @@ def fresh_rate_limits() -> None:
         limiter.reset()
 
 
+@pytest.fixture(scope="session")
+def demo_engine(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A second database holding what `surveyapp instruments load` and `surveyapp demo` make.
+
+    Built once per run for the tests that request ``demo``: the demo's 400 synthetic
+    responses cost seconds to build, which dashboards, exports, reports and API tests
+    used to spend each.
+    """
+    from surveyapp.cli import main
+
+    with throwaway_database(tmp_path_factory.mktemp("demo")) as url:
+        migrate.upgrade(url)
+        engine = build_engine(url)
+        db.session.remove()
+        db.session.configure(bind=engine)
+        try:
+            runner = app.test_cli_runner()
+            for command in (["instruments", "load"], ["demo"]):
+                result = runner.invoke(main, command)
+                assert result.exit_code == 0, result.output
+        finally:
+            db.session.remove()
+            db.session.configure(bind=None)
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
-def db_session(app: Flask) -> Iterator[Session]:
+def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session]:
     """The app's session inside a transaction that is rolled back after the test.
 
     Commits in the code under test become savepoints, so every test starts from the same
-    empty (migrated) database.
+    empty (migrated) database, or, for a test that requests ``demo``, from the same demo
+    database. ``client``, ``runner`` and ``make`` work on whichever of the two it is.
     """
-    connection = db.engine_for(app).connect()
+    if "demo" in request.fixturenames:
+        engine = request.getfixturevalue("demo_engine")
+    else:
+        engine = db.engine_for(app)
+    connection = engine.connect()
     transaction = connection.begin()
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -143,6 +183,28 @@ def db_session(app: Flask) -> Iterator[Session]:
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def demo(db_session: Session) -> Initiative:
+    """The demo initiative (`surveyapp demo`: one city, four areas, two waves of 200).
+
+    Requesting it runs the test on the demo database (see ``demo_engine``), rolled back
+    after the test like the empty one, so the test may change the demo. Its city, waves
+    and areas are loaded, as if just built: they stay readable after a request.
+    """
+    from surveyapp.demo import DEMO_CITY_SLUG
+
+    return db_session.scalars(
+        select(Initiative)
+        .join(City)
+        .where(City.slug == DEMO_CITY_SLUG)
+        .options(
+            selectinload(Initiative.city),
+            selectinload(Initiative.waves),
+            selectinload(Initiative.area_links).selectinload(InitiativeArea.area),
+        )
+    ).one()
 
 
 @pytest.fixture
@@ -195,7 +257,7 @@ class Factory:
         user = create_user(
             self.session,
             email=fields.pop("email", f"staff-{secrets.token_hex(3)}@city.example"),
-            password=fields.pop("password", "correct horse battery"),
+            password=fields.pop("password", STAFF_PASSWORD),
             **fields,
         )
         if city is not None:
@@ -263,6 +325,27 @@ class Factory:
 def make(db_session: Session, core_instrument: Instrument) -> Factory:
     """Factories for cities, areas, users, initiatives, waves and invitations."""
     return Factory(db_session, core_instrument)
+
+
+def sign_in(
+    client: FlaskClient,
+    who: User | str,
+    password: str = STAFF_PASSWORD,
+    *,
+    next_url: str | None = None,
+    expect: int = 303,
+) -> TestResponse:
+    """Sign a staff member in through the sign-in form, as a person does; return the answer.
+
+    ``who`` is an account or an e-mail address. Signing in replaces whoever was signed in
+    on ``client``. The answer must have the status ``expect``: by default the redirect
+    into the console, which only a correct e-mail address and password get.
+    """
+    email = who if isinstance(who, str) else who.email
+    url = "/staff/login" + (f"?next={next_url}" if next_url is not None else "")
+    response = client.post(url, data={"email": email, "password": password})
+    assert response.status_code == expect, (email, response.status_code)
+    return response
 
 
 def complete_answers(sections: Any) -> dict[str, Any]:

@@ -10,17 +10,9 @@ from sqlalchemy import select
 
 from surveyapp.models import Area, Initiative, Invitation, Wave, WaveStatus
 
-from ..conftest import Factory
+from ..conftest import Factory, sign_in
 
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
-
-
-def _login(client: FlaskClient, make: Factory, city) -> None:
-    user = make.user(city)
-    signed_in = client.post(
-        "/staff/login", data={"email": user.email, "password": "correct horse battery"}
-    )
-    assert signed_in.status_code == 303
 
 
 def _page(client: FlaskClient, url: str, headers: dict | None = None) -> str:
@@ -32,7 +24,7 @@ def test_a_french_coordinator_reads_area_errors_in_french(
 ) -> None:
     city = make.city()
     make.area(city, code="D1")
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     areas = f"/staff/cities/{city.id}/areas"
     empty = client.post(areas, data={"code": " ", "name": "Docks"}, headers=FRENCH)
     assert empty.status_code == 303
@@ -46,7 +38,7 @@ def test_a_french_coordinator_reads_area_errors_in_french(
 
 def test_margin_file_problems_are_listed_in_french(client: FlaskClient, make: Factory) -> None:
     area = make.area()
-    _login(client, make, area.city)
+    sign_in(client, make.user(area.city))
     bad = "age_band,gender,population\n16-24,woman,-3\n16-24,woman,4\n"
     page = client.post(
         f"/staff/areas/{area.id}/margins",
@@ -65,7 +57,7 @@ def test_initiative_form_keeps_treated_and_comparison_apart(
 ) -> None:
     city = make.city()
     docks = make.area(city)
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     page = client.post(
         f"/staff/cities/{city.id}/initiatives/new",
         data={
@@ -83,7 +75,7 @@ def test_initiative_form_keeps_treated_and_comparison_apart(
 
 def test_initiative_form_names_every_missing_field(client: FlaskClient, make: Factory) -> None:
     city = make.city()
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     page = client.post(f"/staff/cities/{city.id}/initiatives/new", data={}, headers=FRENCH)
     html = page.get_data(as_text=True)
     assert page.status_code == 422
@@ -97,7 +89,7 @@ def test_wave_form_refuses_backward_dates_and_a_zero_retention(
 ) -> None:
     initiative = make.initiative()
     make.instrument_row()
-    _login(client, make, initiative.city)
+    sign_in(client, make.user(initiative.city))
     url = f"/staff/initiatives/{initiative.id}/waves/new"
     row_id = re.search(r'name="instrument" value="(\d+)"', _page(client, url)).group(1)
     data = {
@@ -125,7 +117,7 @@ def test_letter_requests_are_checked_before_any_code_is_made(
 ) -> None:
     wave = make.wave(mode="invitation")
     area = wave.initiative.areas_with_role("treated")[0]
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     here = f"/staff/waves/{wave.id}"
     for count, message in (
         ("-2", "Le nombre de codes ne peut pas être négatif."),
@@ -142,7 +134,7 @@ def test_a_refused_lifecycle_step_is_explained_in_french(
     client: FlaskClient, make: Factory
 ) -> None:
     wave = make.wave(status=WaveStatus.DRAFT)
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     refused = client.post(f"/staff/waves/{wave.id}/archive", headers=FRENCH)
     assert refused.status_code == 303
     assert "Seule une vague clôturée peut être archivée." in _page(

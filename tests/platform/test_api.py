@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import time
 import zipfile
 from datetime import timedelta
 
@@ -34,7 +33,7 @@ from surveyapp.models import (
     WaveStatus,
 )
 
-from ..conftest import Factory
+from ..conftest import Factory, sign_in
 
 TOKEN_PATTERN = re.compile(r"sa_[A-Za-z0-9_-]{43}")
 
@@ -51,11 +50,6 @@ def _token(session: Session, user: User, **fields) -> str:
 def _get(client: FlaskClient, url: str, token: str | None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return client.get(url, headers=headers)
-
-
-def _sign_in(client: FlaskClient, user: User) -> None:
-    with client.session_transaction() as session:
-        session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
 
 
 def _complete(session: Session, wave: Wave, number: int) -> None:
@@ -78,14 +72,20 @@ def _complete(session: Session, wave: Wave, number: int) -> None:
     session.commit()
 
 
-def _demo(make: Factory, per_wave: int = 200) -> tuple[User, Initiative]:
-    """The demo city (its own coordinator, an initiative, two waves of responses)."""
-    from surveyapp.demo import DEMO_EMAIL, build_demo
+def _demo(make: Factory, per_wave: int) -> tuple[User, Initiative]:
+    """A demo city with ``per_wave`` responses per wave (the ``demo`` fixture has 200)."""
+    from surveyapp.demo import build_demo
 
     info = build_demo(make.session, make.instrument_row(), make.core, per_wave=per_wave)
     make.session.commit()
-    user = make.session.scalar(select(User).where(User.email == DEMO_EMAIL))
-    return user, info.open_wave.initiative
+    return _demo_coordinator(make.session), info.open_wave.initiative
+
+
+def _demo_coordinator(session: Session) -> User:
+    """The demo city's own coordinator (who `surveyapp demo` prints the password of)."""
+    from surveyapp.demo import DEMO_EMAIL
+
+    return session.scalars(select(User).where(User.email == DEMO_EMAIL)).one()
 
 
 # --- Authentication -----------------------------------------------------------------------
@@ -261,8 +261,10 @@ def test_small_response_counts_are_masked_except_for_admins(
 # --- Indices and change -------------------------------------------------------------------
 
 
-def test_indices_and_changes_carry_confidence_intervals(client: FlaskClient, make: Factory) -> None:
-    user, initiative = _demo(make)
+def test_indices_and_changes_carry_confidence_intervals(
+    demo: Initiative, client: FlaskClient, make: Factory
+) -> None:
+    user, initiative = _demo_coordinator(make.session), demo
     token = _token(make.session, user)
     wave_ids = [w.id for w in initiative.waves]
 
@@ -399,9 +401,9 @@ def test_dataset_downloads_are_delegated_with_the_token_users_role(
 
 
 def test_the_demo_initiative_downloads_as_csv_for_analysts_only(
-    client: FlaskClient, make: Factory
+    demo: Initiative, client: FlaskClient, make: Factory
 ) -> None:
-    user, initiative = _demo(make)
+    user, initiative = _demo_coordinator(make.session), demo
     token = _token(make.session, user)
     url = f"/api/v1/initiatives/{initiative.id}/dataset"
     refused = _get(client, url, token)  # the demo user is a coordinator
@@ -424,8 +426,10 @@ def test_the_demo_initiative_downloads_as_csv_for_analysts_only(
     assert event.user_id == user.id and event.details["via"] == "api"
 
 
-def test_the_demo_city_downloads_as_csv(client: FlaskClient, make: Factory) -> None:
-    user, initiative = _demo(make)
+def test_the_demo_city_downloads_as_csv(
+    demo: Initiative, client: FlaskClient, make: Factory
+) -> None:
+    user, initiative = _demo_coordinator(make.session), demo
     membership = make.session.scalar(select(Membership).where(Membership.user_id == user.id))
     membership.role = Role.ADMIN
     make.session.commit()
@@ -497,7 +501,7 @@ def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(
 ) -> None:
     city = make.city(name="Tokenville")
     user = make.user(city, role=Role.ANALYST)
-    _sign_in(client, user)
+    sign_in(client, user)
 
     made = client.post("/staff/tokens", data={"name": "R on my laptop", "days": "30"})
     assert made.status_code == 200
@@ -518,7 +522,7 @@ def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(
 
 
 def test_a_token_needs_a_name(client: FlaskClient, make: Factory) -> None:
-    _sign_in(client, make.user(make.city(), role=Role.ANALYST))
+    sign_in(client, make.user(make.city(), role=Role.ANALYST))
     page = client.post("/staff/tokens", data={"name": "  ", "days": "90"})
     assert page.status_code == 400
     assert not TOKEN_PATTERN.search(page.get_data(as_text=True))
@@ -529,7 +533,7 @@ def test_revoking_a_token_stops_it_at_once(client: FlaskClient, make: Factory) -
     user = make.user(make.city(), role=Role.ANALYST)
     token = _token(make.session, user, name="old laptop")
     row = make.session.scalar(select(ApiToken))
-    _sign_in(client, user)
+    sign_in(client, user)
     assert _get(client, "/api/v1/me", token).status_code == 200
 
     revoked = client.post(f"/staff/tokens/{row.id}/revoke")
@@ -545,7 +549,7 @@ def test_nobody_revokes_another_users_token(client: FlaskClient, make: Factory) 
     owner, other = make.user(city, role=Role.ANALYST), make.user(city, role=Role.ADMIN)
     token = _token(make.session, owner)
     row = make.session.scalar(select(ApiToken))
-    _sign_in(client, other)
+    sign_in(client, other)
     assert client.post(f"/staff/tokens/{row.id}/revoke").status_code == 404
     assert row.prefix not in client.get("/staff/tokens").get_data(as_text=True)
     assert _get(client, "/api/v1/me", token).status_code == 200

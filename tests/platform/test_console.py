@@ -30,16 +30,7 @@ from surveyapp.models import (
 )
 from surveyapp.respond.codes import hash_code, normalize_code
 
-from ..conftest import TEST_CODE_KEY, Factory
-
-PASSWORD = "correct horse battery"
-
-
-def _login(client: FlaskClient, make: Factory, city, role: Role = Role.COORDINATOR):
-    user = make.user(city, role=role)
-    signed_in = client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
-    assert signed_in.status_code == 303
-    return user
+from ..conftest import TEST_CODE_KEY, Factory, sign_in
 
 
 def _actions(make: Factory, action: str) -> list[AuditEvent]:
@@ -59,7 +50,7 @@ def qr_codes_in_pdf(pdf: bytes, page: int = 0) -> list[str]:
 
 def test_areas_are_created_and_renamed(client: FlaskClient, make: Factory) -> None:
     city = make.city()
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     added = client.post(f"/staff/cities/{city.id}/areas", data={"code": "D1", "name": "Docks"})
     assert added.status_code == 303
     twice = client.post(f"/staff/cities/{city.id}/areas", data={"code": "d1", "name": "Again"})
@@ -77,7 +68,7 @@ def test_margins_upload_reports_every_bad_line_and_saves_nothing(
     client: FlaskClient, make: Factory
 ) -> None:
     area = make.area()
-    _login(client, make, area.city)
+    sign_in(client, make.user(area.city))
     bad = "age_band;gender;population\n16-24;woman;120\n16-24;woman;80\n25-34;;40\n35-44;man;lots\n"
     page = client.post(
         f"/staff/areas/{area.id}/margins",
@@ -111,7 +102,7 @@ def test_initiative_is_registered_and_grouped_by_pyramid_level(
 ) -> None:
     city = make.city()
     docks, park, school = (make.area(city, name=n) for n in ("Docks", "Park", "School"))
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     created = client.post(
         f"/staff/cities/{city.id}/initiatives/new",
         data={
@@ -136,7 +127,7 @@ def test_initiative_is_registered_and_grouped_by_pyramid_level(
 def test_initiative_cannot_use_another_citys_area(client: FlaskClient, make: Factory) -> None:
     city, other = make.city(), make.city()
     foreign = make.area(other)
-    _login(client, make, city)
+    sign_in(client, make.user(city))
     page = client.post(
         f"/staff/cities/{city.id}/initiatives/new",
         data={"name": "X", "pyramid_level": "1", "treated": [str(foreign.id)]},
@@ -154,7 +145,7 @@ def test_wave_is_created_with_complete_languages_only(
 ) -> None:
     initiative = make.initiative()
     make.instrument_row()
-    _login(client, make, initiative.city)
+    sign_in(client, make.user(initiative.city))
     form = client.get(f"/staff/initiatives/{initiative.id}/waves/new").get_data(as_text=True)
     assert 'value="ar"' in form and 'value="fr"' in form
     row_id = re.search(r'name="instrument" value="(\d+)"', form).group(1)
@@ -184,7 +175,7 @@ def test_lifecycle_freezes_closes_reopens_archives_with_audit(
     client: FlaskClient, make: Factory
 ) -> None:
     wave = make.wave(status=WaveStatus.DRAFT, open_token=None)
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     assert client.post(f"/staff/waves/{wave.id}/open").status_code == 303
     make.session.expire_all()
     wave = make.session.get(Wave, wave.id)
@@ -215,7 +206,7 @@ def test_lifecycle_freezes_closes_reopens_archives_with_audit(
 
 def test_draft_wave_without_responses_can_be_deleted(client: FlaskClient, make: Factory) -> None:
     wave = make.wave(status=WaveStatus.DRAFT)
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     assert client.post(f"/staff/waves/{wave.id}/delete").status_code == 303
     make.session.expire_all()
     assert make.session.get(Wave, wave.id) is None
@@ -227,7 +218,7 @@ def test_scheduled_opening_waits_for_its_date(client: FlaskClient, make: Factory
         status=WaveStatus.DRAFT,
         opens_at=utcnow() + timedelta(days=5),
     )
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     assert "Schedule opening" in client.get(f"/staff/waves/{wave.id}").get_data(as_text=True)
     client.post(f"/staff/waves/{wave.id}/open")
     page = client.get(f"/staff/waves/{wave.id}").get_data(as_text=True)
@@ -245,7 +236,7 @@ def test_letters_have_scannable_qr_codes_and_working_codes(
     wave = make.wave(mode="invitation")
     treated = wave.initiative.areas_with_role("treated")[0]
     comparison = wave.initiative.areas_with_role("comparison")[0]
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     download = client.post(
         f"/staff/waves/{wave.id}/invitations",
         data={f"area-{treated.id}": "3", f"area-{comparison.id}": "2", "language": "fr"},
@@ -285,7 +276,7 @@ def test_letters_have_scannable_qr_codes_and_working_codes(
 def test_bad_letter_requests_are_refused(client: FlaskClient, make: Factory) -> None:
     wave = make.wave(mode="invitation")
     other_area = make.area()
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     for data, message in (
         ({"area-1": "2", "language": "de"}, "Choose a language of the wave"),
         ({f"area-{other_area.id}": "2", "language": "en"}, "the initiative&#39;s own areas"),
@@ -302,7 +293,7 @@ def test_open_link_poster_has_a_scannable_qr_code(
     app: Flask, client: FlaskClient, make: Factory
 ) -> None:
     wave = make.wave(mode="open_link")
-    _login(client, make, wave.initiative.city)
+    sign_in(client, make.user(wave.initiative.city))
     poster = client.get(f"/staff/waves/{wave.id}/poster.pdf?language=fr")
     assert poster.status_code == 200 and poster.mimetype == "application/pdf"
     expected = f"{app.config['BASE_URL'].rstrip('/')}/w/{wave.open_token}"
@@ -340,13 +331,13 @@ def test_monitoring_masks_small_counts_except_for_admins(
     wave = make.wave()
     _responses(make, wave, complete=12, drafts=3)
     _responses(make, wave, complete=4, drafts=0, language="fr")
-    _login(client, make, wave.initiative.city, Role.COORDINATOR)
+    sign_in(client, make.user(wave.initiative.city, role=Role.COORDINATOR))
     page = client.get(f"/staff/waves/{wave.id}/monitor").get_data(as_text=True)
     assert '<dd id="started">19</dd>' in page and '<dd id="completed">16</dd>' in page
     assert "&lt;10" in page  # 3 drafts and 4 French responses are masked
     assert "<svg" in page and "<script" not in page
     admin = app.test_client()
-    _login(admin, make, wave.initiative.city, Role.ADMIN)
+    sign_in(admin, make.user(wave.initiative.city, role=Role.ADMIN))
     exact = admin.get(f"/staff/waves/{wave.id}/monitor").get_data(as_text=True)
     assert "&lt;10" not in exact
     assert re.search(r"<td>fr</td><td>4</td><td>4</td>", exact)
@@ -359,7 +350,7 @@ def test_monitoring_names_the_pages_in_the_staff_members_language(
     """Where unfinished questionnaires stopped: the page titles in the console's language."""
     wave = make.wave()
     _responses(make, wave, complete=0, drafts=12)
-    _login(client, make, wave.initiative.city, Role.COORDINATOR)
+    sign_in(client, make.user(wave.initiative.city, role=Role.COORDINATOR))
     page = client.get(
         f"/staff/waves/{wave.id}/monitor", headers={"Accept-Language": "fr-BE,fr;q=0.9"}
     ).get_data(as_text=True)
@@ -373,7 +364,7 @@ def test_monitoring_names_the_pages_in_the_staff_members_language(
 def test_analysts_read_but_cannot_change(client: FlaskClient, make: Factory) -> None:
     wave = make.wave(status=WaveStatus.DRAFT)
     city = wave.initiative.city
-    _login(client, make, city, Role.ANALYST)
+    sign_in(client, make.user(city, role=Role.ANALYST))
     assert client.get(f"/staff/waves/{wave.id}").status_code == 200
     assert client.get(f"/staff/waves/{wave.id}/monitor").status_code == 200
     assert client.post(f"/staff/waves/{wave.id}/open").status_code == 403
@@ -388,7 +379,7 @@ def test_analysts_read_but_cannot_change(client: FlaskClient, make: Factory) -> 
 
 def test_admins_see_the_audit_log(client: FlaskClient, make: Factory) -> None:
     wave = make.wave(status=WaveStatus.DRAFT)
-    _login(client, make, wave.initiative.city, Role.ADMIN)
+    sign_in(client, make.user(wave.initiative.city, role=Role.ADMIN))
     client.post(f"/staff/waves/{wave.id}/open")
     log = client.get(f"/staff/cities/{wave.initiative.city_id}/audit").get_data(as_text=True)
     assert "wave_opened" in log and "wave" in log
@@ -398,22 +389,19 @@ def test_sign_in_is_throttled_per_account(app: Flask, make: Factory) -> None:
     client = app.test_client()
     user = make.user(make.city(), email="target@city.example")
     for _ in range(5):
-        wrong = client.post("/staff/login", data={"email": user.email, "password": "guess!!"})
-        assert wrong.status_code == 401
-    blocked = client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
-    assert blocked.status_code == 429
+        sign_in(client, user, "guess!!", expect=401)
+    blocked = sign_in(client, user, expect=429)
     assert "Too many attempts" in blocked.get_data(as_text=True)
     # Other accounts are not affected.
     other = make.user(make.city(), email="other@city.example")
-    ok = client.post("/staff/login", data={"email": other.email, "password": PASSWORD})
-    assert ok.status_code == 303
+    sign_in(client, other)
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.COORDINATOR, Role.ANALYST])
 def test_console_pages_render_for_every_role(client: FlaskClient, make: Factory, role) -> None:
     wave = make.wave()
     city = wave.initiative.city
-    _login(client, make, city, role)
+    sign_in(client, make.user(city, role=role))
     area = wave.initiative.areas_with_role("treated")[0]
     for url in (
         "/staff/",

@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from surveyapp.db import utcnow
-from surveyapp.demo import build_demo
 from surveyapp.models import (
     Answer,
     Area,
@@ -31,10 +30,7 @@ from surveyapp.models import (
 )
 from surveyapp.reports import cached_initiative_report
 
-from ..conftest import Factory
-
-PASSWORD = "correct horse battery"
-
+from ..conftest import Factory, sign_in
 
 # --- Helpers --------------------------------------------------------------------------------
 
@@ -87,17 +83,6 @@ class Page(HTMLParser):
             self.badges.append((self._badge or "", text))
         else:
             self.headings.append((tag, text))
-
-
-def _sign_in(client: FlaskClient, user: User) -> None:
-    client.post("/staff/logout")
-    client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
-
-
-def _demo(make: Factory) -> Initiative:
-    build_demo(make.session, make.instrument_row(), make.core)
-    make.session.commit()
-    return make.session.scalar(select(Initiative).where(Initiative.name == "Neighbourhood hosts"))
 
 
 def _respond(
@@ -179,11 +164,11 @@ def _f(value: float, signed: bool = False) -> str:
 
 
 def test_every_role_of_the_city_sees_the_initiative_dashboard(
-    client: FlaskClient, make: Factory
+    demo: Initiative, client: FlaskClient, make: Factory
 ) -> None:
-    initiative = _demo(make)
+    initiative = demo
     for role in (Role.ADMIN, Role.COORDINATOR, Role.ANALYST):
-        _sign_in(client, make.user(initiative.city, role=role))
+        sign_in(client, make.user(initiative.city, role=role))
         response = client.get(f"/staff/initiatives/{initiative.id}/dashboard")
         assert response.status_code == 200, role
         html = response.get_data(as_text=True)
@@ -202,10 +187,12 @@ def test_every_role_of_the_city_sees_the_initiative_dashboard(
     assert set(indices[2:]) == {"Participation", "Perceived safety"}
 
 
-def test_dashboard_numbers_and_badges_are_the_reports(client: FlaskClient, make: Factory) -> None:
-    initiative = _demo(make)
+def test_dashboard_numbers_and_badges_are_the_reports(
+    demo: Initiative, client: FlaskClient, make: Factory
+) -> None:
+    initiative = demo
     user = make.user(initiative.city, role=Role.ANALYST)
-    _sign_in(client, user)
+    sign_in(client, user)
     page = Page(client.get(f"/staff/initiatives/{initiative.id}/dashboard").get_data(as_text=True))
     content = cached_initiative_report(make.session, initiative, actor=user).content
     names = {"treated": "Treated areas", "comparison": "Comparison areas"}
@@ -256,7 +243,7 @@ def test_withheld_estimates_show_the_reason_and_no_numbers(
 ) -> None:
     city = make.city(name="Smallville")
     initiative = _initiative_with_waves(make, city, "Pocket park", [20, 20])
-    _sign_in(client, make.user(city, role=Role.COORDINATOR))
+    sign_in(client, make.user(city, role=Role.COORDINATOR))
     html = client.get(f"/staff/initiatives/{initiative.id}/dashboard").get_data(as_text=True)
     page = Page(html)
     means = _cells(page, "Trust: index by wave")
@@ -275,7 +262,7 @@ def test_withheld_estimates_show_the_reason_and_no_numbers(
 
 def test_an_initiative_without_responses_says_so(client: FlaskClient, make: Factory) -> None:
     initiative = make.initiative(name="Just started")
-    _sign_in(client, make.user(initiative.city, role=Role.ANALYST))
+    sign_in(client, make.user(initiative.city, role=Role.ANALYST))
     html = client.get(f"/staff/initiatives/{initiative.id}/dashboard").get_data(as_text=True)
     assert "There are no complete responses yet." in html
     assert "<svg" not in html
@@ -301,7 +288,7 @@ def test_city_dashboard_follows_the_pyramid_and_the_alphabet(
     )
 
     analyst = make.user(city, role=Role.ANALYST)
-    _sign_in(client, analyst)
+    sign_in(client, analyst)
     html = client.get(f"/staff/cities/{city.id}/dashboard").get_data(as_text=True)
     page = Page(html)
     levels = [text for tag, text in page.headings if tag == "h2"]
@@ -321,17 +308,17 @@ def test_city_dashboard_follows_the_pyramid_and_the_alphabet(
     # Six completed questionnaires: a small count, masked for everyone but admins.
     assert re.search(r'class="responses">&lt;10<', html)
     assert 'class="responses">6<' not in html
-    _sign_in(client, make.user(city, role=Role.ADMIN))
+    sign_in(client, make.user(city, role=Role.ADMIN))
     html = client.get(f"/staff/cities/{city.id}/dashboard").get_data(as_text=True)
     assert 'class="responses">6<' in html
 
 
 def test_city_dashboard_shows_each_initiatives_latest_change(
-    client: FlaskClient, make: Factory
+    demo: Initiative, client: FlaskClient, make: Factory
 ) -> None:
-    initiative = _demo(make)
+    initiative = demo
     user = make.user(initiative.city, role=Role.ANALYST)
-    _sign_in(client, user)
+    sign_in(client, user)
     html = client.get(f"/staff/cities/{initiative.city_id}/dashboard").get_data(as_text=True)
     page = Page(html)
     content = cached_initiative_report(make.session, initiative, actor=user).content
@@ -349,9 +336,8 @@ def test_city_dashboard_shows_each_initiatives_latest_change(
 
 
 def test_shared_measurement_shows_each_city_against_itself(
-    client: FlaskClient, make: Factory
+    demo: Initiative, client: FlaskClient, make: Factory
 ) -> None:
-    demo = _demo(make)
     # Zutphen improves most, but cities stay in alphabetical order: no league table.
     _initiative_with_waves(make, make.city(name="Zutphen"), "Town square", [60, 60])
     _initiative_with_waves(make, make.city(name="Aachen"), "Play streets", [40])
@@ -359,7 +345,7 @@ def test_shared_measurement_shows_each_city_against_itself(
     staff = make.user(make.city(name="Elsewhere"), role=Role.ANALYST)
 
     assert client.get("/staff/shared").status_code == 302
-    _sign_in(client, staff)
+    sign_in(client, staff)
     html = client.get("/staff/shared").get_data(as_text=True)
     page = Page(html)
     cities = [text for tag, text in page.headings if tag == "h2"]
@@ -401,7 +387,7 @@ def test_shared_measurement_needs_a_signed_in_staff_member(client: FlaskClient) 
 def test_staff_of_another_city_get_404(client: FlaskClient, make: Factory, role: Role) -> None:
     theirs = make.city(name="Victimville")
     initiative = _initiative_with_waves(make, theirs, "Secret initiative", [6])
-    _sign_in(client, make.user(make.city(name="Elsewhere"), role=role))
+    sign_in(client, make.user(make.city(name="Elsewhere"), role=role))
     for url in (
         f"/staff/initiatives/{initiative.id}/dashboard",
         f"/staff/cities/{theirs.id}/dashboard",
@@ -411,9 +397,11 @@ def test_staff_of_another_city_get_404(client: FlaskClient, make: Factory, role:
         assert "Secret initiative" not in response.get_data(as_text=True)
 
 
-def test_wave_arrows_point_the_reading_direction(client: FlaskClient, make: Factory) -> None:
-    initiative = _demo(make)
-    _sign_in(client, make.user(initiative.city, role=Role.ANALYST))
+def test_wave_arrows_point_the_reading_direction(
+    demo: Initiative, client: FlaskClient, make: Factory
+) -> None:
+    initiative = demo
+    sign_in(client, make.user(initiative.city, role=Role.ANALYST))
     url = f"/staff/initiatives/{initiative.id}/dashboard"
     english = client.get(url).get_data(as_text=True)
     arabic = client.get(url + "?lang=ar").get_data(as_text=True)

@@ -5,28 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import CLEANING_FLAGS, score
-from surveyapp.cli import main
 from surveyapp.exports.dataset import build_plan
 from surveyapp.exports.rows import iter_chunks
 from surveyapp.models import Answer, Initiative, Response, ScoringModel, User
 from surveyapp.reports import build_initiative_report, initiative_frame
-
-
-def demo_initiative(runner: FlaskCliRunner, db_session: Session) -> Initiative:
-    """The demo initiative (400 complete responses) with its scoring model frozen."""
-    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    initiative = db_session.scalar(select(Initiative))
-    actor = db_session.scalar(select(User))
-    build_initiative_report(db_session, initiative, actor=actor)
-    db_session.flush()
-    assert db_session.scalar(select(ScoringModel)) is not None
-    return initiative
 
 
 def dataset(session: Session, scope: str, obj, **kwargs) -> pd.DataFrame:
@@ -36,13 +22,13 @@ def dataset(session: Session, scope: str, obj, **kwargs) -> pd.DataFrame:
 
 
 def test_dataset_matches_the_report_frame_and_cleaning(
-    runner: FlaskCliRunner, db_session: Session
+    frozen_demo: Initiative, db_session: Session
 ) -> None:
     """Small chunks give exactly the flags, scores and weights of the whole-data pipeline."""
     from analysis import clean
     from surveyapp.reports import add_area_weights
 
-    initiative = demo_initiative(runner, db_session)
+    initiative = frozen_demo
     # A duplicate of an earlier response in the same wave and area, straddling chunks.
     first = db_session.scalars(select(Response).order_by(Response.id)).first()
     twin = db_session.scalars(
@@ -100,9 +86,9 @@ def test_dataset_matches_the_report_frame_and_cleaning(
 
 
 def test_dataset_carries_no_personal_data_unless_asked(
-    runner: FlaskCliRunner, db_session: Session
+    frozen_demo: Initiative, db_session: Session
 ) -> None:
-    initiative = demo_initiative(runner, db_session)
+    initiative = frozen_demo
     response = db_session.scalars(select(Response)).first()
     db_session.add(Answer(response_id=response.id, item_id="home_language", value_text="Tigrinya"))
     db_session.flush()
@@ -117,9 +103,9 @@ def test_dataset_carries_no_personal_data_unless_asked(
 
 @pytest.mark.parametrize("scope", ["wave", "initiative", "city"])
 def test_scopes_hold_their_waves_with_stable_variable_names(
-    runner: FlaskCliRunner, db_session: Session, scope: str
+    frozen_demo: Initiative, db_session: Session, scope: str
 ) -> None:
-    initiative = demo_initiative(runner, db_session)
+    initiative = frozen_demo
     whole = dataset(db_session, "initiative", initiative)
     obj = {"wave": initiative.waves[1], "initiative": initiative, "city": initiative.city}[scope]
     data = dataset(db_session, scope, obj)
@@ -137,7 +123,7 @@ def test_scopes_hold_their_waves_with_stable_variable_names(
 
 
 def test_variable_names_stay_across_instrument_versions(
-    runner: FlaskCliRunner, db_session: Session, tmp_path, client
+    frozen_demo: Initiative, db_session: Session, tmp_path, client
 ) -> None:
     """A wave on version 1.1.0 (one question reworded under a new id) joins the same columns."""
     import yaml
@@ -149,7 +135,7 @@ def test_variable_names_stay_across_instrument_versions(
 
     from ..conftest import CORE_INSTRUMENT
 
-    initiative = demo_initiative(runner, db_session)
+    initiative = frozen_demo
     data = yaml.safe_load(CORE_INSTRUMENT.read_text(encoding="utf-8"))
     data["version"] = "1.1.0"
     for section in data["sections"]:

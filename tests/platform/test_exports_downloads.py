@@ -11,42 +11,24 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
-from flask.testing import FlaskClient, FlaskCliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyapp.auth.services import create_user
-from surveyapp.cli import main
 from surveyapp.models import Answer, AuditEvent, Initiative, Response, Role, ScoringModel
 
-from .test_exports_dataset import demo_initiative
-
-PASSWORD = "correct horse battery"
-
-
-def _sign_in(client: FlaskClient, db_session: Session, initiative: Initiative, role: Role) -> str:
-    email = f"{role}@city.example"
-    create_user(
-        db_session,
-        email=email,
-        password=PASSWORD,
-        display_name=str(role),
-        city=initiative.city,
-        role=role,
-    )
-    db_session.commit()
-    response = client.post("/staff/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code in (302, 303)
-    return email
+from ..conftest import Factory, sign_in
 
 
 @pytest.fixture
-def analyst(runner: FlaskCliRunner, db_session: Session, client: FlaskClient) -> Initiative:
-    initiative = demo_initiative(runner, db_session)
+def analyst(
+    frozen_demo: Initiative, db_session: Session, client: FlaskClient, make: Factory
+) -> Initiative:
+    initiative = frozen_demo
     initiative.name = '=HYPERLINK("http://evil.example","Neighbourhood hosts")'
     response = db_session.scalars(select(Response).order_by(Response.id)).first()
     db_session.add(Answer(response_id=response.id, item_id="home_language", value_text="+Tigrinya"))
-    _sign_in(client, db_session, initiative, Role.ANALYST)
+    sign_in(client, make.user(initiative.city, role=Role.ANALYST))
     return initiative
 
 
@@ -193,9 +175,11 @@ def test_codebook_page_describes_indices_and_versions(
     assert "<script" not in html
 
 
-def test_roles_and_audit(client: FlaskClient, runner: FlaskCliRunner, db_session: Session) -> None:
-    initiative = demo_initiative(runner, db_session)
-    _sign_in(client, db_session, initiative, Role.COORDINATOR)
+def test_roles_and_audit(
+    client: FlaskClient, frozen_demo: Initiative, db_session: Session, make: Factory
+) -> None:
+    initiative = frozen_demo
+    sign_in(client, make.user(initiative.city, role=Role.COORDINATOR))
     url = f"/staff/initiatives/{initiative.id}/dataset"
     refused = client.get(url)
     assert refused.status_code == 403
@@ -235,16 +219,15 @@ def test_download_is_audited_with_its_options(
 
 
 def test_pages_offer_the_downloads_each_role_may_use(
-    client: FlaskClient, runner: FlaskCliRunner, db_session: Session
+    client: FlaskClient, frozen_demo: Initiative, make: Factory
 ) -> None:
-    initiative = demo_initiative(runner, db_session)
-    _sign_in(client, db_session, initiative, Role.COORDINATOR)
+    initiative = frozen_demo
+    sign_in(client, make.user(initiative.city, role=Role.COORDINATOR))
     page = client.get(f"/staff/initiatives/{initiative.id}").get_data(as_text=True)
     assert f"/staff/initiatives/{initiative.id}/aggregates.csv" in page
     assert f"/staff/initiatives/{initiative.id}/codebook" in page
     assert "/dataset?" not in page and "for admins and analysts" in page
-    client.post("/staff/logout")
-    _sign_in(client, db_session, initiative, Role.ANALYST)
+    sign_in(client, make.user(initiative.city, role=Role.ANALYST))
     page = client.get(f"/staff/initiatives/{initiative.id}").get_data(as_text=True)
     for fmt in ("csv", "parquet", "sav", "dta"):
         assert f"/staff/initiatives/{initiative.id}/dataset?format={fmt}&amp;bundle=true" in page
@@ -270,14 +253,12 @@ def test_bundle_of_an_spss_file_describes_it(
 
 
 def test_a_download_before_any_report_freezes_the_scoring_model(
-    runner: FlaskCliRunner, db_session: Session, client: FlaskClient
+    demo: Initiative, db_session: Session, client: FlaskClient, make: Factory
 ) -> None:
     """Nobody opened a dashboard yet: the first download still has its index scores."""
-    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    initiative = db_session.scalar(select(Initiative))
+    initiative = demo
     assert db_session.scalar(select(ScoringModel)) is None
-    _sign_in(client, db_session, initiative, Role.ANALYST)
+    sign_in(client, make.user(initiative.city, role=Role.ANALYST))
 
     body = _get(client, f"/staff/initiatives/{initiative.id}/dataset?format=csv")
     rows = list(csv.DictReader(io.StringIO(body.decode())))

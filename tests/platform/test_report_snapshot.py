@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
-from surveyapp.demo import build_demo
 from surveyapp.models import Initiative, Role
 from surveyapp.reports import build_initiative_report
 
@@ -22,13 +19,9 @@ from ..snapshot import assert_matches_snapshot
 SNAPSHOT = Path(__file__).parent / "data" / "demo_report_snapshot.json"
 
 
-def test_demo_report_matches_the_stored_snapshot(make: Factory) -> None:
+def test_demo_report_matches_the_stored_snapshot(demo: Initiative, make: Factory) -> None:
     """Same data, same report: every figure, verdict and withheld reason as stored."""
-    build_demo(make.session, make.instrument_row(), make.core)
-    make.session.commit()
-    initiative = make.session.scalar(
-        select(Initiative).where(Initiative.name == "Neighbourhood hosts")
-    )
+    initiative = demo
     actor = make.user(initiative.city, role=Role.ANALYST)
     report = build_initiative_report(make.session, initiative, actor=actor)
     assert_matches_snapshot(report.to_json(), SNAPSHOT)

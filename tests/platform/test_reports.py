@@ -12,17 +12,13 @@ from surveyapp.cli import main
 from surveyapp.models import Initiative
 from surveyapp.reports import initiative_frame
 
-
-def _demo(runner: FlaskCliRunner, db_session: Session) -> Initiative:
-    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    return db_session.scalar(select(Initiative))
+from ..conftest import sign_in
 
 
 def test_initiative_frame_has_one_row_per_complete_response(
-    runner: FlaskCliRunner, db_session: Session
+    demo: Initiative, db_session: Session
 ) -> None:
-    initiative = _demo(runner, db_session)
+    initiative = demo
     frame = initiative_frame(db_session, initiative)
     assert len(frame) == 400
     assert list(frame["wave"].unique()) == ["1. Baseline", "2. Follow-up after six months"]
@@ -33,13 +29,13 @@ def test_initiative_frame_has_one_row_per_complete_response(
     assert "home_language" not in frame.columns  # free text stays out
 
 
-def test_console_report_for_the_demo(runner: FlaskCliRunner, db_session: Session, client) -> None:
+def test_console_report_for_the_demo(demo: Initiative, db_session: Session, client) -> None:
     """A coordinator opens the demo initiative's validation report; it is stored and audited."""
     from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
     from surveyapp.models import AuditEvent, ScoringModel
 
-    initiative = _demo(runner, db_session)
-    client.post("/staff/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    initiative = demo
+    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD)
     home = client.get("/staff/").get_data(as_text=True)
     assert f"/staff/initiatives/{initiative.id}/report" in home
     page = client.get(f"/staff/initiatives/{initiative.id}/report")
@@ -54,14 +50,12 @@ def test_console_report_for_the_demo(runner: FlaskCliRunner, db_session: Session
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "report_built"))
 
 
-def test_report_page_in_french_and_arabic(
-    runner: FlaskCliRunner, db_session: Session, client
-) -> None:
+def test_report_page_in_french_and_arabic(demo: Initiative, client) -> None:
     """Staff read the report in their language, right to left in Arabic, with a way back."""
     from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
 
-    initiative = _demo(runner, db_session)
-    client.post("/staff/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    initiative = demo
+    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD)
     url = f"/staff/initiatives/{initiative.id}/report"
     back = f'href="/staff/initiatives/{initiative.id}"'
     french = client.get(url, headers={"Accept-Language": "fr-BE,fr;q=0.9"})
@@ -81,10 +75,7 @@ def test_report_of_another_city_is_not_found(client, make) -> None:
     """Tenant isolation: a member of one city gets 404 for another city's initiative."""
     mine, theirs = make.city(), make.city()
     other = make.initiative(theirs)
-    make.user(mine, email="me@mine.example")
-    client.post(
-        "/staff/login", data={"email": "me@mine.example", "password": "correct horse battery"}
-    )
+    sign_in(client, make.user(mine))
     assert client.get(f"/staff/initiatives/{other.id}/report").status_code == 404
     assert client.get(f"/staff/initiatives/{other.id}/report.json").status_code == 404
     client.post("/staff/logout")
@@ -92,14 +83,14 @@ def test_report_of_another_city_is_not_found(client, make) -> None:
 
 
 def test_cli_report_from_exported_demo_data(
-    runner: FlaskCliRunner, db_session: Session, tmp_path
+    demo: Initiative, runner: FlaskCliRunner, tmp_path
 ) -> None:
     """`surveyapp data export` then `python -m analysis report` on the demo initiative."""
     import json
     import subprocess
     import sys
 
-    initiative = _demo(runner, db_session)
+    initiative = demo
     csv = tmp_path / "demo.csv"
     result = runner.invoke(main, ["data", "export", str(initiative.id), str(csv)])
     assert result.exit_code == 0, result.output
@@ -142,14 +133,12 @@ def test_spreadsheet_formulas_are_neutralised() -> None:
     assert list(safe["v"]) == [-1, 2, 3]
 
 
-def test_demo_responses_are_raked_to_area_margins(
-    runner: FlaskCliRunner, db_session: Session
-) -> None:
+def test_demo_responses_are_raked_to_area_margins(demo: Initiative, db_session: Session) -> None:
     """Weighted age-band shares move towards the area's population shares."""
     from surveyapp.models import Area, AreaMargin
     from surveyapp.reports import add_area_weights
 
-    initiative = _demo(runner, db_session)
+    initiative = demo
     frame, notes = add_area_weights(
         db_session, initiative_frame(db_session, initiative), city_id=initiative.city_id
     )
@@ -168,12 +157,12 @@ def test_demo_responses_are_raked_to_area_margins(
 
 
 def test_cached_report_is_reused_until_the_data_changes(
-    runner: FlaskCliRunner, db_session: Session
+    demo: Initiative, db_session: Session
 ) -> None:
     from surveyapp.models import AuditEvent, Response, User
     from surveyapp.reports import cached_initiative_report
 
-    initiative = _demo(runner, db_session)
+    initiative = demo
     actor = db_session.scalar(select(User))
     first = cached_initiative_report(db_session, initiative, actor=actor)
     assert cached_initiative_report(db_session, initiative, actor=actor) is first

@@ -31,9 +31,7 @@ from surveyapp.models import (
 )
 from surveyapp.reports import build_initiative_report, initiative_frame
 
-from ..conftest import Factory
-
-PASSWORD = "correct horse battery"
+from ..conftest import STAFF_PASSWORD, Factory, sign_in
 
 
 def _collecting(make: Factory, per_wave: int = 60) -> tuple[Initiative, Wave, list[Response]]:
@@ -132,13 +130,13 @@ def test_a_download_while_the_baseline_collects_matches_the_report_and_says_prov
     create_user(
         make.session,
         email="analyst@city.example",
-        password=PASSWORD,
+        password=STAFF_PASSWORD,
         display_name="Analyst",
         city=initiative.city,
         role=Role.ANALYST,
     )
     make.session.commit()
-    client.post("/staff/login", data={"email": "analyst@city.example", "password": PASSWORD})
+    sign_in(client, "analyst@city.example")
     early = client.get(f"/staff/initiatives/{initiative_id}/report.json").get_json()
 
     # (Each request ends the shared test session: objects are fetched again after one.)

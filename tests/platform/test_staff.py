@@ -7,14 +7,7 @@ from sqlalchemy import select
 
 from surveyapp.models import AuditEvent, User
 
-from ..conftest import Factory
-
-PASSWORD = "correct horse battery"
-
-
-def _login(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str = ""):
-    url = "/staff/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password})
+from ..conftest import STAFF_PASSWORD, Factory, sign_in
 
 
 def test_console_requires_sign_in(client: FlaskClient, make: Factory) -> None:
@@ -27,8 +20,8 @@ def test_sign_in_shows_only_own_cities(client: FlaskClient, make: Factory) -> No
     make.initiative(ghent, name="Street meals in Ghent")
     make.initiative(lyon, name="Youth club in Lyon")
     user = make.user(ghent, email="coordinator@ghent.example")
-    signed_in = _login(client, "Coordinator@Ghent.example")
-    assert signed_in.status_code == 303 and signed_in.location.endswith("/staff/")
+    signed_in = sign_in(client, "Coordinator@Ghent.example")
+    assert signed_in.location.endswith("/staff/")
     html = client.get("/staff/").get_data(as_text=True)
     assert "Street meals in Ghent" in html
     assert "Lyon" not in html
@@ -39,9 +32,11 @@ def test_sign_in_shows_only_own_cities(client: FlaskClient, make: Factory) -> No
 
 def test_wrong_password_or_unknown_user(client: FlaskClient, make: Factory) -> None:
     make.user(email="an@city.example")
-    for email, password in (("an@city.example", "wrong password!"), ("nobody@x.example", PASSWORD)):
-        page = _login(client, email, password)
-        assert page.status_code == 401
+    for email, password in (
+        ("an@city.example", "wrong password!"),
+        ("nobody@x.example", STAFF_PASSWORD),
+    ):
+        page = sign_in(client, email, password, expect=401)
         assert "not correct" in page.get_data(as_text=True)
     assert client.get("/staff/").status_code == 302
 
@@ -50,12 +45,12 @@ def test_inactive_user_cannot_sign_in(client: FlaskClient, make: Factory) -> Non
     user = make.user(email="left@city.example")
     user.is_active = False
     make.session.commit()
-    assert _login(client, "left@city.example").status_code == 401
+    sign_in(client, "left@city.example", expect=401)
 
 
 def test_sign_out(client: FlaskClient, make: Factory) -> None:
     make.user(make.city(), email="out@city.example")
-    _login(client, "out@city.example")
+    sign_in(client, "out@city.example")
     assert client.get("/staff/").status_code == 200
     assert client.post("/staff/logout").status_code == 303
     assert client.get("/staff/").status_code == 302
@@ -63,21 +58,18 @@ def test_sign_out(client: FlaskClient, make: Factory) -> None:
 
 def test_next_parameter_cannot_leave_the_site(client: FlaskClient, make: Factory) -> None:
     make.user(email="next@city.example")
-    page = _login(client, "next@city.example", next_url="//evil.example/phish")
+    page = sign_in(client, "next@city.example", next_url="//evil.example/phish")
     assert page.location.endswith("/staff/")
     client.post("/staff/logout")
-    page = _login(client, "next@city.example", next_url="/staff/?tab=waves")
+    page = sign_in(client, "next@city.example", next_url="/staff/?tab=waves")
     assert page.location.endswith("/staff/?tab=waves")
 
 
-def test_demo_data_appears_in_the_console(client: FlaskClient, runner, make: Factory) -> None:
+def test_demo_data_appears_in_the_console(demo, client: FlaskClient) -> None:
     """After `surveyapp demo` the printed login works and shows both waves with counts."""
-    from surveyapp.cli import main
     from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
 
-    assert runner.invoke(main, ["instruments", "load"]).exit_code == 0
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    assert _login(client, DEMO_EMAIL, DEMO_PASSWORD).status_code == 303
+    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD)
     html = client.get("/staff/").get_data(as_text=True)
     assert "Demo City" in html and "Baseline" in html and "Follow-up" in html
     assert "<td>200</td>" in html

@@ -9,9 +9,7 @@ from sqlalchemy import func, select
 
 from surveyapp.models import Area, AuditEvent, Initiative, Invitation, Role, User, Wave, WaveStatus
 
-from ..conftest import Factory
-
-PASSWORD = "correct horse battery"
+from ..conftest import Factory, sign_in
 
 # Every console route, with the object of the *other* city it is tried on.
 ROUTES = [
@@ -75,7 +73,7 @@ def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, r
     make.session.commit()
     member = make.user(victim, role=Role.ADMIN)
     intruder = make.user(make.city(name="Elsewhere"), role=role)
-    client.post("/staff/login", data={"email": intruder.email, "password": PASSWORD})
+    sign_in(client, intruder)
     ids = {"city": victim.id, "area": area.id, "initiative": initiative.id, "wave": wave.id}
     ids["member"] = member.id
     before = _state(make)

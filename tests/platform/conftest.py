@@ -1,0 +1,19 @@
+"""Fixtures shared by the dataset and download tests."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import Initiative, ScoringModel, User
+from surveyapp.reports import build_initiative_report
+
+
+@pytest.fixture
+def frozen_demo(demo: Initiative, db_session: Session) -> Initiative:
+    """The demo initiative after its first validation report, which froze its scoring model."""
+    build_initiative_report(db_session, demo, actor=db_session.scalar(select(User)))
+    db_session.flush()
+    assert db_session.scalar(select(ScoringModel)) is not None
+    return demo
