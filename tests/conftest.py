@@ -333,18 +333,22 @@ def sign_in(
     password: str = STAFF_PASSWORD,
     *,
     next_url: str | None = None,
-    expect: int = 303,
+    address: str | None = None,
+    expect: int | None = 303,
 ) -> TestResponse:
     """Sign a staff member in through the sign-in form, as a person does; return the answer.
 
-    ``who`` is an account or an e-mail address. Signing in replaces whoever was signed in
-    on ``client``. The answer must have the status ``expect``: by default the redirect
-    into the console, which only a correct e-mail address and password get.
+    ``who`` is an account or an e-mail address; ``address`` the client's IP address (the
+    sign-in throttles count per client). Signing in replaces whoever was signed in on
+    ``client``. The answer must have the status ``expect`` (unless None): by default the
+    redirect into the console, which only a correct e-mail address and password get.
     """
     email = who if isinstance(who, str) else who.email
     url = "/staff/login" + (f"?next={next_url}" if next_url is not None else "")
-    response = client.post(url, data={"email": email, "password": password})
-    assert response.status_code == expect, (email, response.status_code)
+    environ = {"REMOTE_ADDR": address} if address is not None else {}
+    response = client.post(url, data={"email": email, "password": password}, environ_base=environ)
+    if expect is not None:
+        assert response.status_code == expect, (email, response.status_code)
     return response
 
 
