@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run compile browser run test test-sqlite test-postgresql \
+.PHONY: help install install-run compile browser run test test-fast test-sqlite test-postgresql \
 	test-load lint typecheck fmt bench bench-load clean
 
 help:  ## Show the targets.
@@ -73,6 +73,12 @@ test: install compile browser  ## Run the whole suite on SQLite, then on Postgre
 		echo "NOTE: PostgreSQL is not reachable at $(SURVEYAPP_TEST_PG_ADMIN_URL): only the SQLite run was done."; \
 		echo "      Start PostgreSQL (or set SURVEYAPP_TEST_PG_ADMIN_URL) and run 'make test-postgresql'."; \
 	fi
+
+# Two pytest-xdist workers (this machine has 2 cores), each on its own throw-away database;
+# tests marked `slow` (pyproject.toml) are left to `make test`.
+test-fast: install compile  ## The edit-test loop: SQLite only, no browser, load or slow tests.
+	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q -n 2 -m 'not load and not slow' \
+		--ignore=tests/browser
 
 test-sqlite: install compile  ## Run the suite on a temporary SQLite database.
 	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest

@@ -181,6 +181,7 @@ def test_pdf_page_numbers_and_header(core: Instrument, pdf: Callable[[str], byte
         assert f"{number} / {total}" in text
 
 
+@pytest.mark.slow
 def test_every_language_renders(
     core: Instrument,
     langs: dict[str, Language],

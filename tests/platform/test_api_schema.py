@@ -30,6 +30,8 @@ from surveyapp.models import Membership, Role, User
 
 from ..conftest import Factory
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it to `make test`
+
 # The document as the app serves it (test_api.py checks that the two are the same). Loaded
 # from the dict, not from the app, because the app exists only once the fixtures run;
 # schemathesis.pytest.from_fixture would allow that, but it relies on pytest's private

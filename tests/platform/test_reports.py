@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,6 +83,7 @@ def test_report_of_another_city_is_not_found(client, make) -> None:
     assert client.get(f"/staff/initiatives/{other.id}/report").status_code == 302
 
 
+@pytest.mark.slow
 def test_cli_report_from_exported_demo_data(
     demo: Initiative, runner: FlaskCliRunner, tmp_path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Answer, PageSubmission, Response
 
 from ..conftest import Factory
+
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it to `make test`
 
 SECTION_ITEMS = ["ppltrst", "pplfair", "pplhlp"]  # page 1 of the core questionnaire
 FIELD_NAMES = st.one_of(

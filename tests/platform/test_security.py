@@ -195,6 +195,7 @@ ROUTE_PARTS = st.one_of(
     parts=st.lists(ROUTE_PARTS, min_size=3, max_size=3),
     body=st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=5),
 )
+@pytest.mark.slow
 def test_no_route_answers_500_to_fuzzed_input(
     app: Flask, client: FlaskClient, make: Factory, parts: list[str], body: dict[str, str]
 ) -> None:
