@@ -1,7 +1,7 @@
 """The OpenAPI 3.0 document of the analysts' API, served at ``/api/openapi.json``.
 
 Written by hand beside :mod:`surveyapp.api.services`, whose answers it describes;
-``tests/platform/test_api_schema.py`` checks every answer against it and that it names
+``tests/api/test_openapi.py`` checks every answer against it and that it names
 exactly the ``/api`` routes the app has.
 """
 

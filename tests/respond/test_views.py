@@ -27,12 +27,7 @@ from surveyapp.respond.codes import (
 )
 
 from ..conftest import TEST_CODE_KEY, Factory, complete_answers
-
-
-def _key(page: bytes) -> str:
-    match = re.search(rb'name="idempotency_key" value="([^"]+)"', page)
-    assert match, "page has no idempotency key"
-    return match.group(1).decode()
+from ..resident import Resident, idempotency_key
 
 
 def _count(make: Factory, model: Any = Response) -> int:
@@ -53,45 +48,6 @@ def _answers(make: Factory) -> dict[str, Any]:
             v for v in (a.value_code, a.value_codes, a.value_number, a.value_text) if v is not None
         )
     return result
-
-
-class Resident:
-    """Drives the resident pages like a browser: follows redirects, reuses rendered keys."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self.url = ""
-        self.html = b""
-
-    def open(self, url: str) -> int:
-        page = self.client.get(url)
-        while page.status_code in (302, 303):
-            url = page.location
-            page = self.client.get(url)
-        self.url, self.html = url, page.data
-        return page.status_code
-
-    def consent(self) -> str:
-        posted = self.client.post(self.url, data={"idempotency_key": _key(self.html)})
-        assert posted.status_code == 303, posted.data[:300]
-        self.open(posted.location)
-        return self.url
-
-    def submit(self, answers: dict[str, Any], nav: str = "next", **extra: str) -> int:
-        data = answers | {"idempotency_key": _key(self.html), "nav": nav} | extra
-        posted = self.client.post(self.url, data=data)
-        if posted.status_code == 303:
-            if posted.location.endswith("/thanks"):
-                self.url, self.html = posted.location, self.client.get(posted.location).data
-                return 303
-            self.open(posted.location)
-            return 303
-        self.html = posted.data
-        return posted.status_code
-
-    @property
-    def text(self) -> str:
-        return self.html.decode()
 
 
 def _page_answers(section: Any) -> dict[str, str]:
@@ -116,7 +72,7 @@ def test_open_link_asks_for_consent_with_a_privacy_notice(
     assert "IP address" in text and "dpo@city.example" in text and "90 days" in text
     assert "ppltrst" not in text  # no question before consent
     assert _count(make) == 0
-    key = _key(resident.html)
+    key = idempotency_key(resident.html)
     first = client.post(f"/w/{wave.open_token}", data={"idempotency_key": key})
     again = client.post(f"/w/{wave.open_token}", data={"idempotency_key": key})  # double tap
     assert first.status_code == again.status_code == 303
@@ -158,7 +114,7 @@ def test_retried_page_post_saves_once_and_never_undoes_a_later_change(
     resident = Resident(client)
     resident.open(f"/w/{wave.open_token}")
     page1 = resident.consent()
-    stale = {"idempotency_key": _key(resident.html), "nav": "next"}
+    stale = {"idempotency_key": idempotency_key(resident.html), "nav": "next"}
     stale |= _page_answers(sections[0]) | {"q-ppltrst": "3"}
     first = client.post(page1, data=stale)
     retry = client.post(page1, data=stale)
@@ -286,7 +242,9 @@ def test_final_submission_retried_lands_on_thanks_once(client: FlaskClient, make
     resident.consent()
     for section in sections[:-1]:
         resident.submit(_page_answers(section))
-    last = {"idempotency_key": _key(resident.html), "nav": "next"} | _page_answers(sections[-1])
+    last = {"idempotency_key": idempotency_key(resident.html), "nav": "next"} | _page_answers(
+        sections[-1]
+    )
     first = client.post(resident.url, data=last)
     retry = client.post(resident.url, data=last)
     assert first.status_code == retry.status_code == 303
@@ -380,7 +338,7 @@ def test_bad_page_posts_are_refused(
     client: FlaskClient, make: Factory, on_page_one: Resident, change, status, phrase
 ) -> None:
     section = wave_sections(_response(make).wave)[0]
-    data = _page_answers(section) | {"idempotency_key": _key(on_page_one.html)} | change
+    data = _page_answers(section) | {"idempotency_key": idempotency_key(on_page_one.html)} | change
     posted = client.post(on_page_one.url, data=data)
     assert posted.status_code == status
     assert phrase in posted.get_data(as_text=True)
@@ -411,7 +369,7 @@ def test_forged_links_and_keys(client: FlaskClient, make: Factory, on_page_one: 
     other = Resident(make_client := client.application.test_client())
     other.open(f"/w/{_response(make).wave.open_token}")
     other.consent()
-    used_key = _key(other.html)
+    used_key = idempotency_key(other.html)
     assert other.submit({}, nav="back") == 303
     foreign = make_client.post(
         on_page_one.url,
@@ -426,18 +384,22 @@ def test_csrf_is_required_on_resident_posts(app: Flask, client: FlaskClient, mak
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         welcome = client.get(f"/w/{wave.open_token}")
-        refused = client.post(f"/w/{wave.open_token}", data={"idempotency_key": _key(welcome.data)})
+        refused = client.post(
+            f"/w/{wave.open_token}", data={"idempotency_key": idempotency_key(welcome.data)}
+        )
         assert refused.status_code == 400
         assert "This page has expired" in refused.get_data(as_text=True)
         assert _count(make) == 0
         token = re.search(rb'name="csrf_token" value="([^"]+)"', welcome.data).group(1).decode()
         ok = client.post(
             f"/w/{wave.open_token}",
-            data={"idempotency_key": _key(welcome.data), "csrf_token": token},
+            data={"idempotency_key": idempotency_key(welcome.data), "csrf_token": token},
         )
         assert ok.status_code == 303
         page = client.get(ok.location)
-        form = _page_answers(wave_sections(wave)[0]) | {"idempotency_key": _key(page.data)}
+        form = _page_answers(wave_sections(wave)[0]) | {
+            "idempotency_key": idempotency_key(page.data)
+        }
         assert client.post(ok.location, data=form).status_code == 400
         assert _count(make, Answer) == 0
         wrong = client.post(ok.location, data=form | {"csrf_token": token[:-4] + "AAAA"})

@@ -13,8 +13,8 @@ from pathlib import Path
 from surveyapp.models import Initiative, Role
 from surveyapp.reports import build_initiative_report
 
-from ..conftest import Factory
-from ..snapshot import assert_matches_snapshot
+from .conftest import Factory
+from .snapshot import assert_matches_snapshot
 
 SNAPSHOT = Path(__file__).parent / "data" / "demo_report_snapshot.json"
 

@@ -32,7 +32,7 @@ from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import AreaRole, Response, ResponseStatus
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
-from .test_respond import Resident
+from ..resident import Resident
 
 PER_AREA = 12
 INVITATION_SIDE = ("invitations", "used_invitations")

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from surveyapp import migrate
 from surveyapp.db import Base, build_engine
 
-from ..conftest import throwaway_database
+from .conftest import throwaway_database
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_scoring_models_stored_before_the_provisional_rule_stay_frozen(
     from surveyapp.models import ScoringModel
     from surveyapp.scoring import store_scoring_model
 
-    from ..conftest import Factory
+    from .conftest import Factory
 
     migrate.upgrade(empty_database)
     engine = build_engine(empty_database)
@@ -116,7 +116,7 @@ def _stored_before_unlinking(url: str, core_instrument) -> dict[str, Any]:
 
     from sqlalchemy.orm import Session
 
-    from ..conftest import Factory
+    from .conftest import Factory
 
     migrate.upgrade(url)
     engine = build_engine(url)
@@ -202,7 +202,7 @@ def test_downgrade_refuses_while_keyed_codes_can_still_be_typed(
 ) -> None:
     from sqlalchemy.orm import Session
 
-    from ..conftest import Factory
+    from .conftest import Factory
 
     migrate.upgrade(empty_database)
     engine = build_engine(empty_database)

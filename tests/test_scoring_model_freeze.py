@@ -31,7 +31,7 @@ from surveyapp.models import (
 )
 from surveyapp.reports import build_initiative_report, initiative_frame
 
-from ..conftest import STAFF_PASSWORD, Factory, sign_in
+from .conftest import STAFF_PASSWORD, Factory, sign_in
 
 
 def _collecting(make: Factory, per_wave: int = 60) -> tuple[Initiative, Wave, list[Response]]:

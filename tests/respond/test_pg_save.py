@@ -25,7 +25,7 @@ from surveyapp.models import Invitation, PageSubmission, Response, ResponseStatu
 from surveyapp.respond import pg_save, used_codes
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
-from .test_respond import Resident, _key
+from ..resident import Resident, idempotency_key
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "postgresql", reason="PostgreSQL only; the PostgreSQL pass of the suite runs it"
@@ -83,7 +83,7 @@ def test_a_questionnaire_saved_page_by_page_on_its_own_connection(
     resident = Resident(app.test_client())
     resident.open(f"/w/{wave.open_token}")
     page1 = resident.consent()
-    form = complete_answers([sections[0]]) | {"idempotency_key": _key(resident.html)}
+    form = complete_answers([sections[0]]) | {"idempotency_key": idempotency_key(resident.html)}
     first = resident.client.post(page1, data=form | {"nav": "next"})
     again = resident.client.post(page1, data=form | {"nav": "next"})  # a double tap
     assert first.status_code == again.status_code == 303
@@ -121,7 +121,7 @@ def test_a_save_that_another_tab_overtook_is_read_again_and_made_once(
         return found
 
     monkeypatch.setattr(pg_save, "read_draft", overtaken)
-    form = complete_answers([sections[0]]) | {"idempotency_key": _key(resident.html)}
+    form = complete_answers([sections[0]]) | {"idempotency_key": idempotency_key(resident.html)}
     saved = resident.client.post(page1, data=form | {"nav": "next"})
     assert saved.status_code == 303 and saved.location.endswith("/2")
     assert len(calls) == 2 and calls[1] != calls[0]  # read again after the conflict
@@ -188,7 +188,7 @@ def test_a_connection_lost_under_a_save_gives_the_try_again_page_then_works(
             )
         ).all()
     assert ended  # the app's pooled connection
-    form = complete_answers([sections[0]]) | {"idempotency_key": _key(resident.html)}
+    form = complete_answers([sections[0]]) | {"idempotency_key": idempotency_key(resident.html)}
     lost = resident.client.post(page1, data=form | {"nav": "next"})
     assert lost.status_code == 503 and b"try again" in lost.data.lower()
     assert _scalar(engine, select(func.count()).select_from(PageSubmission)) == 0
@@ -219,7 +219,7 @@ def test_no_connection_to_be_had_gives_the_try_again_page(
         raise psycopg.OperationalError("the database system is shutting down")
 
     monkeypatch.setattr(psycopg, "connect", refused)
-    form = complete_answers([sections[0]]) | {"idempotency_key": _key(resident.html)}
+    form = complete_answers([sections[0]]) | {"idempotency_key": idempotency_key(resident.html)}
     refused_save = resident.client.post(page1, data=form | {"nav": "next"})
     assert refused_save.status_code == 503 and b"try again" in refused_save.data.lower()
     monkeypatch.undo()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from surveyapp import create_app
 from surveyapp.models import AuditEvent, Invitation, Response, Role
 
-from ..conftest import Factory, sign_in
+from .conftest import Factory, sign_in
 
 PAYLOAD = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -26,7 +26,7 @@ from surveyapp.models import AuditEvent, PageSubmission
 from surveyapp.respond import drafts, saving
 from surveyapp.respond.page_writes import SessionWriter
 
-from ..conftest import Factory, complete_answers
+from .conftest import Factory, complete_answers
 
 
 def _web() -> Flask:

@@ -13,7 +13,7 @@ from surveyapp.cli import main
 from surveyapp.models import Initiative
 from surveyapp.reports import initiative_frame
 
-from ..conftest import sign_in
+from .conftest import sign_in
 
 
 def test_initiative_frame_has_one_row_per_complete_response(
@@ -113,7 +113,7 @@ def test_cli_report_from_exported_demo_data(
         ],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).parents[2],
+        cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from surveyapp.respond.availability import availability
 from surveyapp.respond.page_writes import SessionWriter
 
 from ..conftest import Factory
-from ..instruments.test_xlsform import EXTRA_DEFINITION
+from ..extra_instrument import EXTRA_DEFINITION
 
 RESUME = "r" * 32
 

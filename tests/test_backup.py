@@ -14,7 +14,7 @@ from surveyapp.instruments import load_instrument
 from surveyapp.models import Answer, Response
 from surveyapp.respond import used_codes
 
-from ..conftest import CORE_INSTRUMENT, Factory, throwaway_database
+from .conftest import CORE_INSTRUMENT, Factory, throwaway_database
 
 
 def _counts() -> tuple[int, int, list[str]]:
