@@ -12,9 +12,7 @@ from surveyapp import backup
 from surveyapp.db import build_engine
 from surveyapp.models import Role
 
-from .conftest import Factory
-
-PASSWORD = "correct horse battery"
+from .conftest import Factory, sign_in
 
 
 @pytest.mark.parametrize(
@@ -30,7 +28,7 @@ def test_ids_beyond_what_the_database_stores_are_404(
     client: FlaskClient, make: Factory, path: str
 ) -> None:
     admin = make.user(make.city(), role=Role.ADMIN)
-    client.post("/staff/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(client, admin)
     for big in (2**31, 2**63, 10**30):
         assert client.get(path.format(big=big)).status_code == 404
 

@@ -175,7 +175,7 @@ def test_an_admin_revokes_a_colleagues_tokens(
     make.session.commit()
     api = app.test_client()
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    _sign_in(client, "admin@city.example")
+    sign_in(client, "admin@city.example")
     url = f"/staff/cities/{city.id}/members/{member.id}/revoke-tokens"
     done = client.post(url, follow_redirects=True)
     assert "API tokens of analyst@city.example revoked: 1." in done.get_data(as_text=True)

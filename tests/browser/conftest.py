@@ -40,6 +40,16 @@ LAUNCH_ARGS = [
     "--metrics-recording-only",
 ]
 
+# axe-core rules for every page: WCAG 2.0-2.2 A and AA, plus axe's best practices (landmarks,
+# heading order, ...). Shared by the accessibility and console browser tests.
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+}
+
 
 def chromium_executable() -> str:
     """The Chromium binary, installing Debian's package first if needed and possible."""

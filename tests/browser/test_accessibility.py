@@ -14,16 +14,8 @@ from playwright.sync_api import Browser, Page
 
 from surveyapp.models import WaveStatus
 
-from .conftest import LiveServer, new_phone, watch_requests
+from .conftest import AXE_OPTIONS, LiveServer, new_phone, watch_requests
 
-# WCAG 2.0-2.2 A and AA, plus axe's best practices (landmarks, heading order, ...).
-AXE_OPTIONS = {
-    "runOnly": {
-        "type": "tag",
-        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    },
-    "resultTypes": ["violations"],
-}
 AXE = Axe()
 
 

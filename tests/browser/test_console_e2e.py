@@ -122,7 +122,7 @@ def test_coordinator_sets_up_a_wave_and_sees_the_resident_answer(
 def test_console_pages_pass_axe_on_a_tablet(browser: Browser, live_server: LiveServer) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    from .test_accessibility import AXE_OPTIONS
+    from .conftest import AXE_OPTIONS
 
     live = live_server
     with live.app.app_context():
@@ -167,7 +167,7 @@ def test_dashboards_codebook_and_tokens_pass_axe_on_a_tablet(
 
     from surveyapp.demo import build_demo
 
-    from .test_accessibility import AXE_OPTIONS
+    from .conftest import AXE_OPTIONS
 
     live = live_server
     with live.app.app_context():
