@@ -18,6 +18,7 @@ import pandas as pd
 from analysis import svg
 from analysis.change import MIN_N, wave_change, wave_means
 from analysis.did import difference_in_differences
+from analysis.disclosure import mask_count, suppress_counts, suppress_estimates
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import call_or_reason, mask_reason, masked_count
 from analysis.scoring import freeze_scoring_model, score, verify_scoring_model
@@ -120,6 +121,8 @@ def index_stage(
             part = scored if arm == "all" else scored[scored["_arm"] == arm]
             means += construct_means(part, cid, labels, arm)
             changes += construct_changes(part, cid, labels, arm)
+        if arms:
+            protect_arms(scored, cid, means, changes)
         dids = construct_dids(scored, cid, labels, columns)
         indices[cid] = {"label": construct.label, "means": means, "changes": changes, "did": dids}
         series = {
@@ -197,7 +200,8 @@ def construct_means(
     for label in labels:
         r = by_wave.get(label)
         n = 0 if r is None else int(r["n"])
-        withheld = r is None or r["withheld"]
+        # A table with some withheld waves holds NaN (truthy) in the others.
+        withheld = r is None or (isinstance(r["withheld"], str) and bool(r["withheld"]))
         rows.append(
             {
                 "arm": arm,
@@ -213,6 +217,71 @@ def construct_means(
             }
         )
     return rows
+
+
+#: Why the mean of all areas is withheld although it rests on enough responses.
+COMPLEMENT_REASON = (
+    "withheld so that a smaller group's mean cannot be recomputed from it (disclosure control)"
+)
+
+
+def protect_arms(
+    scored: pd.DataFrame, cid: str, means: list[dict[str, Any]], changes: list[dict[str, Any]]
+) -> None:
+    """Complementary suppression across the arms and "all" of each wave, in place.
+
+    "All" is treated + comparison + responses outside the design ("other", never shown
+    on its own), so with the arms' means and sizes it would give the mean of a withheld
+    arm (or of "other"). Per wave, :func:`analysis.disclosure.suppress_estimates` decides
+    whether the mean of "all" is withheld, and :func:`analysis.disclosure.suppress_counts`
+    whether its n is hidden (``"≥10"``); changes resting on a withheld mean are withheld.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Scored responses with ``_wave`` and ``_arm`` (see :func:`index_stage`).
+    cid : str
+        The construct.
+    means, changes : list of dict
+        Rows of :func:`construct_means` and :func:`construct_changes` of every arm.
+    """
+    answered = scored[scored[cid].notna() & scored["_w"].notna()]
+    arm = answered["_arm"].astype("object").where(answered["_arm"].notna(), "other")
+    sizes = answered.groupby([answered["_wave"].astype(str), arm]).size()
+    hidden_all: dict[str, int] = {}
+    withheld: set[tuple[str, str]] = set()
+    for row in means:
+        wave = row["wave"]
+        n = {a: int(sizes.get((wave, a), 0)) for a in ("treated", "comparison", "other")}
+        counts = suppress_counts(n, prefer_total=True)
+        if row["arm"] == "all":
+            estimates = suppress_estimates(n, hidden=["other"])
+            row["n"] = mask_count(sum(n.values()), suppressed=counts.total)
+            if counts.total:
+                hidden_all[wave] = sum(n.values())
+                row["withheld"] = _hide_n(row["withheld"], hidden_all[wave])
+            if estimates.total and not row["withheld"]:
+                row.update(mean=None, ci_lower=None, ci_upper=None, withheld=COMPLEMENT_REASON)
+        if row["withheld"]:
+            withheld.add((row["arm"], wave))
+    for ch in changes:
+        if ch["arm"] == "all":
+            for side in ("before", "after"):
+                if ch[side] in hidden_all and isinstance(ch[f"n_{side}"], int):
+                    ch[f"n_{side}"] = mask_count(ch[f"n_{side}"], suppressed=True)
+                    ch["withheld"] = _hide_n(ch["withheld"], hidden_all[ch[side]])
+        if ch["withheld"] is None and (
+            (ch["arm"], ch["before"]) in withheld or (ch["arm"], ch["after"]) in withheld
+        ):
+            stats = ("change", "ci_lower", "ci_upper", "pvalue", "effect_size")
+            ch.update(dict.fromkeys(stats), withheld=COMPLEMENT_REASON)
+
+
+def _hide_n(reason: str | None, n: int) -> str | None:
+    """A withheld reason without the hidden count ``n`` ("n = 16 < 30" -> "n = ≥10 < 30")."""
+    if reason and reason.startswith(f"n = {n} "):
+        return f"n = {mask_count(n, suppressed=True)} " + reason[len(f"n = {n} ") :]
+    return reason
 
 
 def construct_changes(

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
+from analysis.disclosure import mask_count, suppress_counts
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import MIN_CELL, masked_count
 
@@ -67,15 +68,33 @@ def cleaning_stage(
             }
             for flag, row in cleaning.summary().iterrows()
         ],
-        "n_responses": masked_count(len(frame)),
-        "n_kept": masked_count(len(kept)),
+        **_protected_counts(frame["_wave"], kept["_wave"], labels),
+    }
+    return kept, section
+
+
+def _protected_counts(sent: pd.Series, kept: pd.Series, labels: Sequence[str]) -> dict[str, Any]:
+    """Responses and kept responses, in total and per wave, so that none under 10 comes back.
+
+    The waves add up to the totals and "sent minus kept" is the number dropped, so a total
+    is hidden (``"≥10"``) where a wave's count is under 10, and a kept count where fewer
+    than 10 were dropped (:func:`analysis.disclosure.suppress_counts`).
+    """
+    n = {label: int((sent == label).sum()) for label in labels}
+    k = {label: int((kept == label).sum()) for label in labels}
+    hide_n = suppress_counts(n, prefer_total=True).total
+    hide_k = suppress_counts(k, prefer_total=True).total
+    dropped = {label: n[label] - k[label] for label in labels}
+    total_dropped = len(sent) - len(kept)
+    return {
+        "n_responses": mask_count(len(sent), suppressed=hide_n),
+        "n_kept": mask_count(len(kept), suppressed=hide_k or 0 < total_dropped < MIN_CELL),
         "by_wave": [
             {
                 "wave": label,
-                "n": masked_count((frame["_wave"] == label).sum()),
-                "n_kept": masked_count((kept["_wave"] == label).sum()),
+                "n": mask_count(n[label]),
+                "n_kept": mask_count(k[label], suppressed=0 < dropped[label] < MIN_CELL),
             }
             for label in labels
         ],
     }
-    return kept, section
