@@ -9,8 +9,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.disclosure import publication_sample
 from surveyapp import scoring
 from surveyapp.audit import record
+from surveyapp.db import utcnow
 from surveyapp.models import (
     REPEAT_IN_SAME_BROWSER,
     Answer,
@@ -27,8 +29,15 @@ from surveyapp.models import (
 from surveyapp.spreadsheet import safe_cell
 
 
-def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
+def initiative_frame(
+    session: Session, initiative: Initiative, *, published: bool = False
+) -> pd.DataFrame:
     """Complete responses of every wave of an initiative, wide, in wave order.
+
+    With ``published``, only the published sample
+    (:func:`analysis.disclosure.publication_sample`): per wave and area, the first whole
+    tens of responses sent before today. Every figure that staff or the API see is made
+    from it, so that it changes only in steps of 10 responses per area.
 
     Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
     ``group`` (``treated``/``comparison``, empty for areas outside the design),
@@ -52,6 +61,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
             Response.language,
             Response.duration_seconds,
             Response.quality_flags,
+            Response.submitted_on,
         )
         .join(Wave, Response.wave_id == Wave.id)
         .outerjoin(Area, Response.area_id == Area.id)
@@ -72,6 +82,7 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
                 "duration_seconds": None if r[6] is None else float(r[6]),
                 # Flagged at collection: a repeat from a browser that had already answered.
                 "collection_duplicate": REPEAT_IN_SAME_BROWSER in (r[7] or []),
+                "_sent": r[8],
             }
             for r in rows
         ],
@@ -84,8 +95,15 @@ def initiative_frame(session: Session, initiative: Initiative) -> pd.DataFrame:
             "language",
             "duration_seconds",
             "collection_duplicate",
+            "_sent",
         ],
     )
+    if published:
+        sample = publication_sample(
+            base, cell=["wave_id", "area"], day="_sent", order="response_id", today=utcnow().date()
+        )
+        base = base[sample].reset_index(drop=True)
+    base = base.drop(columns="_sent")
     if base.empty:
         return base
     answers = session.execute(
@@ -130,7 +148,7 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     from surveyapp.instruments.registry import wave_instrument
 
     waves = list(initiative.waves)
-    frame = initiative_frame(session, initiative)
+    frame = initiative_frame(session, initiative, published=True)
     if not waves or frame.empty:
         return None
     instrument = wave_instrument(waves[0])

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis.disclosure import MIN_N
-from surveyapp.console.dashboard_data import Estimate
+from analysis.disclosure import MIN_N, suppress_estimates
+from surveyapp.console.dashboard_data import ARMS, Estimate
 from surveyapp.models import City, Initiative, Response, ResponseStatus, ScoringModel, Wave
 from surveyapp.models import Instrument as InstrumentRow
 
@@ -148,7 +148,7 @@ def _scored_periods(
     periods = {waves[0].id: "baseline"}
     if len(waves) > 1:
         periods[waves[-1].id] = "latest"
-    frame = initiative_frame(session, initiative)
+    frame = initiative_frame(session, initiative, published=True)
     for item in spec.items:
         if item not in frame.columns:  # an item nobody answered has no column
             frame[item] = float("nan")
@@ -172,8 +172,26 @@ def _scored_periods(
     scores = score(frame, model)[list(core.model)]
     scores["_period"] = frame["wave_id"].map(periods).to_numpy()
     scores["_w"] = frame["weight"].to_numpy() if "weight" in frame.columns else 1.0
+    _withhold_like_report(scores, frame["group"].to_numpy(), list(core.model))
     weighted = "weight" in frame.columns and bool((frame["weight"] != 1.0).any())
     return scores, core.labels, weighted
+
+
+def _withhold_like_report(scores: pd.DataFrame, groups: Any, constructs: list[str]) -> None:
+    """Leave out (in place) what the initiative's own dashboard withholds, per period.
+
+    Pooled into the city's figure, an initiative whose own mean of all areas is withheld
+    (fewer than :data:`analysis.MIN_N` responses, or withheld so that a small arm's mean
+    cannot be recomputed: :func:`analysis.disclosure.suppress_estimates`) would let staff
+    who see the city's other initiatives recompute it by subtraction.
+    """
+    arm = pd.Series(groups, index=scores.index).where(lambda g: g.isin(ARMS), "other")
+    for cid in constructs:
+        for _period, rows in scores[scores[cid].notna()].groupby("_period"):
+            sizes = rows.groupby(arm[rows.index]).size().to_dict()
+            decision = suppress_estimates(sizes, hidden=["other"])
+            if decision.total or len(rows) < MIN_N:
+                scores.loc[rows.index, cid] = float("nan")
 
 
 def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:

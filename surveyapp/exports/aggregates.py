@@ -10,11 +10,16 @@ Disclosure control:
 - **primary**: a cell with fewer than :data:`MIN_CELL` responses is suppressed (no count, no
   mean);
 - **complementary**: a published total equals the sum of its parts, so a single suppressed
-  part could be recomputed by subtraction. Every such relation (group subtotal = its areas,
-  wave total = its groups) must therefore have none or at least two suppressed members: where
-  it has exactly one, the smallest other part is suppressed too, until no relation has one.
+  part could be recomputed by subtraction. In every relation (group subtotal = its areas,
+  wave total = its groups) further parts, smallest first, are suppressed until the published
+  figures say nothing about a small cell beyond "<10" (:func:`analysis.disclosure.
+  suppress_counts`, the platform's one rule), the total only when no parts are left.
 - means are given only from :data:`analysis.MIN_N` responses on (precision); the count of a
-  cell between the two thresholds is published.
+  cell between the two thresholds is published. A subtotal's or total's mean is withheld
+  when, with the published means of its parts, it would give the mean of fewer than
+  :data:`analysis.MIN_N` responses (:func:`analysis.disclosure.suppress_estimates`).
+- the rows come from the published sample (:func:`analysis.disclosure.publication_sample`),
+  so the table changes only in steps of 10 responses per wave and area.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import MIN_N, weighted_mean_ci
-from analysis.disclosure import MIN_CELL
+from analysis.disclosure import MIN_CELL, suppress_counts, suppress_estimates
 
 COLUMNS = [
     "index",
@@ -94,9 +99,10 @@ def aggregate_table(
     table["suppressed"] = np.where(table["n"] < min_cell, "primary", "")
     _complement(table)
     hidden = table["suppressed"] != ""
-    table["n"] = table["n"].astype("Int64").mask(hidden)
     for column in ("mean", "ci_lower", "ci_upper"):
         table[column] = table[column].astype(float).mask(hidden)
+    _complement_means(table, min_n)
+    table["n"] = table["n"].astype("Int64").mask(hidden)
     return table[COLUMNS]
 
 
@@ -114,7 +120,7 @@ def relations(table: pd.DataFrame) -> list[tuple[int, list[int]]]:
 
 
 def _complement(table: pd.DataFrame) -> None:
-    """Suppress further cells until no relation has exactly one suppressed member.
+    """Suppress further cells until no relation lets a small cell be narrowed down.
 
     ``table`` has a default (0..n-1) index.
     """
@@ -123,12 +129,35 @@ def _complement(table: pd.DataFrame) -> None:
     while changed:
         changed = False
         for total, parts in links:
-            members = [total, *parts]
-            hidden = [m for m in members if table.at[m, "suppressed"]]
-            if len(hidden) != 1:
+            hidden = [p for p in parts if table.at[p, "suppressed"]]
+            if table.at[total, "suppressed"]:
+                if not hidden and parts:  # the parts would add up to the hidden total
+                    smallest = min(parts, key=lambda row: table.at[row, "n"])
+                    table.at[smallest, "suppressed"] = "complementary"
+                    changed = True
                 continue
-            # Prefer hiding another part; the total only when every part is hidden already.
-            candidates = [p for p in parts if not table.at[p, "suppressed"]] or [total]
-            smallest = min(candidates, key=lambda row: table.at[row, "n"])
-            table.at[smallest, "suppressed"] = "complementary"
-            changed = True
+            result = suppress_counts({p: int(table.at[p, "n"]) for p in parts}, already=hidden)
+            extra = [total] if result.total else []
+            if len(result.cells) == 1 and not extra:  # one hidden part: total minus the rest
+                shown = [p for p in parts if p not in result.cells]
+                extra = [min(shown, key=lambda row: table.at[row, "n"])] if shown else [total]
+            for row in [*result.cells, *extra]:
+                if not table.at[row, "suppressed"]:
+                    table.at[row, "suppressed"] = "complementary"
+                    changed = True
+
+
+def _complement_means(table: pd.DataFrame, min_n: int) -> None:
+    """Withhold a total's mean where it would give the mean of withheld parts together."""
+    links = relations(table)
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in links:
+            if pd.isna(table.at[total, "mean"]):
+                continue
+            sizes = {p: int(table.at[p, "n"]) for p in parts}
+            withheld = [p for p in parts if pd.isna(table.at[p, "mean"]) and sizes[p] >= min_n]
+            if suppress_estimates(sizes, hidden=withheld, min_n=min_n).total:
+                table.loc[total, ["mean", "ci_lower", "ci_upper"]] = np.nan
+                changed = True

@@ -23,8 +23,10 @@ from flask import Response, abort, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from analysis.disclosure import publication_sample
 from surveyapp import scoring
 from surveyapp.audit import record as audit
+from surveyapp.db import utcnow
 from surveyapp.exports import codebook, formats
 from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan
@@ -231,15 +233,23 @@ def _bundle_response(plan: DatasetPlan, fmt: str, shape: str, headers: dict[str,
 
 
 def aggregates_for(plan: DatasetPlan) -> pd.DataFrame:
-    """The suppressed aggregate table of a plan's rows (keys, weights and indices only)."""
+    """The suppressed aggregate table of a plan's rows (keys, weights and indices only).
+
+    Made from the published sample (:func:`analysis.disclosure.publication_sample`), like
+    every figure staff see, so that it changes only in steps of 10 responses per area.
+    """
     indices = [v.name for v in plan.variables if v.kind == "index"]
-    parts = [chunk[AGGREGATE_KEYS + indices] for chunk in iter_chunks(db.session, plan)]
-    rows = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=AGGREGATE_KEYS + indices)
+    keys = [*AGGREGATE_KEYS, "response_id", "submitted_date"]
+    parts = [chunk[keys + indices] for chunk in iter_chunks(db.session, plan)]
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keys + indices)
+    sample = publication_sample(
+        rows,
+        cell=["initiative_id", "wave_order", "area"],
+        day="submitted_date",
+        order="response_id",
+        today=utcnow().date(),
     )
-    return aggregate_table(rows, indices)
+    return aggregate_table(rows[sample].reset_index(drop=True), indices)
 
 
 def aggregates_response(scope: str, obj: Any, *, user: User, via: str = "console") -> Response:
