@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from analysis.disclosure import suppress_counts
 from surveyapp.models import Initiative, PyramidLevel, Response, ResponseStatus, User, Wave
 
 #: The two groups of areas of an initiative's design, in the order they are shown.
@@ -258,6 +259,7 @@ class InitiativeSummary:
     initiative: Initiative
     waves: int
     completed: int
+    completed_hidden: bool = False
     latest: list[LatestChange] = field(default_factory=list)
     one_wave: bool = False
 
@@ -278,21 +280,28 @@ def city_dashboard(
             .options(selectinload(Initiative.waves))
         )
     )
-    completed = dict(
-        session.execute(
-            select(Wave.initiative_id, func.count(Response.id))
-            .join(Response, Response.wave_id == Wave.id)
-            .where(
-                Wave.initiative_id.in_([i.id for i in initiatives]),
-                Response.status == ResponseStatus.COMPLETE,
-            )
-            .group_by(Wave.initiative_id)
-        ).all()
-    )
+    per_wave: dict[int, dict[int, int]] = {}
+    for initiative_id, wave_id, count in session.execute(
+        select(Wave.initiative_id, Wave.id, func.count(Response.id))
+        .join(Response, Response.wave_id == Wave.id)
+        .where(
+            Wave.initiative_id.in_([i.id for i in initiatives]),
+            Response.status == ResponseStatus.COMPLETE,
+        )
+        .group_by(Wave.initiative_id, Wave.id)
+    ):
+        per_wave.setdefault(initiative_id, {})[wave_id] = count
+    completed = {key: sum(counts.values()) for key, counts in per_wave.items()}
     summaries: dict[int, list[InitiativeSummary]] = {level.value: [] for level in PyramidLevel}
     for initiative in sorted(initiatives, key=lambda i: (i.name.casefold(), i.id)):
         summary = InitiativeSummary(
-            initiative, len(initiative.waves), completed.get(initiative.id, 0)
+            initiative,
+            len(initiative.waves),
+            completed.get(initiative.id, 0),
+            # Each wave's count is on its monitoring page: the sum would give a small one.
+            completed_hidden=suppress_counts(
+                per_wave.get(initiative.id, {}), prefer_total=True
+            ).total,
         )
         if summary.completed:
             content = report(initiative).content

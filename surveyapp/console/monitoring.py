@@ -1,7 +1,10 @@
 """Fieldwork monitoring for one wave: counts, completion, break-off, per language and area.
 
 Counts under 10 are shown as "<10" to everyone but a city's admins, so that a small group
-of residents cannot be singled out from the console. Charts are server-made SVG.
+of residents cannot be singled out from the console. Each breakdown adds up to a total on
+the page, so further counts are hidden ("≥10") where the total and the shown counts would
+give a small one back (:func:`analysis.disclosure.suppress_counts`, see :func:`protect`).
+Charts are server-made SVG.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.disclosure import MIN_CELL
+from analysis.disclosure import HIDDEN, MIN_CELL, suppress_counts
 from surveyapp.i18n.instrument import translated_sections
 from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
@@ -33,6 +36,12 @@ class Row:
     started: int
     completed: int
     invited: int | None = None
+    #: Counts hidden to protect small ones (set by :func:`protect`): "started", ...
+    hidden: set[str] = field(default_factory=set)
+
+    def shown(self, column: str, exact: bool) -> str:
+        """The row's count in ``column`` as the page shows it."""
+        return masked(getattr(self, column), exact, column in self.hidden)
 
     @property
     def rate(self) -> float | None:
@@ -112,15 +121,17 @@ def monitor(
         by_area.append(
             Row("—", len(unknown), sum(1 for r in unknown if r.status == ResponseStatus.COMPLETE))
         )
-    return WaveMonitoring(
-        started=len(rows),
-        completed=len(complete),
-        invited=sum(invited.values()),
-        codes_used=codes_used or 0,
-        per_day=per_day,
-        break_off=break_off,
-        by_language=by_language,
-        by_area=by_area,
+    return protect(
+        WaveMonitoring(
+            started=len(rows),
+            completed=len(complete),
+            invited=sum(invited.values()),
+            codes_used=codes_used or 0,
+            per_day=per_day,
+            break_off=break_off,
+            by_language=by_language,
+            by_area=by_area,
+        )
     )
 
 
@@ -162,12 +173,41 @@ def _fill_days(days: list[date]) -> list[date]:
     return [days[0] + timedelta(days=i) for i in range(span + 1)]
 
 
-def masked(value: int | None, exact: bool) -> str:
-    """A count as shown: exact for admins, "<10" for small non-zero counts otherwise."""
+def protect(figures: WaveMonitoring) -> WaveMonitoring:
+    """Mark, per breakdown and column, the counts to hide besides those under 10.
+
+    Every column of a breakdown adds up to a figure at the top of the page (per day, per
+    language and per area to the started, completed and letters; the unfinished per page to
+    started minus completed), so :func:`analysis.disclosure.suppress_counts` chooses, per
+    column, the further counts to hide so that no count under 10 comes back by subtraction.
+    Admins, who see exact counts, ignore the marks.
+    """
+    columns = {
+        "per_day": ("started", "completed"),
+        "break_off": ("started",),
+        "by_language": ("started", "completed"),
+        "by_area": ("invited", "started", "completed"),
+    }
+    for table, names in columns.items():
+        rows: list[Row] = getattr(figures, table)
+        for column in names:
+            counts = {i: getattr(row, column) or 0 for i, row in enumerate(rows)}
+            hidden = suppress_counts(counts).cells
+            for i, row in enumerate(rows):
+                if i in hidden:
+                    row.hidden.add(column)
+    return figures
+
+
+def masked(value: int | None, exact: bool, hidden: bool = False) -> str:
+    """A count as shown: exact for admins; "<10" for small non-zero counts otherwise, and
+    "≥10" for one hidden so that a small count cannot be recomputed."""
     if value is None:
         return "–"
     if not exact and 0 < value < SMALL:
         return f"<{SMALL}"
+    if not exact and hidden and value:
+        return HIDDEN
     return f"{value:,}"
 
 
@@ -176,7 +216,11 @@ def rate_text(row: Row, exact: bool) -> str:
     rate = row.rate
     if rate is None:
         return "–"
-    if not exact and any(0 < n < SMALL for n in (row.completed, row.invited or row.started)):
+    base = "invited" if row.invited is not None else "started"
+    if not exact and (
+        any(0 < n < SMALL for n in (row.completed, row.invited or row.started))
+        or {"completed", base} & row.hidden
+    ):
         return "–"
     return f"{rate:.0%}"
 
@@ -193,7 +237,10 @@ def bar_chart(
     if not rows:
         return Markup("")
     values = [getattr(row, attribute) for row in rows]
-    shown = [0 if (not exact and 0 < v < SMALL) else v for v in values]
+    shown = [
+        0 if (not exact and (0 < v < SMALL or attribute in row.hidden)) else v
+        for row, v in zip(rows, values, strict=True)
+    ]
     top = max(shown) or 1
     bar_h, gap, label_w, width = 18, 6, 170, 520
     height = len(rows) * (bar_h + gap) + gap
@@ -202,7 +249,7 @@ def bar_chart(
         f'width="100%" role="img" aria-label="{escape(title)}" class="chart">'
         f"<title>{escape(title)}</title>"
     ]
-    for i, (row, value, drawn) in enumerate(zip(rows, values, shown, strict=True)):
+    for i, (row, drawn) in enumerate(zip(rows, shown, strict=True)):
         y = gap + i * (bar_h + gap)
         w = (width - label_w - 60) * drawn / top
         label = escape(row.label[:28])
@@ -210,7 +257,7 @@ def bar_chart(
             f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12">{label}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>'
             f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="12">'
-            f"{escape(masked(value, exact))}</text>"
+            f"{escape(row.shown(attribute, exact))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
