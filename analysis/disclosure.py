@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -47,6 +47,8 @@ __all__ = [
     "suppress_counts",
     "suppress_estimates",
 ]
+
+K = TypeVar("K", bound=Hashable)
 
 #: Counts of responses below this are shown as "<10" (and table cells suppressed).
 MIN_CELL = 10
@@ -118,11 +120,11 @@ def _protected(values: list[int], primary: list[bool], hidden: list[bool], total
 
 
 def suppress_counts(
-    cells: Mapping[Hashable, int],
+    cells: Mapping[K, int],
     *,
-    hidden: Iterable[Hashable] = (),
+    hidden: Iterable[K] = (),
     prefer_total: bool = False,
-    already: Iterable[Hashable] = (),
+    already: Iterable[K] = (),
 ) -> Suppression:
     """Primary and complementary suppression of counts that add up to a shown total.
 
@@ -180,9 +182,9 @@ def suppress_counts(
 
 
 def suppress_estimates(
-    sizes: Mapping[Hashable, int],
+    sizes: Mapping[K, int],
     *,
-    hidden: Iterable[Hashable] = (),
+    hidden: Iterable[K] = (),
     min_n: int = MIN_N,
 ) -> Suppression:
     """Which means of the parts of a group, and whether the group's mean, to withhold.
@@ -220,6 +222,7 @@ def publication_sample(
     order: str,
     today: date,
     step: int = MIN_CELL,
+    counts: str | None = None,
 ) -> pd.Series:
     """Which responses published figures are computed from (a boolean mask of ``frame``).
 
@@ -244,6 +247,10 @@ def publication_sample(
     today : date
         Today (UTC): responses sent today or later are left out.
     step : int
+    counts : str, optional
+        Boolean column of the responses that count towards a step (those kept by
+        cleaning, so that the kept ones too move only in steps); the others are taken
+        when they come before the last counted one taken. Default: all count.
 
     Returns
     -------
@@ -257,7 +264,9 @@ def publication_sample(
     ranked: Any = frame.assign(_day=days, _past=past).sort_values(["_day", order])
     ranked = ranked[ranked["_past"]]
     keys = [ranked[c].astype("string").fillna("") for c in cell]
-    position = ranked.groupby(keys, dropna=False).cumcount()
-    size = ranked.groupby(keys, dropna=False)[order].transform("size")
-    keep = position < (size // step) * step
+    counted = ranked[counts].astype(bool) if counts else pd.Series(True, index=ranked.index)
+    # Counted responses up to and including each one, and the cell's whole tens.
+    running = counted.astype(int).groupby(keys, dropna=False).cumsum()
+    limit = (counted.astype(int).groupby(keys, dropna=False).transform("sum") // step) * step
+    keep = (running <= limit) & (counted | (running < limit))
     return pd.Series(frame.index.isin(keep[keep].index), index=frame.index)

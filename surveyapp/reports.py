@@ -30,20 +30,16 @@ from surveyapp.spreadsheet import safe_cell
 
 
 def initiative_frame(
-    session: Session, initiative: Initiative, *, published: bool = False
+    session: Session, initiative: Initiative, *, sent_day: bool = False
 ) -> pd.DataFrame:
     """Complete responses of every wave of an initiative, wide, in wave order.
-
-    With ``published``, only the published sample
-    (:func:`analysis.disclosure.publication_sample`): per wave and area, the first whole
-    tens of responses sent before today. Every figure that staff or the API see is made
-    from it, so that it changes only in steps of 10 responses per area.
 
     Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
     ``group`` (``treated``/``comparison``, empty for areas outside the design),
     ``language``, ``duration_seconds`` and one column per item with its code (negative
     codes are missing-value answers such as "don't know"; numbers as given). Free-text
-    answers are left out: they can hold personal details.
+    answers are left out: they can hold personal details. With ``sent_day``, also
+    ``sent_on``, the day each was sent (for :func:`published_frame`).
     """
     roles = {
         link.area_id: link.role
@@ -98,12 +94,7 @@ def initiative_frame(
             "_sent",
         ],
     )
-    if published:
-        sample = publication_sample(
-            base, cell=["wave_id", "area"], day="_sent", order="response_id", today=utcnow().date()
-        )
-        base = base[sample].reset_index(drop=True)
-    base = base.drop(columns="_sent")
+    base = base.rename(columns={"_sent": "sent_on"}) if sent_day else base.drop(columns="_sent")
     if base.empty:
         return base
     answers = session.execute(
@@ -116,6 +107,72 @@ def initiative_frame(
     long["value"] = long["code"].astype("float64").fillna(long["number"].astype("float64"))
     wide = long.pivot(index="response_id", columns="item_id", values="value")
     return base.merge(wide, left_on="response_id", right_index=True, how="left")
+
+
+def kept_mask(frame: pd.DataFrame, spec: Any) -> pd.Series:
+    """True for the responses the validation report keeps: its cleaning rules and parameters.
+
+    Mirrors the cleaning step of :func:`analysis.build_report` (speeders, straight-lining
+    on mixed-keyed grids of at least 4 items, duplicates within wave and area, repeats
+    flagged at collection, failed attention checks); the shared-measurement test checks
+    that both give the same numbers.
+    """
+    from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
+
+    result = clean(
+        frame,
+        spec.items,
+        duration="duration_seconds",
+        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
+        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
+        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
+        duplicate_keys=["wave", "area"],
+        known_duplicates="collection_duplicate",
+    )
+    return frame.index.isin(result.kept(frame).index)
+
+
+def scored_everywhere(frame: pd.DataFrame, spec: Any, fraction: float = 2 / 3) -> pd.Series:
+    """True for responses that get a score on every index (the scoring's missing-item rule:
+    at least ``fraction`` of each index's items answered within their range)."""
+    result = pd.Series(True, index=frame.index)
+    for items in spec.model.values():
+        answered = pd.DataFrame(
+            {
+                item: frame[item].between(*spec.scale[item])
+                for item in items
+                if item in frame.columns
+            }
+        )
+        result &= answered.sum(axis=1) >= fraction * len(items)
+    return result
+
+
+def published_frame(frame: pd.DataFrame, spec: Any, core: Any) -> pd.DataFrame:
+    """The published sample of :func:`initiative_frame` (``sent_day=True``) rows.
+
+    Per wave and area, the responses sent before today in a fixed order (day sent, then
+    id) up to the last whole ten of ones kept (:func:`kept_mask`) with a score on every
+    core index (:func:`scored_everywhere` of ``core``, the always-asked modules), with the
+    others among them, so that the n of every core index moves by 0 or at least 10
+    (:func:`analysis.disclosure.publication_sample`). Optional modules do not count: a
+    module nobody answered yet would stop every step.
+    Every figure staff and the API see is made from it. Cleaning looks at earlier
+    responses (duplicates), so the rows are put in that fixed order first: a response's
+    flags then never change once it is published.
+    """
+    ordered = frame.sort_values(["wave_id", "sent_on", "response_id"], kind="stable")
+    ordered = ordered.reset_index(drop=True)
+    ordered["_kept"] = kept_mask(ordered, spec) & scored_everywhere(ordered, core)
+    sample = publication_sample(
+        ordered,
+        cell=["wave_id", "area"],
+        day="sent_on",
+        order="response_id",
+        today=utcnow().date(),
+        counts="_kept",
+    )
+    return ordered[sample].drop(columns=["_kept", "sent_on"]).reset_index(drop=True)
 
 
 def initiative_modules(instrument: Any, waves: list[Wave]) -> list[str]:
@@ -148,7 +205,7 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     from surveyapp.instruments.registry import wave_instrument
 
     waves = list(initiative.waves)
-    frame = initiative_frame(session, initiative, published=True)
+    frame = initiative_frame(session, initiative, sent_day=True)
     if not waves or frame.empty:
         return None
     instrument = wave_instrument(waves[0])
@@ -156,6 +213,10 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     for item in spec.items:
         if item not in frame.columns:  # nobody has answered it (yet): all missing
             frame[item] = float("nan")
+    core = from_instrument(instrument, [m.id for m in instrument.modules if not m.optional])
+    frame = published_frame(frame, spec, core)
+    if frame.empty:
+        return None
     frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
     return ReportInputs(waves, frame, spec, list(weight_notes))
 

@@ -206,12 +206,11 @@ def construct_means(
             {
                 "arm": arm,
                 "wave": label,
-                "n": masked_count(n),
+                "n": mask_count(n),
                 "mean": None if r is None else r["mean"],
                 "ci_lower": None if r is None else r["ci_lower"],
                 "ci_upper": None if r is None else r["ci_upper"],
-                "withheld": f"n = {masked_count(n)} < {MIN_N}: estimate withheld "
-                "(disclosure control)"
+                "withheld": f"n = {mask_count(n)} < {MIN_N}: estimate withheld (disclosure control)"
                 if withheld
                 else None,
             }

@@ -139,7 +139,13 @@ def _scored_periods(
     """
     from analysis import freeze_scoring_model, from_instrument, score
     from surveyapp.instruments.registry import wave_instrument
-    from surveyapp.reports import add_area_weights, initiative_frame, initiative_modules
+    from surveyapp.reports import (
+        add_area_weights,
+        initiative_frame,
+        initiative_modules,
+        kept_mask,
+        published_frame,
+    )
 
     instrument = wave_instrument(waves[0])
     spec = from_instrument(instrument, initiative_modules(instrument, list(initiative.waves)))
@@ -148,12 +154,13 @@ def _scored_periods(
     periods = {waves[0].id: "baseline"}
     if len(waves) > 1:
         periods[waves[-1].id] = "latest"
-    frame = initiative_frame(session, initiative, published=True)
+    frame = initiative_frame(session, initiative, sent_day=True)
     for item in spec.items:
         if item not in frame.columns:  # an item nobody answered has no column
             frame[item] = float("nan")
+    frame = published_frame(frame, spec, core)
     frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id)
-    frame = _kept(frame, spec)
+    frame = frame[kept_mask(frame, spec)]
     frame = frame[frame["wave_id"].isin(list(periods))]
     model = session.scalar(
         select(ScoringModel.definition)
@@ -192,29 +199,6 @@ def _withhold_like_report(scores: pd.DataFrame, groups: Any, constructs: list[st
             decision = suppress_estimates(sizes, hidden=["other"])
             if decision.total or len(rows) < MIN_N:
                 scores.loc[rows.index, cid] = float("nan")
-
-
-def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
-    """The responses the validation report keeps: its cleaning rules, same parameters.
-
-    Mirrors the cleaning step of :func:`analysis.build_report` (speeders, straight-lining
-    on mixed-keyed grids of at least 4 items, duplicates within wave and area, repeats
-    flagged at collection, failed attention checks); the shared-measurement test checks
-    that both give the same numbers.
-    """
-    from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
-
-    result = clean(
-        frame,
-        spec.items,
-        duration="duration_seconds",
-        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
-        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
-        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
-        duplicate_keys=["wave", "area"],
-        known_duplicates="collection_duplicate",
-    )
-    return result.kept(frame)
 
 
 def _mean_estimate(row: dict[str, Any] | None) -> Estimate:

@@ -177,8 +177,13 @@ def _initiative(
 def _waves(
     session: Session, initiative: Initiative, instrument_row: InstrumentRow
 ) -> tuple[Wave, Wave]:
-    """A closed baseline and an open follow-up of the initiative."""
-    now = utcnow()
+    """A closed baseline and an open follow-up of the initiative.
+
+    Dates start at midnight (UTC), so that the day each demo answer was sent, and so the
+    published sample's order (:func:`surveyapp.reports.published_frame`), does not depend
+    on the time of day the demo is built.
+    """
+    now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     common = {
         "initiative": initiative,
         "instrument_id": instrument_row.id,

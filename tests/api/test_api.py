@@ -273,7 +273,8 @@ def test_indices_and_changes_carry_confidence_intervals(
     # The demo's baseline has closed: the model is frozen, as the datasets say.
     model = data["scoring_model"]
     assert model["status"] == "frozen" and model["note"] is None
-    assert len(model["hash"]) == 64 and model["reference_n"] >= 190
+    # Fitted on the baseline's published sample (whole tens per area of 50 answers).
+    assert len(model["hash"]) == 64 and model["reference_n"] >= 160
     assert [w["wave_id"] for w in data["waves"]] == wave_ids
     trust = [m for m in data["indices"] if m["construct"] == "trust"]
     assert {(m["arm"], m["wave_id"]) for m in trust} == {
