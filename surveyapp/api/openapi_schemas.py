@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.disclosure import HIDDEN, SMALL
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to the component schema ``name``."""
@@ -37,14 +39,11 @@ NUMBER = _nullable({"type": "number"})
 TIME = _nullable({"type": "string", "format": "date-time"})
 TEXT = _nullable({"type": "string"})
 STRINGS = _array(STRING)
-#: A count of responses: exact, or "<10" where a small group must not be singled out.
-COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "enum": ["<10"]}]}
-NULLABLE_COUNT = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0, "nullable": True},
-        {"type": "string", "enum": ["<10"]},
-    ]
-}
+#: A count of responses: exact, "<10" where a small group must not be singled out, or "≥10"
+#: where the count is hidden so that a small one cannot be recomputed from it.
+MASKED = {"type": "string", "enum": [SMALL, HIDDEN]}
+COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, MASKED]}
+NULLABLE_COUNT = {"anyOf": [{"type": "integer", "minimum": 0, "nullable": True}, MASKED]}
 CI = _nullable({"type": "array", "items": NUMBER, "minItems": 2, "maxItems": 2})
 
 SCHEMAS: dict[str, Any] = {
