@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from flask_babel import get_locale
 
 from surveyapp.config import load_config
-from surveyapp.extensions import babel, compress, csrf, db, limiter
+from surveyapp.extensions import babel, compress, csrf, db, limiter, retry_after
 from surveyapp.i18n import RTL, select_locale
 
 
@@ -85,7 +86,7 @@ def _register_error_pages(app: Flask) -> None:
     from flask import render_template
     from flask_wtf.csrf import CSRFError
 
-    def page(problem: str, status: int, error: Exception | None = None):
+    def page(problem: str, status: int, error: Exception | None = None, **context: Any):
         if request.path.startswith("/api/"):
             # API clients get JSON, also for URLs and methods no API route matches.
             from surveyapp.api.errors import json_error
@@ -95,7 +96,8 @@ def _register_error_pages(app: Flask) -> None:
         detail = getattr(error, "description", None)
         if detail == getattr(type(error), "description", None):
             detail = None
-        return render_template("respond/problem.html", problem=problem, detail=detail), status
+        html = render_template("respond/problem.html", problem=problem, detail=detail, **context)
+        return html, status
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError):
@@ -115,7 +117,13 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(_error: Exception):
-        return page("too_many", 429)
+        # Say how long: "a few minutes" could be an hour. Browsers and API clients read
+        # Retry-After; people read the minutes.
+        wait = retry_after()
+        minutes = max(1, math.ceil(wait / 60))
+        response = make_response(page("too_many", 429, wait_minutes=minutes))
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(403)
     def _forbidden(error: Exception):
