@@ -151,7 +151,7 @@ def open_link(token: str):
 
 @bp.post("/w/<token>/new")
 def open_link_fresh(token: str):
-    """"Start a new questionnaire" on a shared device: this browser forgets the unfinished
+    """ "Start a new questionnaire" on a shared device: this browser forgets the unfinished
     one (it stays resumable by its own resume link) and shows the welcome page."""
     remembered = session.get("resume") or {}
     if token in remembered:
