@@ -64,12 +64,17 @@ def estimation_frame(
     Raises
     ------
     ValueError
-        If a column is missing or a weight is negative.
+        If a column is missing, a weight is negative, or a wave, area or person column is
+        named ``y`` or ``w``.
     """
     columns = [index, *extra] + ([weight] if weight is not None else [])
     absent = [c for c in columns if c not in data.columns]
     if absent:
         raise ValueError(f"Column(s) not in the data: {absent}.")
+    clash = [c for c in extra if c in ("y", "w")]
+    if clash:
+        # They would overwrite the score or the weight here, and the results be silently wrong.
+        raise ValueError(f"Rename the column(s) {clash}: 'y' and 'w' are used internally.")
     frame = pd.DataFrame({"y": pd.to_numeric(data[index], errors="coerce")}, index=data.index)
     frame["w"] = 1.0 if weight is None else pd.to_numeric(data[weight], errors="coerce")
     for column in extra:

@@ -138,6 +138,7 @@ def _scored_periods(
     other than 1 was applied.
     """
     from analysis import freeze_scoring_model, from_instrument, score
+    from analysis.report.cleaning import kept_rows
     from surveyapp.instruments.registry import wave_instrument
     from surveyapp.reports import add_area_weights, initiative_frame, initiative_modules
 
@@ -152,8 +153,11 @@ def _scored_periods(
     for item in spec.items:
         if item not in frame.columns:  # an item nobody answered has no column
             frame[item] = float("nan")
-    frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id)
-    frame = _kept(frame, spec)
+    # The responses the validation report keeps (its cleaning rules, same parameters),
+    # weighted from those, as the report weighs them.
+    kept = kept_rows(frame, spec)
+    frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id, kept=kept)
+    frame = frame[kept]
     frame = frame[frame["wave_id"].isin(list(periods))]
     model = session.scalar(
         select(ScoringModel.definition)
@@ -174,29 +178,6 @@ def _scored_periods(
     scores["_w"] = frame["weight"].to_numpy() if "weight" in frame.columns else 1.0
     weighted = "weight" in frame.columns and bool((frame["weight"] != 1.0).any())
     return scores, core.labels, weighted
-
-
-def _kept(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
-    """The responses the validation report keeps: its cleaning rules, same parameters.
-
-    Mirrors the cleaning step of :func:`analysis.build_report` (speeders, straight-lining
-    on mixed-keyed grids of at least 4 items, duplicates within wave and area, repeats
-    flagged at collection, failed attention checks); the shared-measurement test checks
-    that both give the same numbers.
-    """
-    from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
-
-    result = clean(
-        frame,
-        spec.items,
-        duration="duration_seconds",
-        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
-        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
-        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
-        duplicate_keys=["wave", "area"],
-        known_duplicates="collection_duplicate",
-    )
-    return result.kept(frame)
 
 
 def _mean_estimate(row: dict[str, Any] | None) -> Estimate:
