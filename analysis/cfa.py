@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml, group_matrices
+from analysis.threads import one_blas_thread
 
 __all__ = ["CFAResult", "baseline_chi2", "fit_cfa", "fit_indices", "rmsea_interval"]
 
@@ -227,6 +228,7 @@ class CFAResult:
         )
 
 
+@one_blas_thread
 def fit_cfa(data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]]) -> CFAResult:
     """Fit a confirmatory factor analysis by maximum likelihood.
 
