@@ -132,3 +132,13 @@ def test_only_hashes_of_link_tokens_are_stored(make: Factory) -> None:
     make.session.commit()
     stored = make.session.scalar(select(AccountLink).where(AccountLink.user_id == user.id))
     assert token not in repr(vars(stored)) and stored.token_hash == links.hash_token(token)
+
+
+def test_link_tokens_stay_out_of_the_logs() -> None:
+    from surveyapp.logs import private
+
+    line = private('1.2.3.4 - - [x] "GET /staff/join/SeCrEt123 HTTP/1.1" 200 -')
+    assert "SeCrEt123" not in line and "/staff/join/" in line
+    assert "SeCrEt" not in private("POST /staff/reset/SeCrEt-_9 HTTP/1.1")
+    assert "SeCrEt" not in private("GET /staff/login?next=%2Fstaff%2Fjoin%2FSeCrEt HTTP/1.1")
+    assert private("GET /i/ABCD-EFGH HTTP/1.1") == "GET /i/… HTTP/1.1"
