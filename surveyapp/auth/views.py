@@ -76,6 +76,13 @@ def login_required(view: Any) -> Any:
     return wrapped
 
 
+def start_session(user: User) -> None:
+    """Sign ``user`` in on this browser, with a fresh cookie at their current session version."""
+    session.clear()
+    session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
+    session.permanent = True
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
@@ -118,9 +125,7 @@ def login():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
         db.session.commit()  # the sign-in, or the failed attempt, is audited either way
         if user is not None:
-            session.clear()
-            session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
-            session.permanent = True
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")), code=303)
         failed = True
     status = 401 if failed else 200

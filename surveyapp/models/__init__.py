@@ -1,5 +1,6 @@
 """All models, imported here so that ``Base.metadata`` is complete for Alembic."""
 
+from surveyapp.models.account_link import AccountLink, LinkPurpose
 from surveyapp.models.api_token import ApiToken
 from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
@@ -21,6 +22,7 @@ from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, W
 __all__ = [
     "REPEAT_IN_SAME_BROWSER",
     "WAVE_CLOSED_WHILE_DRAFT",
+    "AccountLink",
     "Answer",
     "ApiToken",
     "Area",
@@ -33,6 +35,7 @@ __all__ = [
     "InitiativeArea",
     "Instrument",
     "Invitation",
+    "LinkPurpose",
     "Membership",
     "PageSubmission",
     "PyramidLevel",
