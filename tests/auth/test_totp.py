@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from surveyapp.cli import main
 from surveyapp.models import AuditEvent, Membership, RecoveryCode, Role, User
 
 from ..conftest import Factory, sign_in
@@ -357,3 +358,27 @@ def test_only_an_admin_of_that_city_resets_a_second_factor(
     sign_in(client, "admin@other.example")
     assert client.post(url).status_code == 404
     assert not events(make, "second_factor_reset")
+
+
+@pytest.mark.usefixtures("admin_second_factor")
+def test_the_cli_resets_the_only_admins_second_factor(
+    app: Flask, client: FlaskClient, runner, make: Factory
+) -> None:
+    city = make.city()
+    admin = make.user(city, role=Role.ADMIN, email="only.admin@city.example")
+    sign_in(client, admin)
+    set_up(client)
+    assert client.get("/staff/").status_code == 200
+
+    result = runner.invoke(main, ["users", "reset-totp", "--email", "Only.Admin@city.example"])
+    assert result.exit_code == 0, result.output
+    assert "removed" in result.output
+    make.session.expire_all()
+    assert make.session.get(User, admin.id).totp_secret is None
+    assert client.get("/staff/").status_code == 302
+    reset = events(make, "second_factor_reset")[-1]
+    assert (reset.actor, reset.city_id) == ("surveyapp cli", city.id)
+    assert sign_in(client, admin).location.endswith(SETUP)
+
+    unknown = runner.invoke(main, ["users", "reset-totp", "--email", "nobody@city.example"])
+    assert unknown.exit_code == 1 and "no account" in unknown.output
