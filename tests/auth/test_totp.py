@@ -382,3 +382,17 @@ def test_the_cli_resets_the_only_admins_second_factor(
 
     unknown = runner.invoke(main, ["users", "reset-totp", "--email", "nobody@city.example"])
     assert unknown.exit_code == 1 and "no account" in unknown.output
+
+
+def test_code_rate_limit_keys_hold_no_address_or_account(app: Flask) -> None:
+    """Counters live in Redis in production: their keys are keyed hashes only."""
+    from surveyapp.auth.second_factor.views import account_key, client_limit_key
+
+    address = "192.0.2.77"
+    with app.test_request_context(CODE, method="POST", environ_base={"REMOTE_ADDR": address}):
+        from flask import session
+
+        session["pending"] = 4242
+        keys = [account_key(), client_limit_key()]
+    assert not any(address in key or "4242" in key for key in keys)
+    assert keys[0] != keys[1]

@@ -8,6 +8,8 @@ client, like the password, and counted only when it fails.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -56,7 +58,7 @@ def failed(response: Response) -> bool:
     return response.status_code in (400, 401)
 
 
-def limited(view):
+def limited(view: Callable[..., Any]) -> Callable[..., Any]:
     """Apply both code-guessing limits to the POSTs of ``view``."""
     view = limiter.limit(
         CLIENT_LIMITS, key_func=client_limit_key, methods=["POST"], deduct_when=failed
@@ -166,7 +168,7 @@ def enrol():
     return page, 401 if wrong else 400 if form.errors else 200
 
 
-def _account_page(user: User, *, wrong: bool = False):
+def _account_page(user: User, *, wrong: bool = False) -> tuple[str, int]:
     page = render_template(
         "auth/second_factor.html",
         user=user,
