@@ -38,11 +38,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from surveyapp.api.views import bp as api_bp
+    from surveyapp.auth.second_factor.views import bp as second_factor_bp
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp
     from surveyapp.respond.views import bp as respond_bp
 
-    for blueprint in (respond_bp, auth_bp, console_bp, api_bp):
+    for blueprint in (respond_bp, auth_bp, second_factor_bp, console_bp, api_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

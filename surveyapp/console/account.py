@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 
 from surveyapp.auth import links, team
 from surveyapp.auth.passwords import verify_password
+from surveyapp.auth.second_factor.services import needs_second_step
+from surveyapp.auth.second_factor.state import admins_required, after_password
 from surveyapp.auth.services import AccountError, user_by_email
 from surveyapp.auth.views import current_user, login_required, start_session
 from surveyapp.console.blueprint import bp, flash_ok
@@ -99,6 +101,9 @@ def join(token: str):
             form.password.errors = [str(error)]
         else:
             db.session.commit()
+            if needs_second_step(user, admins_required()):
+                # An invited admin sets up the second factor before the console opens.
+                return after_password(user, url_for(".home"))
             start_session(user)
             flash_ok(_("Welcome. You are signed in."))
             return redirect(url_for(".home"), code=303)

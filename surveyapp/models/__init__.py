@@ -6,6 +6,7 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
+from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     REPEAT_IN_SAME_BROWSER,
     WAVE_CLOSED_WHILE_DRAFT,
@@ -39,6 +40,7 @@ __all__ = [
     "Membership",
     "PageSubmission",
     "PyramidLevel",
+    "RecoveryCode",
     "Response",
     "ResponseStatus",
     "Role",

@@ -188,6 +188,26 @@ def test_an_invitation_link_works_once(
     assert again.status_code == 410
 
 
+def test_an_invited_admin_sets_up_a_second_factor_before_the_console_opens(
+    app: Flask, make: Factory, team, admin_second_factor
+) -> None:
+    city, admin, _member, _browser = team
+    token = links.invite(
+        make.session, email="chief@city.example", city=city, role="admin", actor=admin
+    )
+    make.session.commit()
+    newcomer = app.test_client()
+    joined = newcomer.post(
+        f"/staff/join/{token}",
+        data={"display_name": "Chief", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert joined.status_code == 303 and "second-factor" in joined.location
+    assert newcomer.get("/staff/").status_code == 302  # not in the console yet
+    assert "otpauth" in newcomer.get(joined.location).get_data(as_text=True) or (
+        "data:image/svg+xml" in newcomer.get(joined.location).get_data(as_text=True)
+    )
+
+
 def test_an_invitation_expires(client: FlaskClient, make: Factory, team) -> None:
     city, admin, _member, _browser = team
     token = links.invite(

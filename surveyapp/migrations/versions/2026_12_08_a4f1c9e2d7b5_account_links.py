@@ -1,7 +1,7 @@
 """one-time links: invitations of colleagues and password resets
 
 Revision ID: a4f1c9e2d7b5
-Revises: 7c41d2a9e0b3
+Revises: 3f287f72c923
 Create Date: 2026-12-08 09:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'a4f1c9e2d7b5'
-down_revision: Union[str, Sequence[str], None] = '7c41d2a9e0b3'
+down_revision: Union[str, Sequence[str], None] = '3f287f72c923'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
