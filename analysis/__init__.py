@@ -62,6 +62,7 @@ _LAZY = {
     "omega_total": "analysis.reliability",
     "panel_change": "analysis.change",
     "parallel_analysis": "analysis.items",
+    "polychoric": "analysis.polychoric",
     "poststratify": "analysis.poststratification",
     "quiet_factor_analyzer": "analysis.factor_analyzer_compat",
     "rake": "analysis.weighting",
@@ -103,6 +104,8 @@ _SUBMODULES = {
     "verdicts",
     "instrument_model",
     "ml_estimation",
+    "bivariate_normal",
+    "polychoric",
     "factor_analyzer_compat",
 }
 
@@ -162,6 +165,7 @@ __all__ = [
     "omega_total",
     "panel_change",
     "parallel_analysis",
+    "polychoric",
     "poststratify",
     "quiet_factor_analyzer",
     "rake",
