@@ -106,6 +106,8 @@ _SUBMODULES = {
     "ml_estimation",
     "bivariate_normal",
     "polychoric",
+    "ordinal_acov",
+    "wlsmv",
     "factor_analyzer_compat",
 }
 

@@ -38,7 +38,8 @@ case <- function(name, model, items) {
   fit <- cfa(model, data = d, ordered = items, estimator = "WLSMV",
              missing = "pairwise", std.lv = TRUE)
   fm <- fitMeasures(fit, c("chisq", "df", "chisq.scaled", "df.scaled", "cfi.scaled",
-                           "tli.scaled", "rmsea.scaled", "srmr", "baseline.chisq",
+                           "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled",
+                           "rmsea.ci.upper.scaled", "pvalue.scaled", "srmr", "baseline.chisq",
                            "baseline.chisq.scaled", "baseline.df", "ntotal"))
   std <- standardizedSolution(fit)
   lam <- std[std$op == "=~", ]

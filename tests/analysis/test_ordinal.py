@@ -10,13 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import polychoric
+from analysis import CFAResult, fit_cfa, polychoric
 from analysis.bivariate_normal import bvn_cdf
-from analysis.polychoric import ordinal_data
+from analysis.ordinal_acov import muthen_gamma
+from analysis.polychoric import correlation_matrix, ordinal_data
 from tests.analysis import lavaan_wlsmv_reference as ref
 
 DATA = Path(__file__).parent / "data"
 CASES = [ref.BFI_SIX_POINT, ref.BFI_YES_NO]
+IDS = ["six-point", "yes-no"]
+MODELS = [
+    {"N": ["N1", "N2", "N3", "N4"], "A": ["A2", "A3", "A4", "A5"]},
+    {"E": ["E1b", "E2b", "E3b", "E4b", "E5b"]},
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +38,7 @@ def test_bivariate_normal_cdf_known_values() -> None:
     assert bvn_cdf(-np.inf, 0.5, 0.3) == 0.0
 
 
-@pytest.mark.parametrize("case", CASES, ids=["six-point", "yes-no"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_polychoric_matches_lavcor(bfi: pd.DataFrame, case: dict) -> None:
     # lavCor(d, ordered = items, missing = "pairwise")
     result = polychoric(bfi[case["items"]])
@@ -40,7 +46,7 @@ def test_polychoric_matches_lavcor(bfi: pd.DataFrame, case: dict) -> None:
     np.testing.assert_allclose(result.to_numpy(), case["polychoric"], atol=1e-6)
 
 
-@pytest.mark.parametrize("case", CASES, ids=["six-point", "yes-no"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_thresholds_match_lavaan(bfi: pd.DataFrame, case: dict) -> None:
     data = ordinal_data(bfi[case["items"]])
     np.testing.assert_allclose(np.concatenate(data.thresholds), case["thresholds"], atol=1e-8)
@@ -62,3 +68,82 @@ def test_tetrachoric_two_empty_cells_is_perfect() -> None:
 def test_constant_item_is_rejected() -> None:
     with pytest.raises(ValueError, match="two different answers"):
         polychoric(pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 3]}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_gamma_matches_lavaan(bfi: pd.DataFrame, case: dict) -> None:
+    # lavInspect(fit, "gamma"): N x the asymptotic covariance of thresholds + correlations
+    data = ordinal_data(bfi[case["items"]])
+    gamma = muthen_gamma(data, correlation_matrix(data))
+    np.testing.assert_allclose(np.diag(gamma), case["gamma_diagonal"], rtol=1e-5)
+    np.testing.assert_allclose(gamma[0], case["gamma_first_row"], atol=1e-6)
+    np.testing.assert_allclose(1 / np.diag(gamma), case["wls_v_diagonal"], rtol=1e-5)
+
+
+@pytest.fixture(scope="module", params=list(zip(CASES, MODELS, strict=True)), ids=IDS)
+def wlsmv(request: pytest.FixtureRequest, bfi: pd.DataFrame) -> tuple[dict, CFAResult]:
+    case, model = request.param
+    return case, fit_cfa(bfi, model, estimator="WLSMV")
+
+
+def test_wlsmv_fit_matches_lavaan(wlsmv: tuple[dict, CFAResult]) -> None:
+    # cfa(model, d, ordered = items, estimator = "WLSMV", missing = "pairwise", std.lv = TRUE)
+    case, result = wlsmv
+    assert result.estimator == "WLSMV" and result.converged
+    assert result.n == case["ntotal"] == 2800
+    assert result.df == case["df.scaled"]
+    assert result.chi2_unscaled == pytest.approx(case["chisq"], abs=1e-3)
+    assert result.chi2 == pytest.approx(case["chisq.scaled"], abs=1e-3)
+    assert result.scaling_factor == pytest.approx(case["scaling_factor"], abs=1e-6)
+    assert result.shift_parameter == pytest.approx(case["shift_parameter"], abs=1e-5)
+    assert result.pvalue == pytest.approx(case["pvalue.scaled"], abs=1e-6)
+    assert result.baseline_chi2 == pytest.approx(case["baseline.chisq.scaled"], abs=1e-2)
+    assert result.baseline_df == case["baseline.df"]
+    for ours, theirs in [
+        (result.cfi, "cfi.scaled"),
+        (result.tli, "tli.scaled"),
+        (result.rmsea, "rmsea.scaled"),
+        (result.rmsea_ci[0], "rmsea.ci.lower.scaled"),
+        (result.rmsea_ci[1], "rmsea.ci.upper.scaled"),
+        (result.srmr, "srmr"),
+    ]:
+        assert ours == pytest.approx(case[theirs], abs=1e-6), theirs
+
+
+def test_wlsmv_estimates_match_lavaan(wlsmv: tuple[dict, CFAResult]) -> None:
+    case, result = wlsmv
+    loadings = [
+        result.loadings.loc[name.split("=~")[1], name.split("=~")[0]]
+        for name in case["loading_names"]
+    ]
+    np.testing.assert_allclose(loadings, case["loadings"], atol=5e-6)
+    constructs = list(result.factor_correlations.columns)
+    below = [
+        result.factor_correlations.iloc[i, j]
+        for j in range(len(constructs))
+        for i in range(j + 1, len(constructs))
+    ]
+    np.testing.assert_allclose(below, case["factor_correlations"], atol=5e-6)
+    assert result.thresholds is not None
+    assert list(result.thresholds.index) == case["threshold_names"]
+    np.testing.assert_allclose(result.thresholds, case["thresholds"], atol=1e-8)
+    np.testing.assert_allclose(
+        result.unique_variances, 1 - np.asarray(case["loadings"]) ** 2, atol=1e-5
+    )
+
+
+def test_ml_stays_the_default(bfi: pd.DataFrame) -> None:
+    result = fit_cfa(bfi, MODELS[1])
+    assert result.estimator == "ML"
+    assert result.n < 2800  # listwise deletion
+
+
+def test_unknown_estimator_is_rejected(bfi: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="Unknown estimator"):
+        fit_cfa(bfi, MODELS[1], estimator="ULSMV")
+
+
+def test_wlsmv_saturated_model_has_zero_chi2(bfi: pd.DataFrame) -> None:
+    result = fit_cfa(bfi, {"N": ["N1", "N2", "N3"]}, estimator="WLSMV")
+    assert result.df == 0
+    assert result.chi2 == pytest.approx(0.0, abs=1e-8)
