@@ -76,3 +76,20 @@ case("BFI_SIX_POINT", "N =~ N1 + N2 + N3 + N4\nA =~ A2 + A3 + A4 + A5",
      c("N1", "N2", "N3", "N4", "A2", "A3", "A4", "A5"))
 case("BFI_YES_NO", "E =~ E1b + E2b + E3b + E4b + E5b",
      c("E1b", "E2b", "E3b", "E4b", "E5b"))
+
+# Small tables with empty cells: a 2 x 2 table with one empty cell (lavaan adds 0.5 and
+# keeps the margins) and a 4 x 4 table with several, each with a missing answer per item.
+edge_a <- c(rep(0, 30), rep(1, 20), rep(1, 25), NA, 0)
+edge_b <- c(rep(0, 30), rep(0, 20), rep(1, 25), 1, NA)
+set.seed(1)
+edge_x <- sample(1:4, 60, replace = TRUE)
+edge_y <- pmin(4, pmax(1, edge_x + sample(-1:1, 60, replace = TRUE)))
+edge_y[1:3] <- NA
+py_int <- function(x) paste0("[", paste(ifelse(is.na(x), "None", x), collapse = ", "), "]")
+cat("EMPTY_CELLS = [\n")
+for (pair in list(list(edge_a, edge_b), list(edge_x, edge_y))) {
+  d <- data.frame(u = pair[[1]], v = pair[[2]])
+  rho <- lavCor(d, ordered = c("u", "v"), missing = "pairwise")[1, 2]
+  cat(sprintf('    {"u": %s, "v": %s, "rho": %.10f},\n', py_int(d$u), py_int(d$v), rho))
+}
+cat("]\n")

@@ -60,6 +60,12 @@ def test_polychoric_uses_pairwise_complete_rows(bfi: pd.DataFrame) -> None:
     assert polychoric(bfi[items]).iloc[0, 1] == pytest.approx(polychoric(both).iloc[0, 1], abs=2e-3)
 
 
+@pytest.mark.parametrize("case", ref.EMPTY_CELLS, ids=["2x2-one-empty", "4x4-six-empty"])
+def test_polychoric_with_empty_cells_matches_lavcor(case: dict) -> None:
+    frame = pd.DataFrame({"u": case["u"], "v": case["v"]}, dtype=float)
+    assert polychoric(frame).iloc[0, 1] == pytest.approx(case["rho"], abs=1e-6)
+
+
 def test_tetrachoric_two_empty_cells_is_perfect() -> None:
     frame = pd.DataFrame({"a": [0, 0, 1, 1, 1], "b": [0, 0, 1, 1, 1]})
     assert polychoric(frame).iloc[0, 1] == 1.0
