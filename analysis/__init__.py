@@ -7,7 +7,8 @@ without Flask or a database: nothing under ``analysis`` may import ``flask`` or
 Modules: :mod:`~analysis.cleaning` (flags), :mod:`~analysis.items` (item analysis,
 KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.invariance` (maximum-likelihood CFA and multi-group invariance, on
-:mod:`~analysis.ml_estimation`), :mod:`~analysis.reliability`,
+:mod:`~analysis.ml_estimation`; WLSMV for ordered items on :mod:`~analysis.polychoric`,
+:mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`), :mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change) and :mod:`~analysis.did` (difference-in-differences).
