@@ -153,3 +153,30 @@ def test_wlsmv_saturated_model_has_zero_chi2(bfi: pd.DataFrame) -> None:
     result = fit_cfa(bfi, {"N": ["N1", "N2", "N3"]}, estimator="WLSMV")
     assert result.df == 0
     assert result.chi2 == pytest.approx(0.0, abs=1e-8)
+
+
+def test_wlsmv_recovers_known_loadings_where_ml_falls_short() -> None:
+    # Two factors (correlation .3), latent-response loadings .75, cut into five-point and
+    # yes/no answers; 5% of answers missing at random.
+    rng = np.random.default_rng(7)
+    n = 2000
+    factors = rng.multivariate_normal([0, 0], [[1, 0.3], [0.3, 1]], size=n)
+    columns = {}
+    for j, (name, cuts) in enumerate([("likert", [-1.2, -0.4, 0.3, 1.0]), ("yesno", [0.4])]):
+        for k in range(4):
+            latent = 0.75 * factors[:, j] + np.sqrt(1 - 0.75**2) * rng.standard_normal(n)
+            answers = np.searchsorted(cuts, latent).astype(float)
+            answers[rng.random(n) < 0.05] = np.nan
+            columns[f"{name}{k}"] = answers
+    frame = pd.DataFrame(columns)
+    model = {"L": [f"likert{k}" for k in range(4)], "Y": [f"yesno{k}" for k in range(4)]}
+    wlsmv = fit_cfa(frame, model, estimator="WLSMV")
+    ml = fit_cfa(frame, model)
+    assert wlsmv.n == n and ml.n < 0.85 * n  # pairwise keeps everyone; listwise does not
+    loadings = wlsmv.loadings.sum(axis=1)
+    np.testing.assert_allclose(loadings, 0.75, atol=0.05)
+    assert wlsmv.factor_correlations.iloc[0, 1] == pytest.approx(0.3, abs=0.06)
+    assert wlsmv.pvalue > 0.01 and wlsmv.cfi > 0.99
+    yes_no = [f"yesno{k}" for k in range(4)]
+    shortfall = loadings[yes_no] - ml.loadings.sum(axis=1)[yes_no]
+    assert shortfall.min() > 0.08  # ML understates yes/no loadings (about .15 in bfi)
