@@ -163,7 +163,7 @@ def bvn_density(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
     """The bivariate standard normal density at ``(h, k)`` (0 at infinite limits)."""
     h_arr, k_arr = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
     one = 1 - rho * rho
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = (h_arr * h_arr - 2 * rho * h_arr * k_arr + k_arr * k_arr) / one
         out = np.exp(-z / 2) / (2 * np.pi * np.sqrt(one))
     return np.where(np.isfinite(h_arr) & np.isfinite(k_arr), out, 0.0)

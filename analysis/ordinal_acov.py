@@ -81,7 +81,7 @@ def _pair_cell_scores(
     padded = np.zeros((k1 + 1, k2 + 1))
     padded[1:k1, 1:k2] = density
     d_rho = padded[1:, 1:] - padded[:-1, 1:] - padded[1:, :-1] + padded[:-1, :-1]
-    r = np.sqrt(1 - rho * rho)
+    r = np.sqrt(max(1 - rho * rho, 0.0))
     up1 = np.concatenate([th1, [_BIG]])[:, None]
     lo1 = np.concatenate([[-_BIG], th1])[:, None]
     up2 = np.concatenate([th2, [_BIG]])[None, :]
@@ -89,19 +89,29 @@ def _pair_cell_scores(
 
     def edge(z: np.ndarray, other_up: np.ndarray, other_lo: np.ndarray) -> np.ndarray:
         # d pi / d (bound z of one item), the other item's interval held fixed
+        if r == 0.0:  # |rho| = 1, as lavaan
+            return np.broadcast_to(_pdf(z) * 0.5, (k1, k2))
         return _pdf(z) * (ndtr((other_up - rho * z) / r) - ndtr((other_lo - rho * z) / r))
 
     y1_up, y1_lo = edge(up1, up2, lo2), edge(lo1, up2, lo2)
     y2_up, y2_lo = edge(up2, up1, lo1), edge(lo2, up1, lo1)
     d_th1 = np.zeros((k1, k2, k1 - 1))
     d_th2 = np.zeros((k1, k2, k2 - 1))
+    safe = np.where(lik > 0, lik, np.inf)
     for t in range(k1 - 1):
-        d_th1[t, :, t] += y1_up[t, :] / lik[t, :]
-        d_th1[t + 1, :, t] -= y1_lo[t + 1, :] / lik[t + 1, :]
+        d_th1[t, :, t] += y1_up[t, :] / safe[t, :]
+        d_th1[t + 1, :, t] -= y1_lo[t + 1, :] / safe[t + 1, :]
     for t in range(k2 - 1):
-        d_th2[:, t, t] += y2_up[:, t] / lik[:, t]
-        d_th2[:, t + 1, t] -= y2_lo[:, t + 1] / lik[:, t + 1]
-    return d_rho / lik, d_th1, d_th2
+        d_th2[:, t, t] += y2_up[:, t] / safe[:, t]
+        d_th2[:, t + 1, t] -= y2_lo[:, t + 1] / safe[:, t + 1]
+    # lavaan drops (sets to 0) the scores of cells with a likelihood below eps^(2/3).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_rho = d_rho / lik
+    bad = ~(lik >= np.finfo(float).eps ** (2 / 3)) | ~np.isfinite(s_rho)
+    s_rho[bad] = 0.0
+    d_th1[bad] = 0.0
+    d_th2[bad] = 0.0
+    return s_rho, np.nan_to_num(d_th1), np.nan_to_num(d_th2)
 
 
 def muthen_gamma(data: OrdinalData, corr: np.ndarray) -> np.ndarray:
@@ -147,6 +157,8 @@ def muthen_gamma(data: OrdinalData, corr: np.ndarray) -> np.ndarray:
         a11_inv[block, block] = np.linalg.inv(inner[block, block])
     b_inv = np.zeros_like(inner)
     b_inv[:n_th, :n_th] = a11_inv
-    b_inv[n_th:, :n_th] = -(a21 @ a11_inv) / a22[:, None]
-    b_inv[n_th:, n_th:] = np.diag(1.0 / a22)
+    # A zero A22 entry (a degenerate pair) gets a generalized inverse, as in lavaan.
+    a22_inv = np.divide(1.0, a22, out=np.zeros_like(a22), where=a22 > 0)
+    b_inv[n_th:, :n_th] = -(a21 @ a11_inv) * a22_inv[:, None]
+    b_inv[n_th:, n_th:] = np.diag(a22_inv)
     return n * (b_inv @ inner @ b_inv.T)

@@ -179,7 +179,8 @@ def fit_wlsmv(data: OrdinalData, pattern: np.ndarray) -> OrdinalFit:
     """
     corr = correlation_matrix(data)
     gamma = muthen_gamma(data, corr)
-    weights = 1.0 / np.diag(gamma)
+    variances = np.diag(gamma)
+    weights = np.divide(1.0, variances, out=np.zeros_like(variances), where=variances > 0)
     n_th = sum(len(t) for t in data.thresholds)
     structure = _Structure(pattern)
     r = np.array([corr[i, j] for i, j in structure.pairs])

@@ -180,3 +180,21 @@ def test_wlsmv_recovers_known_loadings_where_ml_falls_short() -> None:
     yes_no = [f"yesno{k}" for k in range(4)]
     shortfall = loadings[yes_no] - ml.loadings.sum(axis=1)[yes_no]
     assert shortfall.min() > 0.08  # ML understates yes/no loadings (about .15 in bfi)
+
+
+def test_wlsmv_survives_a_perfectly_correlated_pair() -> None:
+    # Two yes/no items that never disagree (two empty cells: tetrachoric 1) next to
+    # ordinary items: the fit still runs and reports finite statistics.
+    rng = np.random.default_rng(3)
+    latent = rng.standard_normal(400)
+    frame = pd.DataFrame(
+        {
+            f"q{k}": np.searchsorted([-0.5, 0.5], 0.7 * latent + 0.7 * rng.standard_normal(400))
+            for k in range(3)
+        }
+    )
+    frame["same1"] = (latent > 0).astype(int)
+    frame["same2"] = frame["same1"]
+    result = fit_cfa(frame, {"F": list(frame.columns)}, estimator="WLSMV")
+    assert polychoric(frame[["same1", "same2"]]).iloc[0, 1] == 1.0
+    assert np.isfinite([result.chi2, result.cfi, result.rmsea, result.srmr]).all()
