@@ -1,4 +1,7 @@
-"""Confirmatory factor analysis by maximum likelihood, with lavaan's fit indices.
+"""Confirmatory factor analysis by maximum likelihood (or WLSMV), with lavaan's fit indices.
+
+``fit_cfa(..., estimator="WLSMV")`` treats the items as ordered categories and hands
+them to :mod:`analysis.wlsmv`; what follows describes the default, ML.
 
 :func:`fit_cfa` fits a simple-structure CFA (each item loads on one construct) with the
 factor variances fixed to 1, free loadings, free unique variances and free factor
