@@ -7,7 +7,8 @@ without Flask or a database: nothing under ``analysis`` may import ``flask`` or
 Modules: :mod:`~analysis.cleaning` (flags), :mod:`~analysis.items` (item analysis,
 KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.invariance` (maximum-likelihood CFA and multi-group invariance, on
-:mod:`~analysis.ml_estimation`), :mod:`~analysis.reliability`,
+:mod:`~analysis.ml_estimation`; WLSMV for ordered items on :mod:`~analysis.polychoric`,
+:mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`), :mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change) and :mod:`~analysis.did` (difference-in-differences).
@@ -63,6 +64,7 @@ _LAZY = {
     "omega_total": "analysis.reliability",
     "panel_change": "analysis.change",
     "parallel_analysis": "analysis.items",
+    "polychoric": "analysis.polychoric",
     "poststratify": "analysis.poststratification",
     "quiet_factor_analyzer": "analysis.factor_analyzer_compat",
     "rake": "analysis.weighting",
@@ -105,6 +107,10 @@ _SUBMODULES = {
     "verdicts",
     "instrument_model",
     "ml_estimation",
+    "bivariate_normal",
+    "polychoric",
+    "ordinal_acov",
+    "wlsmv",
     "factor_analyzer_compat",
 }
 
@@ -165,6 +171,7 @@ __all__ = [
     "omega_total",
     "panel_change",
     "parallel_analysis",
+    "polychoric",
     "poststratify",
     "quiet_factor_analyzer",
     "rake",
