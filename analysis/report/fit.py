@@ -2,8 +2,8 @@
 
 Ordered items (yes/no, Likert, 0-10) are fitted by WLSMV on polychoric correlations, with
 missing answers handled pairwise, as lavaan does with ``ordered = TRUE``; continuous items
-by maximum likelihood on complete cases. Fit is judged by chi-square, CFI, TLI, RMSEA (with its 90% interval) and SRMR against
-the cut-offs in :mod:`analysis.verdicts`.
+by maximum likelihood on complete cases. Fit is judged by chi-square, CFI, TLI, RMSEA
+(with its 90% interval) and SRMR against the cut-offs in :mod:`analysis.verdicts`.
 """
 
 from __future__ import annotations
