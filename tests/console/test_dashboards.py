@@ -182,7 +182,9 @@ def test_every_role_of_the_city_sees_the_initiative_dashboard(
             assert chart.count("<polyline") == 2
     # The initiative's aims (trust, belonging) come first.
     page = Page(html)
-    indices = [text for tag, text in page.headings if tag == "h2"][1:]
+    headings = [text for tag, text in page.headings if tag == "h2"]
+    assert headings[:2] == ["The answer", "Can the measurement be trusted?"]
+    indices = headings[2:]
     assert indices[:2] == ["Trust aim of this initiative", "Belonging aim of this initiative"]
     assert set(indices[2:]) == {"Participation", "Perceived safety"}
 
