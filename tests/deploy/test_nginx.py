@@ -1,0 +1,205 @@
+"""deploy/nginx/surveyapp.conf: nginx's access log holds no code, token or client address.
+
+The first test reads the log maps out of the shipped file and checks them, with Python's
+regular expressions, against the masking of surveyapp's own logs. The second runs the file
+(ports, certificate and log paths changed) in a real nginx in front of gunicorn.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+from surveyapp import migrate
+from surveyapp.logs import private
+
+from ..conftest import throwaway_database
+from .servers import free_port, require_tools, wait_for, wait_for_port
+
+PROJECT = Path(__file__).resolve().parents[2]
+NGINX_CONF = PROJECT / "deploy" / "nginx" / "surveyapp.conf"
+DOMAIN = "survey.city.example"
+CODE = "K7PMQ2XAHC"
+TOKEN = "Zq8vT3mW9xYbresumetoken"
+STAFF_TOKEN = "pA9sV2kL0qWeRtYuIoP1aSdFgHjKlZxCvBnM3q4w5e6"
+
+#: Paths a resident or a staff member requests, with what nginx should log for them.
+SAMPLES = {
+    f"/i/{CODE}": "/i/*",
+    "/i/K7PM-Q2XA": "/i/*",
+    f"/i/{CODE}/3": "/i/*/3",
+    f"/r/{TOKEN}": "/r/*",
+    f"/r/{TOKEN}/2": "/r/*/2",
+    f"/w/{TOKEN}": "/w/*",
+    f"/staff/invite/{STAFF_TOKEN}": "/staff/invite/*",
+    f"/staff/reset/{STAFF_TOKEN}/confirm": "/staff/reset/*/confirm",
+    "/": "/",
+    "/healthz": "/healthz",
+    "/thanks": "/thanks",
+    "/static/style.css": "/static/style.css",
+    "/staff/login": "/staff/login",
+    "/staff/waves/12/monitor": "/staff/waves/12/monitor",
+    "/api/v1/initiatives/3/changes": "/api/v1/initiatives/3/changes",
+}
+
+
+def _maps(conf: str) -> list[tuple[str, list[tuple[re.Pattern[str], str]]]]:
+    """Each ``map`` of the file: its source variable, and its regex entries in order."""
+    maps = []
+    for source, body in re.findall(r"^map \$(\w+) \$\w+ \{(.*?)^\}", conf, re.M | re.S):
+        entries = re.findall(r'"~(.+?)"\s+"(.*?)";', body, re.S)
+        # nginx's PCRE names groups (?<name>...); Python spells them (?P<name>...).
+        maps.append(
+            (
+                source,
+                [(re.compile(pattern.replace("(?<", "(?P<")), value) for pattern, value in entries],
+            )
+        )
+    return maps
+
+
+def _nginx_log_path(maps: list, uri: str) -> str:
+    """What the maps make of ``uri``: the first matching regex's value, captures filled in."""
+    value = uri
+    for _source, entries in maps:
+        for pattern, template in entries:
+            match = pattern.search(value)
+            if match:
+                groups = {k: v or "" for k, v in match.groupdict().items()}
+                value = re.sub(r"\$(\w+)", lambda m, g=groups: g[m.group(1)], template)
+                break
+    return value
+
+
+def test_the_log_maps_mask_codes_and_tokens_as_the_app_does() -> None:
+    maps = _maps(NGINX_CONF.read_text())
+    assert [source for source, _ in maps] == ["uri", "surveyapp_resident_path"]
+    assert all(entries for _, entries in maps)
+    for uri, expected in SAMPLES.items():
+        assert _nginx_log_path(maps, uri) == expected, uri
+        if uri.startswith(("/i/", "/r/", "/w/")):
+            # The same segments that gunicorn's and the development server's logs mask.
+            assert private(uri).replace("…", "*") == expected, uri
+
+
+def _derived_config(tmp: Path, http_port: int, https_port: int, app_port: int) -> Path:
+    """The shipped file with test ports, a self-signed certificate and logs in ``tmp``."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", f"/CN={DOMAIN}",
+         "-keyout", str(tmp / "privkey.pem"), "-out", str(tmp / "fullchain.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = NGINX_CONF.read_text()
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        f"/etc/letsencrypt/live/{DOMAIN}/": f"{tmp}/",
+        "/var/log/nginx/": f"{tmp}/",
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+    }
+    for old, new in replacements.items():
+        assert old in site, f"{old!r} is no longer in {NGINX_CONF.name}: update this test"
+        site = site.replace(old, new)
+    (tmp / "site.conf").write_text(site)
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp_paths = "\n".join(f"    {kind}_temp_path {tmp}/{kind};" for kind in kinds)
+    main = tmp / "nginx.conf"
+    main.write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1;\npid {tmp}/nginx.pid;\nerror_log {tmp}/main-error.log;\n"
+        + "events { worker_connections 64; }\n"
+        + f"http {{\n{temp_paths}\n    access_log off;\n    include {tmp}/site.conf;\n}}\n"
+    )
+    return main
+
+
+def _request(port: int, path: str, secure: bool = True, body: bytes | None = None):
+    if secure:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {
+        "Host": DOMAIN,
+        "User-Agent": "Mozilla/5.0 (Linux; Android 9) ResidentPhone/1.0",
+        "Referer": f"https://{DOMAIN}/i/{CODE}/2",
+        "X-Forwarded-For": "198.51.100.23",
+    }
+    connection.request("POST" if body else "GET", path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status, response.getheader("Location")
+
+
+def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(tmp_path: Path) -> None:
+    tools = require_tools("nginx", "openssl")
+    http_port, https_port, app_port = free_port(), free_port(), free_port()
+    main = _derived_config(tmp_path, http_port, https_port, app_port)
+    nginx = [
+        tools["nginx"],
+        "-p",
+        str(tmp_path),
+        "-e",
+        str(tmp_path / "startup-error.log"),
+        "-c",
+        str(main),
+    ]
+    check = subprocess.run([*nginx, "-t"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    with throwaway_database(tmp_path) as url:
+        migrate.upgrade(url)
+        env = {
+            **os.environ,
+            "SURVEYAPP_ENV": "testing",
+            "SURVEYAPP_DATABASE_URL": url,
+            "SURVEYAPP_PROXY_HOPS": "1",
+            "SURVEYAPP_BIND": f"127.0.0.1:{app_port}",
+            "SURVEYAPP_WORKERS": "1",
+            "SURVEYAPP_ACCESS_LOG": str(tmp_path / "gunicorn-access.log"),
+            "SURVEYAPP_ERROR_LOG": str(tmp_path / "gunicorn-error.log"),
+        }
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
+            cwd=PROJECT,
+            env=env,
+        )
+        proxy = subprocess.Popen([*nginx, "-g", "daemon off;"])
+        try:
+            wait_for(f"http://127.0.0.1:{app_port}/healthz")
+            wait_for_port(https_port)
+            redirect = _request(http_port, f"/i/{CODE}", secure=False)
+            statuses = {path: _request(https_port, path)[0] for path in SAMPLES}
+            too_large = _request(https_port, "/", body=b"code=" + b"x" * 100_000)
+        finally:
+            proxy.terminate()
+            gunicorn.terminate()
+            proxy.wait(timeout=30)
+            gunicorn.wait(timeout=30)
+    assert redirect == (301, f"https://{DOMAIN}/i/{CODE}")
+    assert statuses["/healthz"] == statuses["/"] == statuses["/static/style.css"] == 200
+    assert statuses[f"/i/{CODE}"] == statuses[f"/w/{TOKEN}"] == 404  # answered by the app
+    assert too_large[0] == 413
+    log = (tmp_path / "surveyapp.access.log").read_text()
+    lines = log.splitlines()
+    assert len(lines) == len(SAMPLES) + 2, log
+    assert '"GET /i/* HTTP/1.1" 404' in log and '"GET /i/*/3 HTTP/1.1" 404' in log
+    assert '"GET /staff/invite/* HTTP/1.1" 404' in log
+    assert '"POST / HTTP/1.1" 413' in log
+    everything = log + "".join(
+        p.read_text() for p in tmp_path.glob("*.log") if p.name != "startup-error.log"
+    )
+    for secret in (CODE, "K7PM-Q2XA", TOKEN, "127.0.0.1 ", "198.51.100.23", "ResidentPhone"):
+        assert secret not in everything, secret
+    # gunicorn's log masks the resident paths only (surveyapp/logs.py); nginx masks any
+    # long token, such as the one in a one-time staff link.
+    assert STAFF_TOKEN not in log
