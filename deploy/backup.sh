@@ -1,5 +1,5 @@
 #!/bin/sh
-# An encrypted backup of surveyapp's database (docs/operations.md, step 10).
+# An encrypted backup of surveyapp's database (docs/operations.md, step 9).
 #
 # `surveyapp db backup` writes a plain backup into a private temporary folder; age encrypts
 # it to the public keys in $SURVEYAPP_BACKUP_RECIPIENTS (whoever holds a private key can

@@ -13,7 +13,11 @@ import re
 import ssl
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from surveyapp import migrate
 from surveyapp.logs import private
@@ -121,18 +125,29 @@ def _derived_config(tmp: Path, http_port: int, https_port: int, app_port: int) -
     return main
 
 
-def _request(port: int, path: str, secure: bool = True, body: bytes | None = None):
+def _request(
+    port: int,
+    path: str,
+    secure: bool = True,
+    body: bytes | None = None,
+    forwarded: str = "198.51.100.23",
+    source: str = "127.0.0.1",
+):
     if secure:
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=10, context=context, source_address=(source, 0)
+        )
     else:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=10, source_address=(source, 0)
+        )
     headers = {
         "Host": DOMAIN,
         "User-Agent": "Mozilla/5.0 (Linux; Android 9) ResidentPhone/1.0",
         "Referer": f"https://{DOMAIN}/i/{CODE}/2",
-        "X-Forwarded-For": "198.51.100.23",
+        "X-Forwarded-For": forwarded,
     }
     connection.request("POST" if body else "GET", path, body=body, headers=headers)
     response = connection.getresponse()
@@ -141,19 +156,22 @@ def _request(port: int, path: str, secure: bool = True, body: bytes | None = Non
     return response.status, response.getheader("Location")
 
 
-def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(tmp_path: Path) -> None:
+@dataclass
+class Proxied:
+    """nginx with the shipped site in front of gunicorn with the shipped settings."""
+
+    http_port: int
+    https_port: int
+    logs: Path
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[Proxied]:
     tools = require_tools("nginx", "openssl")
     http_port, https_port, app_port = free_port(), free_port(), free_port()
     main = _derived_config(tmp_path, http_port, https_port, app_port)
-    nginx = [
-        tools["nginx"],
-        "-p",
-        str(tmp_path),
-        "-e",
-        str(tmp_path / "startup-error.log"),
-        "-c",
-        str(main),
-    ]
+    nginx = [tools["nginx"], "-p", str(tmp_path), "-e", str(tmp_path / "startup-error.log")]
+    nginx += ["-c", str(main)]
     check = subprocess.run([*nginx, "-t"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     with throwaway_database(tmp_path) as url:
@@ -177,29 +195,46 @@ def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(tmp_path: Path
         try:
             wait_for(f"http://127.0.0.1:{app_port}/healthz")
             wait_for_port(https_port)
-            redirect = _request(http_port, f"/i/{CODE}", secure=False)
-            statuses = {path: _request(https_port, path)[0] for path in SAMPLES}
-            too_large = _request(https_port, "/", body=b"code=" + b"x" * 100_000)
+            yield Proxied(http_port, https_port, tmp_path)
         finally:
             proxy.terminate()
             gunicorn.terminate()
             proxy.wait(timeout=30)
             gunicorn.wait(timeout=30)
+
+
+def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(proxied: Proxied) -> None:
+    redirect = _request(proxied.http_port, f"/i/{CODE}", secure=False)
+    statuses = {path: _request(proxied.https_port, path)[0] for path in SAMPLES}
+    too_large = _request(proxied.https_port, "/", body=b"code=" + b"x" * 100_000)
     assert redirect == (301, f"https://{DOMAIN}/i/{CODE}")
     assert statuses["/healthz"] == statuses["/"] == statuses["/static/style.css"] == 200
     assert statuses[f"/i/{CODE}"] == statuses[f"/w/{TOKEN}"] == 404  # answered by the app
-    assert too_large[0] == 413
-    log = (tmp_path / "surveyapp.access.log").read_text()
-    lines = log.splitlines()
-    assert len(lines) == len(SAMPLES) + 2, log
+    assert too_large[0] == 413  # the app's own page: nginx let the body through
+    log = (proxied.logs / "surveyapp.access.log").read_text()
+    assert len(log.splitlines()) == len(SAMPLES) + 2, log
     assert '"GET /i/* HTTP/1.1" 404' in log and '"GET /i/*/3 HTTP/1.1" 404' in log
     assert '"GET /staff/invite/* HTTP/1.1" 404' in log
     assert '"POST / HTTP/1.1" 413' in log
     everything = log + "".join(
-        p.read_text() for p in tmp_path.glob("*.log") if p.name != "startup-error.log"
+        p.read_text() for p in proxied.logs.glob("*.log") if p.name != "startup-error.log"
     )
     for secret in (CODE, "K7PM-Q2XA", TOKEN, "127.0.0.1 ", "198.51.100.23", "ResidentPhone"):
         assert secret not in everything, secret
     # gunicorn's log masks the resident paths only (surveyapp/logs.py); nginx masks any
     # long token, such as the one in a one-time staff link.
     assert STAFF_TOKEN not in log
+
+
+def test_nginx_forwards_the_real_client_so_a_forged_address_gains_nothing(
+    proxied: Proxied,
+) -> None:
+    """Code guesses count per client: a client that forges X-Forwarded-For is still itself
+    (nginx replaces the header), and another client keeps its own allowance."""
+    statuses = [
+        _request(proxied.https_port, f"/i/GUESS{n:04d}", forwarded=f"203.0.113.{n}")[0]
+        for n in range(21)
+    ]
+    assert statuses == [404] * 20 + [429]
+    other = _request(proxied.https_port, "/i/GUESS9999", source="127.0.0.2")[0]
+    assert other == 404
