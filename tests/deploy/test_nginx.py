@@ -13,6 +13,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,19 @@ def proxied(tmp_path: Path) -> Iterator[Proxied]:
             gunicorn.wait(timeout=30)
 
 
+def _access_log(proxied: Proxied, lines: int) -> str:
+    """nginx's access log once it has ``lines`` lines: a request is logged when nginx is
+    done with it, which for a refused upload is after the client has its answer."""
+    path = proxied.logs / "surveyapp.access.log"
+    for _ in range(100):
+        if len(path.read_text().splitlines()) >= lines:
+            break
+        time.sleep(0.05)
+    log = path.read_text()
+    assert len(log.splitlines()) == lines, log
+    return log
+
+
 def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(proxied: Proxied) -> None:
     redirect = _request(proxied.http_port, f"/i/{CODE}", secure=False)
     statuses = {path: _request(proxied.https_port, path)[0] for path in SAMPLES}
@@ -211,8 +225,7 @@ def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(proxied: Proxi
     assert statuses["/healthz"] == statuses["/"] == statuses["/static/style.css"] == 200
     assert statuses[f"/i/{CODE}"] == statuses[f"/w/{TOKEN}"] == 404  # answered by the app
     assert too_large[0] == 413  # the app's own page: nginx let the body through
-    log = (proxied.logs / "surveyapp.access.log").read_text()
-    assert len(log.splitlines()) == len(SAMPLES) + 2, log
+    log = _access_log(proxied, lines=len(SAMPLES) + 2)
     assert '"GET /i/* HTTP/1.1" 404' in log and '"GET /i/*/3 HTTP/1.1" 404' in log
     assert '"GET /staff/invite/* HTTP/1.1" 404' in log
     assert '"POST / HTTP/1.1" 413' in log
@@ -229,12 +242,13 @@ def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(proxied: Proxi
 def test_nginx_forwards_the_real_client_so_a_forged_address_gains_nothing(
     proxied: Proxied,
 ) -> None:
-    """Code guesses count per client: a client that forges X-Forwarded-For is still itself
-    (nginx replaces the header), and another client keeps its own allowance."""
+    """Code guesses count per address (60 a minute, for clients that keep no cookie): a
+    client that forges X-Forwarded-For is still itself, as nginx replaces the header, and
+    another client keeps its own allowance."""
     statuses = [
         _request(proxied.https_port, f"/i/GUESS{n:04d}", forwarded=f"203.0.113.{n}")[0]
-        for n in range(21)
+        for n in range(61)
     ]
-    assert statuses == [404] * 20 + [429]
+    assert statuses == [404] * 60 + [429]
     other = _request(proxied.https_port, "/i/GUESS9999", source="127.0.0.2")[0]
     assert other == 404
