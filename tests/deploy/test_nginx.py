@@ -32,6 +32,7 @@ DOMAIN = "survey.city.example"
 CODE = "K7PMQ2XAHC"
 TOKEN = "Zq8vT3mW9xYbresumetoken"
 STAFF_TOKEN = "pA9sV2kL0qWeRtYuIoP1aSdFgHjKlZxCvBnM3q4w5e6"
+LATER_TOKEN = "Lq0wE9rT8yU7iO6pA5sD4fG3hJ2kL1zX"
 
 #: Paths a resident or a staff member requests, with what nginx should log for them.
 SAMPLES = {
@@ -41,8 +42,10 @@ SAMPLES = {
     f"/r/{TOKEN}": "/r/*",
     f"/r/{TOKEN}/2": "/r/*/2",
     f"/w/{TOKEN}": "/w/*",
-    f"/staff/invite/{STAFF_TOKEN}": "/staff/invite/*",
-    f"/staff/reset/{STAFF_TOKEN}/confirm": "/staff/reset/*/confirm",
+    f"/staff/join/{STAFF_TOKEN}": "/staff/join/*",
+    f"/staff/reset/{STAFF_TOKEN}": "/staff/reset/*",
+    "/staff/reset/short-Token": "/staff/reset/*",
+    f"/staff/a-later-link/{LATER_TOKEN}/next": "/staff/a-later-link/*/next",
     "/": "/",
     "/healthz": "/healthz",
     "/thanks": "/thanks",
@@ -83,11 +86,11 @@ def _nginx_log_path(maps: list, uri: str) -> str:
 
 def test_the_log_maps_mask_codes_and_tokens_as_the_app_does() -> None:
     maps = _maps(NGINX_CONF.read_text())
-    assert [source for source, _ in maps] == ["uri", "surveyapp_resident_path"]
+    assert [source for source, _ in maps] == ["uri", "surveyapp_masked_path"]
     assert all(entries for _, entries in maps)
     for uri, expected in SAMPLES.items():
         assert _nginx_log_path(maps, uri) == expected, uri
-        if uri.startswith(("/i/", "/r/", "/w/")):
+        if uri.startswith(("/i/", "/r/", "/w/", "/staff/join/", "/staff/reset/")):
             # The same segments that gunicorn's and the development server's logs mask.
             assert private(uri).replace("…", "*") == expected, uri
 
@@ -227,16 +230,17 @@ def test_nginx_in_front_of_gunicorn_logs_no_code_token_or_address(proxied: Proxi
     assert too_large[0] == 413  # the app's own page: nginx let the body through
     log = _access_log(proxied, lines=len(SAMPLES) + 2)
     assert '"GET /i/* HTTP/1.1" 404' in log and '"GET /i/*/3 HTTP/1.1" 404' in log
-    assert '"GET /staff/invite/* HTTP/1.1" 404' in log
+    assert '"GET /staff/join/* HTTP/1.1" 404' in log
     assert '"POST / HTTP/1.1" 413' in log
     everything = log + "".join(
         p.read_text() for p in proxied.logs.glob("*.log") if p.name != "startup-error.log"
     )
-    for secret in (CODE, "K7PM-Q2XA", TOKEN, "127.0.0.1 ", "198.51.100.23", "ResidentPhone"):
+    hidden = (CODE, "K7PM-Q2XA", TOKEN, STAFF_TOKEN, "short-Token", "127.0.0.1 ")
+    for secret in (*hidden, "198.51.100.23", "ResidentPhone"):
         assert secret not in everything, secret
-    # gunicorn's log masks the resident paths only (surveyapp/logs.py); nginx masks any
-    # long token, such as the one in a one-time staff link.
-    assert STAFF_TOKEN not in log
+    # gunicorn's log masks the links the app has (surveyapp/logs.py); nginx also masks any
+    # segment long enough to be a token, in case a link is added without telling it.
+    assert LATER_TOKEN not in log
 
 
 def test_nginx_forwards_the_real_client_so_a_forged_address_gains_nothing(
