@@ -189,6 +189,7 @@ def simulated_responses(
     icc: float,
     effect: float = 0.0,
     messy: bool = False,
+    panel_correlation: float | None = None,
 ) -> pd.DataFrame:
     """One simulated survey: columns ``y``, ``w``, ``wave`` (0, 1), ``area``, ``treated``.
 
@@ -197,13 +198,18 @@ def simulated_responses(
     area effects (SD 8 points), response counts that differ by area and by wave (lognormal,
     SD 0.5 on the log scale, at least 30), weights uniform on [0.5, 2], area-wave shock SDs
     that differ between areas (0.5 to 1.5 times the planned one) and scores bounded to
-    0-100. A true ``effect`` is added to the treated areas' second wave.
+    0-100. A true ``effect`` is added to the treated areas' second wave. With a
+    ``panel_correlation`` the same residents answer twice (same counts in both waves, no
+    attrition; column ``person``), their two within-area deviations correlated so.
     """
     y, w, wave, area, treated = _draw(
         rng, treated_areas, comparison_areas, responses_per_area,
-        sd=sd, icc=icc, effect=effect, messy=messy,
+        sd=sd, icc=icc, effect=effect, messy=messy, panel=panel_correlation,
     )  # fmt: skip
-    return pd.DataFrame({"y": y, "w": w, "wave": wave, "area": area, "treated": treated[area]})
+    frame = pd.DataFrame({"y": y, "w": w, "wave": wave, "area": area, "treated": treated[area]})
+    if panel_correlation is not None:
+        frame["person"] = np.tile(np.arange(len(frame) // 2), 2)
+    return frame
 
 
 def _draw(
@@ -216,6 +222,7 @@ def _draw(
     icc: float,
     effect: float,
     messy: bool,
+    panel: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scores, weights, waves and areas of one survey, and which areas are treated."""
     g = treated_areas + comparison_areas
@@ -229,11 +236,18 @@ def _draw(
         level = level + rng.normal(0, 8, g)
         size = rng.lognormal(0, 0.5, g)[:, None] * rng.lognormal(0, 0.25, (g, 2))
         counts = np.maximum(30, np.round(responses_per_area * size)).astype(int)
+    if panel is not None:
+        counts[:, 1] = counts[:, 0]
     shocks = rng.normal(0, 1, (g, 2)) * shock_sd[:, None]
     area = np.repeat(np.tile(np.arange(g), 2), counts.T.ravel())
     wave = np.repeat(np.repeat([0, 1], g), counts.T.ravel())
     mean = level[area] + shocks[area, wave] + effect * wave * treated[area]
-    y = mean + rng.normal(0, person_sd, area.size)
+    if panel is None:
+        y = mean + rng.normal(0, person_sd, area.size)
+    else:  # Wave 1 lists the same residents in the same order as wave 0.
+        first = rng.normal(0, 1, area.size // 2)
+        second = panel * first + math.sqrt(1 - panel**2) * rng.normal(0, 1, first.size)
+        y = mean + person_sd * np.concatenate([first, second])
     w = np.ones(area.size)
     if messy:
         y = np.clip(y, 0, 100)
@@ -250,6 +264,7 @@ def simulate_design(
     icc: float,
     effect: float = 0.0,
     messy: bool = False,
+    panel_correlation: float | None = None,
     replications: int = 1000,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +281,7 @@ def simulate_design(
     for k in range(replications):
         y, w, wave, area, _ = _draw(
             rng, treated_areas, comparison_areas, responses_per_area,
-            sd=sd, icc=icc, effect=effect, messy=messy,
+            sd=sd, icc=icc, effect=effect, messy=messy, panel=panel_correlation,
         )  # fmt: skip
         cell = area * 2 + wave
         means = (np.bincount(cell, w * y, 2 * g) / np.bincount(cell, w, 2 * g)).reshape(g, 2)

@@ -72,6 +72,24 @@ def test_the_planned_mdc_is_found_four_times_in_five(gt: int, gc: int) -> None:
     assert 0.75 <= found <= 0.85
 
 
+@pytest.mark.parametrize(("areas", "r"), [(2, 0.5), (5, 0.5), (10, 0.3)])
+def test_the_planned_mdc_of_a_panel_is_found_four_times_in_five(areas: int, r: float) -> None:
+    plan = plan_design(areas, areas, M, sd=SD, icc=ICC, panel_correlation=r)
+    assert plan["mdc"] < plan_design(areas, areas, M, sd=SD, icc=ICC)["mdc"]
+    t, c = simulate_design(
+        areas, areas, M, sd=SD, icc=ICC, effect=plan["mdc"], panel_correlation=r,
+        replications=2000, seed=areas,
+    )  # fmt: skip
+    assert 0.75 <= float((area_contrast(t, c)["pvalue"] < 0.05).mean()) <= 0.85
+
+
+def test_simulated_panel_has_the_planned_correlation() -> None:
+    data = simulated_responses(np.random.default_rng(9), 2, 2, 2000, sd=SD, icc=0.0,
+                               panel_correlation=0.6)  # fmt: skip
+    wide = data.pivot(index="person", columns="wave", values="y")
+    assert wide[0].corr(wide[1]) == pytest.approx(0.6, abs=0.02)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("areas", [2, 5])
 def test_the_whole_function_finds_the_planned_mdc(areas: int) -> None:
