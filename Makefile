@@ -116,6 +116,7 @@ fmt: install  ## Fix what ruff can fix and format the code.
 bench: install compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
+	$(BIN)/python bench/bench_did.py
 	$(BIN)/python bench/bench_sqlite.py
 
 bench-load: install compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).

@@ -11,7 +11,8 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`), :mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
-panel change) and :mod:`~analysis.did` (difference-in-differences).
+panel change), :mod:`~analysis.did` (difference-in-differences with few areas) and
+:mod:`~analysis.planning` (minimum detectable change of a design).
 :mod:`~analysis.report` builds the validation report (JSON, and HTML from the template
 ``analysis/templates/report.html`` with :mod:`~analysis.svg` charts) from an
 :mod:`~analysis.instrument_model`, judging statistics by the cut-offs in
@@ -64,11 +65,13 @@ _LAZY = {
     "omega_total": "analysis.reliability",
     "panel_change": "analysis.change",
     "parallel_analysis": "analysis.items",
+    "plan_design": "analysis.planning",
     "polychoric": "analysis.polychoric",
     "poststratify": "analysis.poststratification",
     "quiet_factor_analyzer": "analysis.factor_analyzer_compat",
     "rake": "analysis.weighting",
     "reliability": "analysis.reliability",
+    "responses_needed": "analysis.planning",
     "score": "analysis.scoring",
     "scoring_model_hash": "analysis.scoring",
     "structure_checks": "analysis.items",
@@ -98,6 +101,7 @@ _SUBMODULES = {
     "cleaning",
     "comparability",
     "did",
+    "planning",
     "items",
     "invariance",
     "reliability",
@@ -171,11 +175,13 @@ __all__ = [
     "omega_total",
     "panel_change",
     "parallel_analysis",
+    "plan_design",
     "polychoric",
     "poststratify",
     "quiet_factor_analyzer",
     "rake",
     "reliability",
+    "responses_needed",
     "score",
     "scoring_model_hash",
     "structure_checks",
