@@ -13,7 +13,7 @@ export SURVEYAPP_TEST_PG_ADMIN_URL
 RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run compile browser run test test-fast test-sqlite test-postgresql \
+.PHONY: help install install-run compile browser deploy-tools run test test-fast test-sqlite test-postgresql \
 	test-load lint typecheck fmt bench bench-load clean
 
 help:  ## Show the targets.
@@ -48,6 +48,18 @@ browser:  ## Install Debian's Chromium for the browser tests, if missing (needs 
 		sudo apt-get install -y chromium; \
 	fi
 
+# nginx and age for tests/deploy (the shipped nginx site run in a real nginx, the walk-through's
+# encrypted backups). The tests start nginx processes of their own; where no policy-rc.d
+# forbids it (CI has one), Debian's package also starts its default site on port 80.
+deploy-tools:  ## Install nginx and age for the deployment tests, if missing (needs root or sudo).
+	@if [ -x /usr/sbin/nginx ] && command -v age >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx age >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx age >/dev/null; }; \
+	else \
+		sudo apt-get install -y nginx age; \
+	fi
+
 compile: install-run  ## Compile the translation catalogs (.po -> .mo).
 	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n compile
 
@@ -58,7 +70,7 @@ run: compile  ## Migrate the local SQLite database, load the instrument and demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
-test: install compile browser  ## Run the whole suite on SQLite, then on PostgreSQL.
+test: install compile browser deploy-tools  ## Run the whole suite on SQLite, then on PostgreSQL.
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import sys; from sqlalchemy import create_engine; create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(SURVEYAPP_TEST_PG_ADMIN_URL)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgresql && \
@@ -104,6 +116,7 @@ fmt: install  ## Fix what ruff can fix and format the code.
 bench: install compile browser  ## Run the benchmark scripts (figures go into BENCHMARKS.md by hand).
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
+	$(BIN)/python bench/bench_did.py
 	$(BIN)/python bench/bench_sqlite.py
 
 bench-load: install compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).

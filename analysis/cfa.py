@@ -1,4 +1,7 @@
-"""Confirmatory factor analysis by maximum likelihood, with lavaan's fit indices.
+"""Confirmatory factor analysis by maximum likelihood (or WLSMV), with lavaan's fit indices.
+
+``fit_cfa(..., estimator="WLSMV")`` treats the items as ordered categories and hands
+them to :mod:`analysis.wlsmv`; what follows describes the default, ML.
 
 :func:`fit_cfa` fits a simple-structure CFA (each item loads on one construct) with the
 factor variances fixed to 1, free loadings, free unique variances and free factor
@@ -44,8 +47,13 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml, group_matrices
+from analysis.polychoric import ordinal_data
+from analysis.threads import one_blas_thread
+from analysis.wlsmv import fit_wlsmv
 
-__all__ = ["CFAResult", "baseline_chi2", "fit_cfa", "fit_indices", "rmsea_interval"]
+__all__ = ["ESTIMATORS", "CFAResult", "baseline_chi2", "fit_cfa", "fit_indices", "rmsea_interval"]
+
+ESTIMATORS = ("ML", "WLSMV")
 
 
 def loading_pattern(model: Mapping[str, Sequence[Hashable]], data: pd.DataFrame) -> np.ndarray:
@@ -191,6 +199,16 @@ class CFAResult:
         The independence model's statistic and degrees of freedom.
     converged : bool
         Whether the optimiser converged.
+    estimator : {"ML", "WLSMV"}
+        With ``"WLSMV"``, ``chi2``, ``pvalue``, ``cfi``, ``tli``, ``rmsea`` (and its
+        interval) and ``baseline_chi2`` are the scaled-and-shifted versions (lavaan's
+        ``.scaled`` fit measures), ``n`` counts every respondent with an answer
+        (pairwise deletion), and the loadings are those of the latent responses.
+    chi2_unscaled, scaling_factor, shift_parameter : float or None
+        WLSMV only: the DWLS statistic :math:`T`, lavaan's scaling factor :math:`1/a` and
+        shift parameter (:mod:`analysis.wlsmv`).
+    thresholds : pandas.Series or None
+        WLSMV only: the thresholds, indexed ``"item|t1"``, ``"item|t2"``, ... as in lavaan.
     """
 
     chi2: float
@@ -208,6 +226,11 @@ class CFAResult:
     baseline_chi2: float
     baseline_df: int
     converged: bool
+    estimator: str = "ML"
+    chi2_unscaled: float | None = None
+    scaling_factor: float | None = None
+    shift_parameter: float | None = None
+    thresholds: pd.Series | None = None
 
     def fit_table(self) -> pd.Series:
         """The fit statistics as one labelled series (for reports)."""
@@ -227,16 +250,25 @@ class CFAResult:
         )
 
 
-def fit_cfa(data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]]) -> CFAResult:
-    """Fit a confirmatory factor analysis by maximum likelihood.
+@one_blas_thread
+def fit_cfa(
+    data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]], estimator: str = "ML"
+) -> CFAResult:
+    """Fit a confirmatory factor analysis by maximum likelihood or, for ordered items, WLSMV.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        One numeric column per item; other columns are ignored. Rows with a missing
-        item are dropped (listwise deletion, lavaan's default).
+        One numeric column per item; other columns are ignored. With ``"ML"`` rows with a
+        missing item are dropped (listwise deletion, lavaan's default); with ``"WLSMV"``
+        each correlation uses the rows where both items are answered (pairwise).
     model : mapping of str to sequence of column labels
         Each construct maps to its items (at least 2); an item loads on one construct.
+    estimator : {"ML", "WLSMV"}, default "ML"
+        ``"ML"`` treats the items as continuous (normal-theory maximum likelihood).
+        ``"WLSMV"`` treats them as ordered categories (Likert, yes/no): polychoric and
+        tetrachoric correlations, DWLS estimates and the mean-and-variance adjusted test
+        (:mod:`analysis.wlsmv`), as lavaan's ``cfa(..., ordered = TRUE)``.
 
     Returns
     -------
@@ -245,22 +277,83 @@ def fit_cfa(data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]]) -> CFAR
     Raises
     ------
     ValueError
-        If the model is invalid for ``data`` or there are fewer complete cases than
-        items.
+        If the model is invalid for ``data``, the estimator unknown, or there are fewer
+        complete cases (``"ML"``) or respondents (``"WLSMV"``) than items.
 
     Notes
     -----
-    Equivalent to lavaan ``cfa(model, data, std.lv = TRUE)`` (chi-square, CFI, TLI,
-    RMSEA and the standardized solution do not depend on ``std.lv``). The covariance
-    matrix uses divisor :math:`N`, as lavaan's ``likelihood = "normal"``.
+    ``"ML"`` is equivalent to lavaan ``cfa(model, data, std.lv = TRUE)`` (chi-square, CFI,
+    TLI, RMSEA and the standardized solution do not depend on ``std.lv``); the covariance
+    matrix uses divisor :math:`N`, as lavaan's ``likelihood = "normal"``. ``"WLSMV"`` is
+    equivalent to ``cfa(model, data, ordered = TRUE, estimator = "WLSMV",
+    missing = "pairwise", std.lv = TRUE)`` with the ``.scaled`` fit measures.
 
     Examples
     --------
     >>> result = fit_cfa(df, {"trust": ["t1", "t2", "t3"], "safety": ["s1", "s2", "s3"]})
     ... # doctest: +SKIP
     >>> round(result.cfi, 3)  # doctest: +SKIP
+    >>> fit_cfa(df, {"trust": ["t1", "t2", "t3"]}, estimator="WLSMV")  # doctest: +SKIP
     """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"Unknown estimator {estimator!r}; use one of {ESTIMATORS}.")
     pattern = loading_pattern(model, data)
+    if estimator == "WLSMV":
+        return _fit_cfa_wlsmv(data, model, pattern)
+    return _fit_cfa_ml(data, model, pattern)
+
+
+def _fit_cfa_wlsmv(
+    data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]], pattern: np.ndarray
+) -> CFAResult:
+    items = model_items(model)
+    ordinal = ordinal_data(data[items])
+    if ordinal.n <= len(items):
+        raise ValueError(f"{ordinal.n} respondents for {len(items)} items; a CFA needs more.")
+    fit = fit_wlsmv(ordinal, pattern)
+    constructs = list(model)
+    # lavaan's RMSEA for WLS-type estimators uses N - 1 (as its test statistic does).
+    indices = fit_indices(
+        fit.chi2_scaled, fit.df, fit.n - 1, (fit.baseline_chi2_scaled, fit.baseline_df)
+    )
+    loadings = fit.loadings
+    thresholds = pd.Series(
+        np.concatenate(fit.thresholds),
+        index=[
+            f"{item}|t{k + 1}"
+            for item, th in zip(items, fit.thresholds, strict=True)
+            for k in range(len(th))
+        ],
+    )
+    return CFAResult(
+        chi2=fit.chi2_scaled,
+        df=fit.df,
+        pvalue=float(stats.chi2.sf(fit.chi2_scaled, fit.df)) if fit.df > 0 else np.nan,
+        cfi=indices["cfi"],
+        tli=indices["tli"],
+        rmsea=indices["rmsea"],
+        rmsea_ci=(indices["rmsea_ci_lower"], indices["rmsea_ci_upper"]),
+        srmr=fit.srmr,
+        n=fit.n,
+        loadings=pd.DataFrame(loadings, index=items, columns=constructs),
+        factor_correlations=pd.DataFrame(
+            fit.factor_correlations, index=constructs, columns=constructs
+        ),
+        unique_variances=pd.Series(1.0 - (loadings**2).sum(axis=1), index=items),
+        baseline_chi2=fit.baseline_chi2_scaled,
+        baseline_df=fit.baseline_df,
+        converged=fit.converged,
+        estimator="WLSMV",
+        chi2_unscaled=fit.chi2,
+        scaling_factor=fit.scaling_factor,
+        shift_parameter=fit.shift,
+        thresholds=thresholds,
+    )
+
+
+def _fit_cfa_ml(
+    data: pd.DataFrame, model: Mapping[str, Sequence[Hashable]], pattern: np.ndarray
+) -> CFAResult:
     items = model_items(model)
     values = complete_values(data, items)
     if values.shape[0] <= len(items):

@@ -64,12 +64,17 @@ def estimation_frame(
     Raises
     ------
     ValueError
-        If a column is missing or a weight is negative.
+        If a column is missing, a weight is negative, or a wave, area or person column is
+        named ``y`` or ``w``.
     """
     columns = [index, *extra] + ([weight] if weight is not None else [])
     absent = [c for c in columns if c not in data.columns]
     if absent:
         raise ValueError(f"Column(s) not in the data: {absent}.")
+    clash = [c for c in extra if c in ("y", "w")]
+    if clash:
+        # They would overwrite the score or the weight here, and the results be silently wrong.
+        raise ValueError(f"Rename the column(s) {clash}: 'y' and 'w' are used internally.")
     frame = pd.DataFrame({"y": pd.to_numeric(data[index], errors="coerce")}, index=data.index)
     frame["w"] = 1.0 if weight is None else pd.to_numeric(data[weight], errors="coerce")
     for column in extra:
@@ -198,6 +203,10 @@ def wave_means(
     return pd.DataFrame(rows)
 
 
+_CHANGE_KEYS = ("mean_before", "mean_after", "change", "se", "ci_lower", "ci_upper", "pvalue",
+                "effect_size", "df")  # fmt: skip
+
+
 def wave_change(
     data: pd.DataFrame,
     index: Hashable,
@@ -219,7 +228,12 @@ def wave_change(
     before, after : object
         The two wave values to compare.
     weight, cluster : column label, optional
-        Weights; clusters (e.g. area) that are sampled in both waves.
+        Weights; clusters (e.g. area) sampled in both waves. With clusters the change is
+        area-level: each cluster's weighted mean after minus before, averaged with each
+        cluster counting once (so are ``mean_before`` and ``mean_after``), with a one-sample
+        *t* on ``n_clusters - 1`` degrees of freedom (CR2; exact for normal cluster
+        changes, so it holds its size with 2 or more clusters). Clusters answered in one
+        wave only are left out; fewer than 2 left and the change is withheld.
     level : float, default 0.95
     min_n : int, default 30
 
@@ -228,7 +242,7 @@ def wave_change(
     dict
         ``n_before``, ``n_after``, ``mean_before``, ``mean_after``, ``change``,
         ``se``, ``ci_lower``, ``ci_upper``, ``pvalue``, ``effect_size`` (change / pooled
-        SD, Cohen's *d*) and ``withheld``.
+        SD, Cohen's *d*), ``df`` and ``withheld``; with clusters also ``n_clusters``.
     """
     extra = [wave] + ([cluster] if cluster is not None else [])
     frame = estimation_frame(data, index, weight, extra)
@@ -238,24 +252,25 @@ def wave_change(
     out: dict[str, Any] = dict(n_before=n0, n_after=n1)
     reason = withheld_reason(min(n0, n1), min_n, "change")
     if reason:
-        return {**out, **dict.fromkeys(
-            ["mean_before", "mean_after", "change", "se", "ci_lower", "ci_upper",
-             "pvalue", "effect_size"], np.nan), "withheld": reason}  # fmt: skip
+        return {**out, **dict.fromkeys(_CHANGE_KEYS, np.nan), "withheld": reason}
     m0, e0, sd0 = weighted_mean_influence(first["y"].to_numpy(), first["w"].to_numpy())
     m1, e1, sd1 = weighted_mean_influence(second["y"].to_numpy(), second["w"].to_numpy())
-    influence = np.concatenate([-e0, e1])
+    pooled = np.sqrt(((n0 - 1) * sd0**2 + (n1 - 1) * sd1**2) / (n0 + n1 - 2))
     if cluster is None:
         v0, _ = _clustered_variance(e0, None)
         v1, _ = _clustered_variance(e1, None)
         variance, df = v0 + v1, n0 + n1 - 2
     else:
-        labels = np.concatenate([first[cluster].to_numpy(), second[cluster].to_numpy()])
-        variance, g = _clustered_variance(influence, labels)
-        df = g - 1
+        before_means, after_means = _cluster_means(first, second, cluster)
+        out["n_clusters"] = g = len(before_means)
+        if g < 2:
+            reason = f"{g} cluster(s) answered in both waves: no interval possible; withheld"
+            return {**out, **dict.fromkeys(_CHANGE_KEYS, np.nan), "withheld": reason}
+        m0, m1 = float(before_means.mean()), float(after_means.mean())
+        variance, df = float((after_means - before_means).var(ddof=1)) / g, g - 1
     change = m1 - m0
     se = float(np.sqrt(variance))
     crit = _student_t().ppf(0.5 + level / 2, df)
-    pooled = np.sqrt(((n0 - 1) * sd0**2 + (n1 - 1) * sd1**2) / (n0 + n1 - 2))
     return {
         **out,
         "mean_before": m0,
@@ -266,8 +281,21 @@ def wave_change(
         "ci_upper": float(change + crit * se),
         "pvalue": float(2 * _student_t().sf(abs(change) / se, df)) if se > 0 else np.nan,
         "effect_size": float(change / pooled) if pooled > 0 else np.nan,
+        "df": float(df),
         "withheld": None,
     }
+
+
+def _cluster_means(
+    first: pd.DataFrame, second: pd.DataFrame, cluster: Hashable
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted means before and after of the clusters answered in both waves."""
+    means = []
+    for part in (first, second):
+        sums = (part["w"] * part["y"]).groupby(part[cluster]).sum()
+        means.append(sums / part["w"].groupby(part[cluster]).sum())
+    both = pd.concat(means, axis=1, keys=[0, 1]).dropna()
+    return both[0].to_numpy(), both[1].to_numpy()
 
 
 def panel_change(

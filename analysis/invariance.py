@@ -35,9 +35,10 @@ from scipy import stats
 
 from analysis.cfa import baseline_chi2, complete_values, fit_indices, loading_pattern, model_items
 from analysis.ml_estimation import GroupMoments, build_layout, fit_ml
+from analysis.threads import one_blas_thread
 from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
 
-__all__ = ["INVARIANCE_LEVELS", "measurement_invariance"]
+__all__ = ["INVARIANCE_LEVELS", "measurement_invariance", "partial_scalar_fit"]
 
 #: The levels in order, with the parameters each constrains equal across groups.
 INVARIANCE_LEVELS: dict[str, frozenset[str]] = {
@@ -47,6 +48,7 @@ INVARIANCE_LEVELS: dict[str, frozenset[str]] = {
 }
 
 
+@one_blas_thread
 def measurement_invariance(
     data: pd.DataFrame,
     model: Mapping[str, Sequence[Hashable]],
@@ -127,15 +129,48 @@ def measurement_invariance(
     return table
 
 
+@one_blas_thread
+def partial_scalar_fit(
+    data: pd.DataFrame,
+    model: Mapping[str, Sequence[Hashable]],
+    group: Hashable,
+    free_items: Sequence[Hashable],
+    *,
+    min_group_size: int | None = None,
+) -> dict[str, Any]:
+    """Fit of the scalar model with the intercepts of ``free_items`` free in every group.
+
+    Partial scalar invariance (Byrne, Shavelson & Muthen, 1989): lavaan's
+    ``group.equal = c("loadings", "intercepts"), group.partial = c("x3~1", ...)``.
+    Returns ``chi2``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea`` (with its interval)
+    and ``converged``, as the rows of :func:`measurement_invariance`.
+    """
+    pattern = loading_pattern(model, data)
+    items = model_items(model)
+    absent = [item for item in free_items if item not in items]
+    if absent:
+        raise ValueError(f"Item(s) not in the model: {absent}.")
+    minimum = len(items) + 1 if min_group_size is None else min_group_size
+    _labels, moments = _group_moments(data, items, group, minimum)
+    free = frozenset(items.index(item) for item in free_items)
+    return _fit_level(pattern, moments, INVARIANCE_LEVELS["scalar"], baseline_chi2(moments), free)
+
+
 def _fit_level(
     pattern: np.ndarray,
     moments: list[GroupMoments],
     equal: frozenset[str],
     baseline: tuple[float, int],
+    free_intercepts: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """Fit the multi-group model with ``equal`` parameters held equal; its fit indices."""
     layout = build_layout(
-        pattern, len(moments), identification="marker", mean_structure=True, equal=equal
+        pattern,
+        len(moments),
+        identification="marker",
+        mean_structure=True,
+        equal=equal,
+        free_intercepts=free_intercepts,
     )
     fit = fit_ml(layout, moments)
     return {

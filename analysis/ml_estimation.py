@@ -97,6 +97,7 @@ def build_layout(
     identification: str = "std_lv",
     mean_structure: bool = False,
     equal: frozenset[str] = frozenset(),
+    free_intercepts: frozenset[int] = frozenset(),
 ) -> ModelLayout:
     """Lay out the free parameters of a simple-structure CFA in one or more groups.
 
@@ -115,6 +116,9 @@ def build_layout(
         after the first when intercepts are equal).
     equal : frozenset of {"loadings", "intercepts"}
         Parameters constrained equal across groups.
+    free_intercepts : frozenset of int
+        Items (row numbers of ``pattern``) whose intercepts stay free in every group
+        although intercepts are equal (partial invariance, lavaan ``group.partial``).
 
     Returns
     -------
@@ -157,6 +161,8 @@ def build_layout(
         if mean_structure:
             if g > 0 and "intercepts" in equal:
                 nu_idx = groups[0].nu_idx.copy()
+                for item in sorted(free_intercepts):
+                    nu_idx[item] = new("intercept")
                 alpha_idx = np.array([new("latent_mean") for _ in range(m)])
             else:
                 nu_idx = np.array([new("intercept") for _ in range(p)])

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from flask_babel import get_locale
 
 from surveyapp.config import load_config
-from surveyapp.extensions import babel, compress, csrf, db, limiter
+from surveyapp.extensions import babel, compress, csrf, db, limiter, retry_after
 from surveyapp.i18n import RTL, select_locale
 
 
@@ -21,11 +22,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    if app.config.get("PROXY_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from surveyapp import proxy
 
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    proxy.init_app(app)
 
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -37,11 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from surveyapp.api.views import bp as api_bp
+    from surveyapp.auth.second_factor.views import bp as second_factor_bp
     from surveyapp.auth.views import bp as auth_bp
     from surveyapp.console.views import bp as console_bp
     from surveyapp.respond.views import bp as respond_bp
 
-    for blueprint in (respond_bp, auth_bp, console_bp, api_bp):
+    for blueprint in (respond_bp, auth_bp, second_factor_bp, console_bp, api_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
@@ -85,7 +85,7 @@ def _register_error_pages(app: Flask) -> None:
     from flask import render_template
     from flask_wtf.csrf import CSRFError
 
-    def page(problem: str, status: int, error: Exception | None = None):
+    def page(problem: str, status: int, error: Exception | None = None, **context: Any):
         if request.path.startswith("/api/"):
             # API clients get JSON, also for URLs and methods no API route matches.
             from surveyapp.api.errors import json_error
@@ -95,7 +95,8 @@ def _register_error_pages(app: Flask) -> None:
         detail = getattr(error, "description", None)
         if detail == getattr(type(error), "description", None):
             detail = None
-        return render_template("respond/problem.html", problem=problem, detail=detail), status
+        html = render_template("respond/problem.html", problem=problem, detail=detail, **context)
+        return html, status
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError):
@@ -115,7 +116,13 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(_error: Exception):
-        return page("too_many", 429)
+        # Say how long: "a few minutes" could be an hour. Browsers and API clients read
+        # Retry-After; people read the minutes.
+        wait = retry_after()
+        minutes = max(1, math.ceil(wait / 60))
+        response = make_response(page("too_many", 429, wait_minutes=minutes))
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(403)
     def _forbidden(error: Exception):

@@ -92,6 +92,9 @@ def read_environment(
         "PROXY_HOPS": int(env.get("SURVEYAPP_PROXY_HOPS", "0") or 0),
         # A staff session ends after this long without a request (and at sign-out).
         "STAFF_IDLE_MINUTES": int(env.get("SURVEYAPP_STAFF_IDLE_MINUTES", "60") or 60),
+        # City admins must set up and pass a second factor (TOTP) to sign in. "0" only in
+        # development and testing: production refuses to start without it.
+        "ADMIN_SECOND_FACTOR": env.get("SURVEYAPP_ADMIN_SECOND_FACTOR", "1") not in ("0", "false"),
         # Off only for load tests that play many residents from one address.
         "RATELIMIT_ENABLED": env.get("SURVEYAPP_RATELIMIT_ENABLED", "1") not in ("0", "false"),
     }
@@ -119,6 +122,11 @@ def load_config(
         config["SECRET_KEY"] = DEVELOPMENT_SECRET
     if env_name == "production":
         _check_production_secrets(config)
+        if not config["ADMIN_SECOND_FACTOR"]:
+            raise ConfigurationError(
+                "SURVEYAPP_ADMIN_SECOND_FACTOR=0 is for development and tests only: city "
+                "admins need a second factor in production."
+            )
         config["SESSION_COOKIE_SECURE"] = True
     if not config["CODE_KEY"] and config["SECRET_KEY"]:
         config["CODE_KEY"] = derived_code_key(config["SECRET_KEY"])

@@ -1,5 +1,7 @@
 """Extension objects, created once and bound to the app in ``create_app``."""
 
+import time
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -25,3 +27,14 @@ limiter = Limiter(
     in_memory_fallback_enabled=True,
     swallow_errors=True,
 )
+
+
+def retry_after() -> int:
+    """Seconds until the limit this request went over lets it through again (at least 1)."""
+    current = limiter.current_limit
+    if current is None or not current.breached:
+        return 60
+    try:
+        return max(1, int(current.reset_at - time.time()))
+    except Exception:  # the counters' storage went away between counting and asking
+        return 60

@@ -17,8 +17,11 @@ from flask import Flask
 
 #: ``<address> - - [`` at the start of a werkzeug request or error line.
 _ADDRESS = re.compile(r"^\S+ - - \[")
-#: Invitation codes (/i/), resume tokens (/r/) and open-link tokens (/w/) in paths.
-_SECRET_PATH = re.compile(r"(/[irw]/)[^/\s?#\"]+")
+#: Invitation codes (/i/), resume tokens (/r/) and open-link tokens (/w/) in paths, and staff
+#: sign-up and password links (/staff/join/, /staff/reset/, also URL-encoded in ``next=``).
+_SECRET_PATH = re.compile(
+    r"(/[irw]/|(?:/|%2F)staff(?:/|%2F)(?:join|reset)(?:/|%2F))[^/\s?#&\"%]+", re.IGNORECASE
+)
 
 
 def private(line: str) -> str:

@@ -109,29 +109,6 @@ def initiative_frame(
     return base.merge(wide, left_on="response_id", right_index=True, how="left")
 
 
-def kept_mask(frame: pd.DataFrame, spec: Any) -> pd.Series:
-    """True for the responses the validation report keeps: its cleaning rules and parameters.
-
-    Mirrors the cleaning step of :func:`analysis.build_report` (speeders, straight-lining
-    on mixed-keyed grids of at least 4 items, duplicates within wave and area, repeats
-    flagged at collection, failed attention checks); the shared-measurement test checks
-    that both give the same numbers.
-    """
-    from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
-
-    result = clean(
-        frame,
-        spec.items,
-        duration="duration_seconds",
-        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
-        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
-        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
-        duplicate_keys=["wave", "area"],
-        known_duplicates="collection_duplicate",
-    )
-    return frame.index.isin(result.kept(frame).index)
-
-
 def scored_everywhere(frame: pd.DataFrame, spec: Any, fraction: float = 2 / 3) -> pd.Series:
     """True for responses that get a score on every index (the scoring's missing-item rule:
     at least ``fraction`` of each index's items answered within their range)."""
@@ -152,7 +129,8 @@ def published_frame(frame: pd.DataFrame, spec: Any, core: Any) -> pd.DataFrame:
     """The published sample of :func:`initiative_frame` (``sent_day=True``) rows.
 
     Per wave and area, the responses sent before today in a fixed order (day sent, then
-    id) up to the last whole ten of ones kept (:func:`kept_mask`) with a score on every
+    id) up to the last whole ten of ones kept by the report's cleaning
+    (:func:`analysis.report.cleaning.kept_rows`) with a score on every
     core index (:func:`scored_everywhere` of ``core``, the always-asked modules), with the
     others among them, so that the n of every core index moves by 0 or at least 10
     (:func:`analysis.disclosure.publication_sample`). Optional modules do not count: a
@@ -161,9 +139,11 @@ def published_frame(frame: pd.DataFrame, spec: Any, core: Any) -> pd.DataFrame:
     responses (duplicates), so the rows are put in that fixed order first: a response's
     flags then never change once it is published.
     """
+    from analysis.report.cleaning import kept_rows
+
     ordered = frame.sort_values(["wave_id", "sent_on", "response_id"], kind="stable")
     ordered = ordered.reset_index(drop=True)
-    ordered["_kept"] = kept_mask(ordered, spec) & scored_everywhere(ordered, core)
+    ordered["_kept"] = kept_rows(ordered, spec) & scored_everywhere(ordered, core)
     sample = publication_sample(
         ordered,
         cell=["wave_id", "area"],
@@ -202,6 +182,7 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     missing where nobody answered it yet); ``weight`` is the raking weight.
     """
     from analysis import from_instrument
+    from analysis.report.cleaning import kept_rows
     from surveyapp.instruments.registry import wave_instrument
 
     waves = list(initiative.waves)
@@ -217,7 +198,8 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     frame = published_frame(frame, spec, core)
     if frame.empty:
         return None
-    frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id)
+    kept = kept_rows(frame, spec, wave="wave", area="area", duration="duration_seconds")
+    frame, weight_notes = add_area_weights(session, frame, city_id=initiative.city_id, kept=kept)
     return ReportInputs(waves, frame, spec, list(weight_notes))
 
 
@@ -373,58 +355,81 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_area_weights(
-    session: Session, frame: pd.DataFrame, *, city_id: int
+    session: Session, frame: pd.DataFrame, *, city_id: int, kept: pd.Series | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Rake each area x wave to its area's age band and gender margins.
+    """Population weights: each area x wave post-stratified to its age band x gender table.
 
     Uses the ``age_band`` and ``gender`` answers (demographics module) and the area's
-    population margins. Respondents outside the margins' categories (for example gender
-    "in another way" or "prefer not to say") keep weight 1, as do cells that cannot be
-    raked; the notes returned say where and why. Weights have mean 1 within each cell,
-    so areas keep their sample sizes (no weighting between areas).
+    population table (:func:`analysis.poststratify`, thin cells collapsed). An area's
+    weights add up to its population, so pooled means weigh areas by their population,
+    not by how many answered there. ``kept`` (every row by default) marks the responses
+    kept after cleaning: the weights are computed from those. When some area of the frame
+    has no population table, weights are scaled to mean 1 within each area and wave
+    instead (areas weigh by their answers), and the notes say so.
     """
-    from analysis import rake
+    from analysis import poststratify
 
-    notes: list[str] = []
     if frame.empty or not {"age_band", "gender"} <= set(frame.columns):
         return frame, ["No weights: the waves did not ask age band and gender."]
-    margins: dict[str, dict[tuple[str, str], int]] = {}
+    tables = _population_tables(session, city_id)
+    frame = frame.copy()
+    frame["weight"] = 1.0
+    as_code = {column: _codes(frame[column]) for column in ("age_band", "gender")}
+    counted = pd.Series(True, index=frame.index) if kept is None else kept.reindex(frame.index)
+    notes: list[str] = []
+    missing = sorted({str(a) for a in frame["area"].dropna().unique() if not tables.get(a)})
+    if missing:
+        notes.append(
+            f"No population table for {', '.join(missing)}: those areas are unweighted, and "
+            "every area's weights are scaled to mean 1, so areas weigh by their answers."
+        )
+    for (wave, area), cell in frame.groupby(["wave", "area"], dropna=True):
+        table = tables.get(area)
+        if not table:
+            continue
+        people = pd.DataFrame(
+            {"age_band": as_code["age_band"][cell.index], "gender": as_code["gender"][cell.index]}
+        )
+        try:
+            result = poststratify(people, table, counted=counted[cell.index].fillna(False))
+        except ValueError as error:
+            notes.append(f"{wave}, {area}: not weighted ({error})")
+            continue
+        weights = result.weights
+        if missing:
+            weights = weights / weights[counted[cell.index].fillna(False)].mean()
+        frame.loc[weights.index, "weight"] = weights.to_numpy()
+        if result.collapsed:
+            notes.append(
+                f"{wave}, {area}: thin cells merged; weighted by {'; '.join(result.groups)}."
+            )
+    no_area = frame["area"].isna()
+    if no_area.any() and not missing:
+        # Answers without an area (open links) cannot be weighted to a population: each
+        # counts as an average respondent of its wave.
+        for _wave, rows in frame.groupby("wave").groups.items():
+            rows = pd.Index(rows)
+            mean = frame.loc[rows[~no_area[rows]], "weight"].mean()
+            frame.loc[rows[no_area[rows]], "weight"] = 1.0 if mean != mean else mean
+        notes.append("Answers without an area carry the average weight of their wave.")
+    return frame, notes
+
+
+def _population_tables(session: Session, city_id: int) -> dict[str, dict[tuple[str, str], int]]:
+    tables: dict[str, dict[tuple[str, str], int]] = {}
     for code, band, gender, population in session.execute(
         select(Area.code, AreaMargin.age_band, AreaMargin.gender, AreaMargin.population)
         .join(AreaMargin, AreaMargin.area_id == Area.id)
         # Area codes are unique within a city only.
         .where(Area.city_id == city_id)
     ):
-        margins.setdefault(code, {})[(band, gender)] = population
-    frame = frame.copy()
-    frame["weight"] = 1.0
-    # One string per distinct code, shared by every row that has it (a million rows would
-    # otherwise each get their own string).
-    as_code = {}
-    for column in ("age_band", "gender"):
-        codes = pd.to_numeric(frame[column], errors="coerce")
-        names = {v: str(int(v)) for v in codes.dropna().unique() if v >= 0}
-        as_code[column] = codes.map(names)
-    for (wave, area), cell in frame.groupby(["wave", "area"], dropna=True):
-        table = margins.get(area)
-        if not table:
-            notes.append(f"{wave}, {area}: no population margins, unweighted.")
-            continue
-        bands = pd.Series(table).groupby(level=0).sum()
-        genders = pd.Series(table).groupby(level=1).sum()
-        people = pd.DataFrame(
-            {"age_band": as_code["age_band"][cell.index], "gender": as_code["gender"][cell.index]}
-        )
-        inside = people["age_band"].isin(bands.index) & people["gender"].isin(genders.index)
-        try:
-            result = rake(people[inside], {"age_band": bands, "gender": genders})
-        except ValueError as error:
-            notes.append(f"{wave}, {area}: not weighted ({error})")
-            continue
-        frame.loc[result.weights.index, "weight"] = result.weights.to_numpy()
-        if (~inside).any():
-            notes.append(
-                f"{wave}, {area}: {int((~inside).sum())} respondents outside the margins' "
-                "categories keep weight 1."
-            )
-    return frame, notes
+        tables.setdefault(code, {})[(band, gender)] = population
+    return tables
+
+
+def _codes(column: pd.Series) -> pd.Series:
+    """Answer codes as the strings the population table uses; one string per distinct code,
+    shared by every row that has it (a million rows would otherwise each get their own)."""
+    codes = pd.to_numeric(column, errors="coerce")
+    names = {v: str(int(v)) for v in codes.dropna().unique() if v >= 0}
+    return codes.map(names)

@@ -108,7 +108,9 @@ def app(database_url: str) -> Iterator[Flask]:
     """The app in testing mode on the test database.
 
     CSRF is off (tests that need it say so). Rate limits are on, in memory, with counters
-    reset before every test (``fresh_rate_limits``).
+    reset before every test (``fresh_rate_limits``). Admins need no second factor here, so
+    that ``sign_in`` signs them in with their password; staff who set one up still need it,
+    and the second-factor tests switch the rule on (``admin_second_factor``).
     """
     application = create_app(
         {
@@ -116,11 +118,22 @@ def app(database_url: str) -> Iterator[Flask]:
             "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
+            "ADMIN_SECOND_FACTOR": False,
         }
     )
     yield application
     db.session.remove()
     db.engine_for(application).dispose()
+
+
+@pytest.fixture
+def admin_second_factor(app: Flask) -> Iterator[None]:
+    """City admins must set up and pass a second factor, as in production."""
+    app.config["ADMIN_SECOND_FACTOR"] = True
+    try:
+        yield
+    finally:
+        app.config["ADMIN_SECOND_FACTOR"] = False
 
 
 @pytest.fixture(autouse=True)

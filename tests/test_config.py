@@ -54,3 +54,13 @@ def test_database_url_comes_from_the_environment() -> None:
 def test_unknown_environment_name_is_an_error() -> None:
     with pytest.raises(ConfigurationError, match="staging"):
         load_config(environ={"SURVEYAPP_ENV": "staging"})
+
+
+def test_admins_need_a_second_factor_unless_switched_off_outside_production() -> None:
+    production = {"SURVEYAPP_ENV": "production", "SURVEYAPP_SECRET_KEY": STRONG}
+    assert load_config(environ=production)["ADMIN_SECOND_FACTOR"] is True
+    assert load_config(environ={"SURVEYAPP_ENV": "testing"})["ADMIN_SECOND_FACTOR"] is True
+    with pytest.raises(ConfigurationError, match="SURVEYAPP_ADMIN_SECOND_FACTOR"):
+        load_config(environ={**production, "SURVEYAPP_ADMIN_SECOND_FACTOR": "0"})
+    development = {"SURVEYAPP_ENV": "development", "SURVEYAPP_ADMIN_SECOND_FACTOR": "0"}
+    assert load_config(environ=development)["ADMIN_SECOND_FACTOR"] is False

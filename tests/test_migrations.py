@@ -216,3 +216,34 @@ def test_downgrade_refuses_while_keyed_codes_can_still_be_typed(
         engine.dispose()
     with pytest.raises(RuntimeError, match="1 invitation code"):
         migrate.downgrade(empty_database, "5c0e7a1d2b64")
+
+
+def test_second_factors_go_down_and_up_without_losing_the_accounts(empty_database: str) -> None:
+    """Downgrading past 3f287f72c923 drops the factors and recovery codes, keeps the users."""
+    from sqlalchemy.orm import Session
+
+    from surveyapp.auth.services import create_user
+    from surveyapp.db import utcnow
+    from surveyapp.models import RecoveryCode, User
+
+    migrate.upgrade(empty_database)
+    engine = build_engine(empty_database)
+    try:
+        with Session(engine) as session:
+            user = create_user(session, email="admin@city.example", password="a long passphrase!")
+            user.totp_secret, user.totp_last_step, user.totp_enrolled_at = "v1:x", 7, utcnow()
+            session.flush()
+            session.add(RecoveryCode(user_id=user.id, code_hash="b" * 64))
+            session.commit()
+        migrate.downgrade(empty_database, "7c41d2a9e0b3")
+        assert "recovery_codes" not in _tables(empty_database)
+        columns = {c["name"] for c in inspect(engine).get_columns("users")}
+        assert not {"totp_secret", "totp_last_step", "totp_enrolled_at"} & columns
+        migrate.upgrade(empty_database)
+        migrate.check(empty_database)
+        with Session(engine) as session:
+            user = session.scalars(select(User)).one()
+            assert user.email == "admin@city.example" and user.totp_secret is None
+            assert session.scalars(select(RecoveryCode)).all() == []
+    finally:
+        engine.dispose()

@@ -19,14 +19,17 @@ import pandas as pd
 
 from analysis.change import MIN_N
 from analysis.instrument_model import InstrumentModel
+from analysis.report.answer import answer_section
 from analysis.report.change import index_stage, scoring_stage
 from analysis.report.cleaning import cleaning_stage
+from analysis.report.comparability import apply_gates, comparability_stage
 from analysis.report.document import REPORT_FORMAT, Report
 from analysis.report.fit import fit_stage
 from analysis.report.invariance import invariance_stage
 from analysis.report.reliability import constructs_stage
 from analysis.report.structure import structure_stage
 from analysis.report.values import MIN_CELL, json_safe, keyed_items
+from analysis.threads import one_blas_thread
 from analysis.verdicts import thresholds_json
 
 __all__ = ["build_report", "fit_scoring_model", "wave_labels"]
@@ -45,6 +48,7 @@ class _Responses:
     notes: list[str]
 
 
+@one_blas_thread
 def build_report(
     data: pd.DataFrame,
     instrument_spec: InstrumentModel | Mapping[str, Any],
@@ -123,6 +127,7 @@ def build_report(
     return Report(content=json_safe({**head, **sections, "notes": notes}), charts=charts)
 
 
+@one_blas_thread
 def fit_scoring_model(
     data: pd.DataFrame,
     instrument_spec: InstrumentModel | Mapping[str, Any],
@@ -297,5 +302,7 @@ def _later_sections(
     indices, weights, charts = index_stage(
         kept, spec, model, responses.labels, columns=columns, notes=responses.notes
     )
+    apply_gates(indices, comparability_stage(keyed, kept, model, responses.labels, columns))
     sections.update(weights=weights, indices=indices)
+    sections["answer"] = answer_section(indices, responses.labels)
     return sections, charts

@@ -2,9 +2,9 @@
 
 Indices are scored with one scoring model for every wave (frozen at the reference wave,
 or given), so that change is measured on one ruler. Means and wave-to-wave changes per
-arm treat responses as independent; difference-in-differences is cluster-robust by area
-(CR1, :func:`analysis.difference_in_differences`). Estimates on fewer than
-:data:`analysis.change.MIN_N` responses are withheld.
+arm treat responses as independent; difference-in-differences compares the areas' changes
+(CR2, Bell-McCaffrey degrees of freedom: :func:`analysis.difference_in_differences`).
+Estimates on fewer than :data:`analysis.change.MIN_N` responses are withheld.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from analysis.weighting import design_effect
 
 __all__ = ["construct_changes", "construct_dids", "construct_means", "index_stage", "scoring_stage"]
 
-_DID_METHOD = "CR1 cluster-robust by area, t(G - 1)"
+_DID_METHOD = "Area-level changes, CR2 standard error, t with Bell-McCaffrey df"
 
 
 def scoring_stage(
@@ -360,7 +360,9 @@ def construct_dids(
                 "n_areas_treated": d["n_areas_treated"],
                 "n_areas_comparison": d["n_areas_comparison"],
                 **{k: d[k] for k in estimates},
+                "df": d["df"],
                 "method": _DID_METHOD,
+                "caution": d["caution"],
                 "withheld": mask_reason(d["withheld"]),
             }
         )

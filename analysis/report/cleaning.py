@@ -7,12 +7,47 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, clean
+from analysis.cleaning import STRAIGHTLINE_MIN_ITEMS, CleaningResult, clean
 from analysis.disclosure import mask_count, suppress_counts
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import MIN_CELL, masked_count
 
-__all__ = ["STRAIGHTLINE_MIN_ITEMS", "cleaning_stage"]
+__all__ = ["STRAIGHTLINE_MIN_ITEMS", "cleaning_stage", "kept_rows", "report_cleaning"]
+
+
+def report_cleaning(
+    frame: pd.DataFrame,
+    spec: InstrumentModel,
+    *,
+    wave: Hashable,
+    area: Hashable,
+    duration: Hashable | None,
+) -> CleaningResult:
+    """The report's cleaning rules applied to ``frame`` (see :func:`cleaning_stage`)."""
+    return clean(
+        frame,
+        spec.items,
+        duration=duration if duration in frame.columns else None,
+        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
+        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
+        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
+        duplicate_keys=[c for c in (wave, area) if c in frame.columns],
+        known_duplicates="collection_duplicate" if "collection_duplicate" in frame else None,
+    )
+
+
+def kept_rows(
+    frame: pd.DataFrame,
+    spec: InstrumentModel,
+    *,
+    wave: Hashable = "wave",
+    area: Hashable = "area",
+    duration: Hashable | None = "duration_seconds",
+) -> pd.Series:
+    """True for each response the report keeps after cleaning (weights are computed
+    from these)."""
+    kept = report_cleaning(frame, spec, wave=wave, area=area, duration=duration).kept(frame)
+    return pd.Series(frame.index.isin(kept.index), index=frame.index)
 
 
 def cleaning_stage(
@@ -47,16 +82,7 @@ def cleaning_stage(
         The report's ``cleaning`` section: parameters, counts per flag and per wave
         (counts below :data:`~analysis.report.values.MIN_CELL` masked).
     """
-    cleaning = clean(
-        frame,
-        spec.items,
-        duration=duration if duration in frame.columns else None,
-        mixed_keyed_blocks=spec.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
-        straightline_min_items=STRAIGHTLINE_MIN_ITEMS,
-        attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
-        duplicate_keys=[c for c in (wave, area) if c in frame.columns],
-        known_duplicates="collection_duplicate" if "collection_duplicate" in frame else None,
-    )
+    cleaning = report_cleaning(frame, spec, wave=wave, area=area, duration=duration)
     kept = cleaning.kept(frame)
     section = {
         "parameters": cleaning.parameters,

@@ -1,7 +1,9 @@
 """Report stage 3: confirmatory factor analysis of the instrument's model.
 
-Fit is judged by chi-square, CFI, TLI, RMSEA (with its 90% interval) and SRMR against
-the cut-offs in :mod:`analysis.verdicts`.
+Ordered items (yes/no, Likert, 0-10) are fitted by WLSMV on polychoric correlations, with
+missing answers handled pairwise, as lavaan does with ``ordered = TRUE``; continuous items
+by maximum likelihood on complete cases. Fit is judged by chi-square, CFI, TLI, RMSEA
+(with its 90% interval) and SRMR against the cut-offs in :mod:`analysis.verdicts`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,23 @@ from analysis.instrument_model import InstrumentModel
 from analysis.report.values import call_or_reason, masked_count
 from analysis.verdicts import verdict
 
-__all__ = ["fit_stage"]
+__all__ = ["MAX_ORDERED_CATEGORIES", "cfa_estimator", "fit_stage"]
+
+#: Items answered on integer scales with at most this many categories are ordered: the
+#: questionnaire's yes/no, 4- and 5-point and 0-10 items.
+MAX_ORDERED_CATEGORIES = 11
+
+
+def cfa_estimator(spec: InstrumentModel) -> str:
+    """WLSMV (polychoric correlations, lavaan's ``ordered = TRUE``) when every item is
+    ordered categorical, else maximum likelihood (continuous items)."""
+    ordered = all(
+        float(low).is_integer()
+        and float(high).is_integer()
+        and 2 <= high - low + 1 <= MAX_ORDERED_CATEGORIES
+        for low, high in (spec.scale[item] for item in spec.items)
+    )
+    return "WLSMV" if ordered else "ML"
 
 
 def fit_stage(
@@ -39,7 +57,8 @@ def fit_stage(
     charts : dict of str to str
         The loadings chart (``"loadings"``) when the model could be fitted.
     """
-    cfa, reason = call_or_reason(fit_cfa, reference, spec.model)
+    estimator = cfa_estimator(spec)
+    cfa, reason = call_or_reason(fit_cfa, reference, spec.model, estimator=estimator)
     if cfa is None:
         return {"skipped": reason}, {}
     loadings: list[dict[str, Any]] = [
@@ -48,6 +67,7 @@ def fit_stage(
         for item in c.items
     ]
     section = {
+        "estimator": estimator,
         "n": masked_count(cfa.n),
         "chi2": cfa.chi2,
         "df": cfa.df,

@@ -10,8 +10,9 @@ charts (:mod:`analysis.svg`), no scripts and no external URLs.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -19,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis import verdicts
+from analysis.report.answer import answer_sentences
 from analysis.report.values import MIN_CELL, masked_count
 
 __all__ = ["REFERENCES", "TEMPLATE", "page_context", "render_html", "report_environment"]
@@ -42,6 +44,8 @@ _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
 color:#1a1a1a;line-height:1.5}
 h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #0072B2}
+ul.answer li{font-size:1.15rem;margin:.5rem 0}details>summary{cursor:pointer;font-weight:600;
+margin-top:2rem;font-size:1.1rem}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:end}
 th[scope=row],td.text{text-align:start}thead th{background:#f0f4f8}
@@ -207,4 +211,12 @@ def render_html(
     """
     environment = environment or report_environment()
     context = page_context(content, charts, lang=lang, direction=direction, back_url=back_url)
+    # The answer first, in the page's language: the environment's gettext (new-style, so it
+    # takes a template context, and escapes the values it fills in).
+    blank = environment.from_string("").new_context({})
+    newstyle: Callable[..., str] = environment.globals["gettext"]  # type: ignore[assignment]
+    gettext = functools.partial(newstyle, blank)
+    context["answer"] = answer_sentences(
+        content.get("answer", []), gettext, number=lambda v: fmt(v, 1)
+    )
     return environment.get_template(TEMPLATE).render(context)

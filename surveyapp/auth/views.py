@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from surveyapp.auth.second_factor import state as second_factor
 from surveyapp.auth.services import authenticate, end_sessions
 from surveyapp.extensions import db, limiter
 from surveyapp.models import User
@@ -33,7 +34,8 @@ class LoginForm(FlaskForm):
 def current_user() -> User | None:
     """The signed-in staff member of this request, if any.
 
-    A session ends when its user signs out anywhere or an admin ends their sessions (the
+    A session whose password was accepted but whose second factor was not is nobody's. A
+    session ends when its user signs out anywhere or an admin ends their sessions (the
     user's session version moves on), when the account is deactivated, and after
     ``STAFF_IDLE_MINUTES`` without a request.
     """
@@ -56,6 +58,7 @@ def _session_user() -> User | None:
         or session.get("version") != user.session_version
         or not isinstance(seen, int)
         or now - seen > idle
+        or not second_factor.satisfied(user)
     ):
         session.clear()
         return None
@@ -74,6 +77,17 @@ def login_required(view: Any) -> Any:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def start_session(user: User) -> None:
+    """Renew ``user``'s session on this browser: a fresh cookie at their current session
+    version, keeping whether this session passed the second factor."""
+    factor = bool(session.get("factor")) and session.get("user_id") == user.id
+    session.clear()
+    session.update(
+        user_id=user.id, version=user.session_version, seen=int(time.time()), factor=factor
+    )
+    session.permanent = True
 
 
 def _safe_next(target: str | None) -> str:
@@ -117,11 +131,8 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
         db.session.commit()  # the sign-in, or the failed attempt, is audited either way
-        if user is not None:
-            session.clear()
-            session.update(user_id=user.id, version=user.session_version, seen=int(time.time()))
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")), code=303)
+        if user is not None:  # signed in, or on to the second factor
+            return second_factor.after_password(user, _safe_next(request.args.get("next")))
         failed = True
     status = 401 if failed else 200
     return render_template("auth/login.html", form=form, failed=failed), status

@@ -29,6 +29,7 @@ from surveyapp.cli import (
     invitations,
     retention,
     serve,
+    team,
     tokens,
     users,
     waves,
@@ -94,6 +95,8 @@ COMMANDS: tuple[click.Command, ...] = (
     retention.retention_group,
     demo.demo,
 )
+#: Modules that add commands to a group of another module (``users invite`` and the like).
+GROUP_EXTENSIONS = (team,)
 for command in COMMANDS:
     main.add_command(command)
 # Flask's ``run``, refused on a non-loopback address with the published development secret.

@@ -51,3 +51,26 @@ def users_create(
     db.session.commit()
     where = f" as {role} of {city.name}" if city else ""
     click.echo(f"Created {user.email}{where}.")
+
+
+@users_group.command("reset-totp")
+@click.option("--email", required=True, help="Sign-in e-mail address of the account.")
+@needs_database
+def users_reset_totp(email: str) -> None:
+    """Remove a staff member's second factor (a lost phone) and end their sessions.
+
+    For when no other admin can reset it in the console. An admin sets up a new one at
+    the next sign-in.
+    """
+    from surveyapp.auth.second_factor.services import reset
+    from surveyapp.auth.services import user_by_email
+
+    user = user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email.strip().lower()}.")
+    had_factor = reset(db.session, user, actor=ACTOR)
+    db.session.commit()
+    if had_factor:
+        click.echo(f"Second factor of {user.email} removed; their sessions are ended.")
+    else:
+        click.echo(f"{user.email} had no second factor; their sessions are ended.")

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from analysis import MIN_N, svg
+from analysis.report.answer import answer_sentences
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import access, dashboard_data, monitoring, shared_measurement
 from surveyapp.console.blueprint import bp
@@ -34,12 +35,17 @@ def initiative_dashboard(initiative_id: int):
     board = dashboard_data.initiative_dashboard(
         report.content, list(initiative.target_constructs or [])
     )
+    # One sentence per index, the initiative's aims first (as the panels below).
+    targets = set(initiative.target_constructs or [])
+    entries = sorted(report.content.get("answer", []), key=lambda a: a["index"] not in targets)
+    answer = answer_sentences(entries, _, number=_number)
     return render_template(
         "console/dashboard_initiative.html",
         user=current_user(),
         initiative=initiative,
         membership=membership,
         board=board,
+        answer=answer,
         trend_svg=_trend_svg,
         **_helpers(),
     )

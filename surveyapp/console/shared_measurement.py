@@ -57,8 +57,6 @@ def city_panels(session: Session) -> list[CityPanel]:
     come with 95% intervals (responses treated as independent); estimates on fewer than
     :data:`analysis.MIN_N` responses are withheld. Only aggregates leave this function.
     """
-    from analysis import wave_change, wave_means
-
     waves = session.scalars(
         select(Wave)
         .join(InstrumentRow, Wave.instrument_id == InstrumentRow.id)
@@ -107,23 +105,40 @@ def city_panels(session: Session) -> list[CityPanel]:
             followed_up=sum(1 for _, used in by_city[city.id] if len(used) > 1),
             weighted=weighted,
         )
-        for cid, label in labels.items():
-            means = wave_means(pooled, cid, "_period", weight="_w")
-            rows = {r["_period"]: r for r in means.to_dict(orient="records")}
-            change = None
-            if panel.followed_up:
-                change = wave_change(pooled, cid, "_period", "baseline", "latest", weight="_w")
-            panel.indices.append(
-                CityIndexChange(
-                    construct=cid,
-                    label=label,
-                    baseline=_mean_estimate(rows.get("baseline")),
-                    latest=_mean_estimate(rows.get("latest")) if panel.followed_up else None,
-                    change=_change_estimate(change) if change is not None else None,
-                )
-            )
+        items = {cid: i for part in parts for cid, i in part.attrs.get("items", {}).items()}
+        panel.indices = [
+            _index_change(pooled, cid, label, items.get(cid, []), bool(panel.followed_up))
+            for cid, label in labels.items()
+        ]
         panels.append(panel)
     return panels
+
+
+def _index_change(
+    pooled: pd.DataFrame, cid: str, label: str, items: list[str], followed_up: bool
+) -> CityIndexChange:
+    """One index of a city: baseline and latest means, and the change when comparable."""
+    from analysis import index_comparability, wave_change, wave_means
+
+    means = wave_means(pooled, cid, "_period", weight="_w")
+    rows = {r["_period"]: r for r in means.to_dict(orient="records")}
+    change = None
+    if followed_up:
+        check = index_comparability(
+            pooled, items, pooled["_period"], what="the baseline and latest waves"
+        )
+        if check["status"] in ("comparable", "partial"):
+            estimate = wave_change(pooled, cid, "_period", "baseline", "latest", weight="_w")
+            change = _change_estimate(estimate)
+        else:
+            change = Estimate(None, None, None, check["reason"])
+    return CityIndexChange(
+        construct=cid,
+        label=label,
+        baseline=_mean_estimate(rows.get("baseline")),
+        latest=_mean_estimate(rows.get("latest")) if followed_up else None,
+        change=change,
+    )
 
 
 def _scored_periods(
@@ -138,12 +153,12 @@ def _scored_periods(
     other than 1 was applied.
     """
     from analysis import freeze_scoring_model, from_instrument, score
+    from analysis.report.cleaning import kept_rows
     from surveyapp.instruments.registry import wave_instrument
     from surveyapp.reports import (
         add_area_weights,
         initiative_frame,
         initiative_modules,
-        kept_mask,
         published_frame,
     )
 
@@ -159,8 +174,11 @@ def _scored_periods(
         if item not in frame.columns:  # an item nobody answered has no column
             frame[item] = float("nan")
     frame = published_frame(frame, spec, core)
-    frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id)
-    frame = frame[kept_mask(frame, spec)]
+    # The responses the validation report keeps (its cleaning rules, same parameters),
+    # weighted from those, as the report weighs them.
+    kept = kept_rows(frame, spec)
+    frame, _notes = add_area_weights(session, frame, city_id=initiative.city_id, kept=kept)
+    frame = frame[kept]
     frame = frame[frame["wave_id"].isin(list(periods))]
     model = session.scalar(
         select(ScoringModel.definition)
@@ -177,6 +195,10 @@ def _scored_periods(
             instrument=core.name,
         )
     scores = score(frame, model)[list(core.model)]
+    # The items too (as answered), for the comparability check of each index.
+    items = [item for item in core.items if item not in scores.columns]
+    scores = pd.concat([scores, frame[items].reset_index(drop=True).set_axis(scores.index)], axis=1)
+    scores.attrs["items"] = {cid: list(core.model[cid]) for cid in core.model}
     scores["_period"] = frame["wave_id"].map(periods).to_numpy()
     scores["_w"] = frame["weight"].to_numpy() if "weight" in frame.columns else 1.0
     _withhold_like_report(scores, frame["group"].to_numpy(), list(core.model))

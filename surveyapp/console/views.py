@@ -17,11 +17,13 @@ from surveyapp.auth import services as auth_services
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import (
     access,
+    account,
     areas,
     dashboards,
     downloads,
     initiatives,
     queries,
+    team,
     wave_views,
 )
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
@@ -36,7 +38,7 @@ from surveyapp.security import REPORT_CSP
 __all__ = ["bp"]
 
 #: The other modules with console pages: importing them registers their routes on ``bp``.
-PAGE_MODULES = (wave_views, dashboards, downloads)
+PAGE_MODULES = (wave_views, dashboards, downloads, team, account)
 
 #: How many audit events the audit page shows.
 AUDIT_PAGE = 500

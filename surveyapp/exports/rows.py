@@ -329,10 +329,13 @@ def _code(value: Any) -> int | None:
 def _weights(
     session: Session, part: InitiativePart, wave_ids: list[int]
 ) -> dict[tuple[int, int | None, int | None, int | None], float]:
-    """Raking weight by (wave, area id, age band code, gender code), as the report rakes.
+    """Population weight by (wave, area id, age band code, gender code), as the report
+    weighs (:func:`surveyapp.reports.add_area_weights`).
 
-    A raking weight depends only on the respondent's cell and categories, so each wave and
-    area is raked from its counts per category (one grouped query), one cell at a time.
+    A post-stratification weight depends only on the respondent's wave, area and cell, so
+    the weights come from counts per category (one grouped query). They are computed over
+    every complete response: the report computes them over those kept after cleaning, so
+    an analyst who drops flagged rows may rescale them within each area and wave.
     """
     age = aliased(Answer)
     gender = aliased(Answer)
@@ -343,26 +346,28 @@ def _weights(
         .where(Response.wave_id.in_(wave_ids), Response.status == ResponseStatus.COMPLETE)
         .group_by(Response.wave_id, Response.area_id, age.value_code, gender.value_code)
     ).all()
-    lookup: dict[tuple[int, int | None, int | None, int | None], float] = {}
     counts = pd.DataFrame(
         [tuple(row) for row in rows], columns=["wave", "area_id", "age_band", "gender", "n"]
     )
-    for (wave, area_id), cell in counts.groupby(["wave", "area_id"], dropna=False):
-        area_id = _code(area_id)
-        n = cell["n"].to_numpy()
-        people = pd.DataFrame(
-            {
-                "wave": np.repeat(wave, n.sum()),
-                "area": part.area_codes.get(area_id) if area_id is not None else None,
-                "age_band": np.repeat(cell["age_band"].to_numpy(dtype=float), n),
-                "gender": np.repeat(cell["gender"].to_numpy(dtype=float), n),
-            }
-        )
-        weighted, _notes = add_area_weights(session, people, city_id=part.city_id)
-        first = weighted.groupby(["age_band", "gender"], dropna=False)["weight"].first()
-        for (band, sex), weight in first.items():
-            lookup[(int(wave), area_id, _code(band), _code(sex))] = float(weight)
-    return lookup
+    if counts.empty:
+        return {}
+    n = counts["n"].to_numpy()
+    people = pd.DataFrame(
+        {
+            "wave": np.repeat(counts["wave"].to_numpy(), n),
+            "area_id": np.repeat(counts["area_id"].to_numpy(dtype=float), n),
+            "age_band": np.repeat(counts["age_band"].to_numpy(dtype=float), n),
+            "gender": np.repeat(counts["gender"].to_numpy(dtype=float), n),
+        }
+    )
+    people["area"] = people["area_id"].map(lambda a: part.area_codes.get(_code(a)))
+    weighted, _notes = add_area_weights(session, people, city_id=part.city_id)
+    keys = ["wave", "area_id", "age_band", "gender"]
+    first = weighted.groupby(keys, dropna=False)["weight"].first()
+    return {
+        (int(wave), _code(area_id), _code(band), _code(sex)): float(weight)
+        for (wave, area_id, band, sex), weight in first.items()
+    }
 
 
 class SeenRows:

@@ -1,10 +1,12 @@
 """All models, imported here so that ``Base.metadata`` is complete for Alembic."""
 
+from surveyapp.models.account_link import AccountLink, LinkPurpose
 from surveyapp.models.api_token import ApiToken
 from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
+from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     REPEAT_IN_SAME_BROWSER,
     WAVE_CLOSED_WHILE_DRAFT,
@@ -21,6 +23,7 @@ from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, W
 __all__ = [
     "REPEAT_IN_SAME_BROWSER",
     "WAVE_CLOSED_WHILE_DRAFT",
+    "AccountLink",
     "Answer",
     "ApiToken",
     "Area",
@@ -33,9 +36,11 @@ __all__ = [
     "InitiativeArea",
     "Instrument",
     "Invitation",
+    "LinkPurpose",
     "Membership",
     "PageSubmission",
     "PyramidLevel",
+    "RecoveryCode",
     "Response",
     "ResponseStatus",
     "Role",

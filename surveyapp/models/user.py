@@ -36,12 +36,23 @@ class User(Base):
     # Every signed-in browser carries the version it signed in with; raising it (sign-out,
     # an admin ending the sessions, deactivation) ends all of them, copied cookies too.
     session_version: Mapped[int] = mapped_column(default=0)
+    # Second factor (surveyapp/auth/second_factor/): the TOTP secret, encrypted under a key
+    # derived from the app's secret key (a database copy alone cannot make codes), and the
+    # last time step a code was accepted for, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None]
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        CheckConstraint(
+            "(totp_secret IS NULL) = (totp_enrolled_at IS NULL)", name="totp_enrolled_with_secret"
+        ),
+    )
 
 
 class Membership(Base):

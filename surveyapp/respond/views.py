@@ -134,10 +134,29 @@ def open_link(token: str):
     resume = (session.get("resume") or {}).get(token)
     draft = drafts.find_draft(db.session, resume) if resume else None
     if draft is not None and draft.wave_id == wave.id and request.method == "GET":
-        return redirect(url_for("respond.resume_page", key=resume, page=draft.page), code=303)
+        # A shared phone or computer: the next person must not land in someone else's
+        # answers, and the one who stopped must be able to go on. Ask.
+        with force_locale(visits.page_language(wave, draft)):
+            return render_template(
+                "respond/resume_choice.html",
+                token=token,
+                page=draft.page,
+                pages=len(registry.wave_sections(wave)),
+                continue_url=url_for("respond.resume_page", key=resume, page=draft.page),
+            )
     return _welcome(
         visits.Visit(wave=wave, key="", endpoint="respond.resume_page"), open_token=token
     )
+
+
+@bp.post("/w/<token>/new")
+def open_link_fresh(token: str):
+    """ "Start a new questionnaire" on a shared device: this browser forgets the unfinished
+    one (it stays resumable by its own resume link) and shows the welcome page."""
+    remembered = session.get("resume") or {}
+    if token in remembered:
+        session["resume"] = {kept: key for kept, key in remembered.items() if kept != token}
+    return redirect(url_for("respond.open_link", token=token), code=303)
 
 
 def _welcome(visit: visits.Visit, open_token: str | None = None):

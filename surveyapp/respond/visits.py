@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, render_template, request, session, url_for
+from werkzeug.wrappers import Response as WebResponse
 
 from surveyapp.extensions import limiter
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.models import Invitation, Response, Wave
 from surveyapp.respond import availability, drafts
 from surveyapp.respond.codes import normalize_code
-from surveyapp.security import client_key
+from surveyapp.security import client_key, keyed
 
 #: Length bounds of the idempotency keys the pages carry (token_urlsafe(24) is 32 chars).
 KEY_LENGTH = (16, 64)
@@ -131,14 +135,48 @@ def known_code() -> bool:
     return bool(code) and code_mark(code) in (session.get("codes") or [])
 
 
-#: Guessing codes: unknown codes count, per client, across every page that takes a code.
-code_guesses = limiter.shared_limit(
-    "20 per minute;200 per day",
-    scope="code-guesses",
-    key_func=client_key,
-    deduct_when=lambda response: response.status_code == 404,
+def browser_key() -> str:
+    """A rate-limit key for this browser: a random id kept in its session cookie, keyed.
+
+    Residents who share an address (a community centre's wifi, a carrier's shared address)
+    each have their own; the id says nothing about the person and is stored nowhere else.
+    """
+    browser = session.get("browser")
+    if not isinstance(browser, str):
+        browser = session["browser"] = secrets.token_urlsafe(12)
+    return keyed("browser", browser)
+
+
+def _wrong_code(response: WebResponse) -> bool:
+    return response.status_code == 404
+
+
+#: Guessing codes, counted over every page that takes a code; only unknown codes count, and a
+#: browser that has opened a code before is never stopped on it (:func:`known_code`).
+#: Per browser: a person mistyping is told to wait long before anyone else is affected.
+_per_browser = limiter.shared_limit(
+    "10 per minute;100 per day",
+    scope="code-guesses-browser",
+    key_func=browser_key,
+    deduct_when=_wrong_code,
     exempt_when=known_code,
 )
+#: Per address: software that throws its cookie away. Set well above what residents typing
+#: in good faith reach behind one shared address (a whole city behind a misconfigured proxy
+#: included), and far below what guessing needs: at 1,000 wrong codes an hour, finding one
+#: of 50,000 live codes among 25**10 takes about 200 years on average.
+_per_address = limiter.shared_limit(
+    "60 per minute;1000 per hour",
+    scope="code-guesses",
+    key_func=client_key,
+    deduct_when=_wrong_code,
+    exempt_when=known_code,
+)
+
+
+def code_guesses(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The limits on guessing codes, for a view that takes a code."""
+    return _per_address(_per_browser(view))
 
 
 def open_link_key() -> str:

@@ -175,11 +175,17 @@ def test_invariance_holds_and_small_wave_is_left_out(content: dict) -> None:
     assert content["invariance"]["language"]["verdict"]["verdict"] == "good"
 
 
+def test_small_designs_are_flagged_in_the_html(html: str) -> None:
+    assert "can only show large changes" in html
+
+
 def test_did_finds_the_treated_effect(content: dict) -> None:
     trust = content["indices"]["trust"]["did"][0]
     assert (trust["before"], trust["after"]) == ("2025", "2026")
     assert trust["did"] > 0 and trust["ci_lower"] > 0
     assert trust["n_areas_treated"] == 2 and trust["n_areas_comparison"] == 2
+    # 2 + 2 areas: 2 degrees of freedom, and the report says the design is small.
+    assert trust["df"] == 2 and "can only show large changes" in trust["caution"]
     safety = content["indices"]["perceived_safety"]["did"][0]
     assert safety["ci_lower"] < 0 < safety["ci_upper"]
     change = next(

@@ -300,7 +300,7 @@ def test_indices_and_changes_carry_confidence_intervals(
     assert treated["ci_lower"] < treated["change"] < treated["ci_upper"]
     did = next(d for d in changes["did"] if d["construct"] == "trust")
     assert did["ci_lower"] < did["did"] < did["ci_upper"]
-    assert did["method"].startswith("CR1") and did["n_areas_treated"] == 2
+    assert did["method"].startswith("Area-level") and did["n_areas_treated"] == 2
     # Reading the estimates is audited like the console's report.
     actions = set(
         make.session.scalars(select(AuditEvent.action).where(AuditEvent.user_id == user.id))

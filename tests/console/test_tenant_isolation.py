@@ -38,6 +38,13 @@ ROUTES = [
     ("GET", "console.audit_log", "/staff/cities/{city}/audit"),
     ("POST", "console.end_member_sessions", "/staff/cities/{city}/members/{member}/end-sessions"),
     ("POST", "console.revoke_member_tokens", "/staff/cities/{city}/members/{member}/revoke-tokens"),
+    ("GET", "console.team_page", "/staff/cities/{city}/team"),
+    ("POST", "console.team_invite", "/staff/cities/{city}/team/invite"),
+    ("POST", "console.team_add", "/staff/cities/{city}/team/add"),
+    ("POST", "console.member_role", "/staff/cities/{city}/members/{member}/role"),
+    ("POST", "console.member_deactivate", "/staff/cities/{city}/members/{member}/deactivate"),
+    ("POST", "console.member_reactivate", "/staff/cities/{city}/members/{member}/reactivate"),
+    ("POST", "console.member_reset_link", "/staff/cities/{city}/members/{member}/reset-link"),
     ("GET", "console.dataset", "/staff/waves/{wave}/dataset"),
     ("GET", "console.dataset", "/staff/initiatives/{initiative}/dataset?format=sav"),
     ("GET", "console.dataset", "/staff/cities/{city}/dataset?format=zip"),
@@ -51,8 +58,15 @@ ROUTES = [
     ("GET", "console.city_dashboard", "/staff/cities/{city}/dashboard"),
 ]
 # Open to every signed-in staff member by design (no object of a city, only aggregates
-# across cities): tested in test_dashboards.py instead.
-NOT_PER_CITY = {"console.home", "console.shared_dashboard"}
+# across cities): tested in test_dashboards.py instead. The own account page and the pages
+# of one-time links (opened with a token, not a city): tested in tests/auth/test_account.py.
+NOT_PER_CITY = {
+    "console.home",
+    "console.shared_dashboard",
+    "console.account",
+    "console.join",
+    "console.reset",
+}
 
 
 def test_every_console_route_is_in_the_table(app: Flask) -> None:
@@ -86,6 +100,8 @@ def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, r
             "language": "en",
             "pyramid_level": "1",
             "treated": str(area.id),
+            "email": "intruder@elsewhere.example",
+            "role": "admin",
         }
         response = client.open(url, method=method, data=data)
         assert response.status_code == 404, (method, url, response.status_code)

@@ -220,9 +220,12 @@ def test_open_link_resumes_by_cookie_and_by_link(
     resident.submit(_page_answers(sections[0]))
     link = re.search(r'class="resume">([^<]+)<', resident.text).group(1)
     assert "/r/" in link
-    # Same browser, later: the open link brings the resident back to page 2.
+    # Same browser, later: the open link asks, and "Continue it" leads back to page 2.
     again = Resident(client)
     again.open(f"/w/{wave.open_token}")
+    assert "Continue or start a new questionnaire?" in again.text
+    assert "page 2 of" in again.text
+    again.open(re.search(r'<form method="get" action="([^"]+)"', again.text).group(1))
     assert again.url.endswith("/2")
     # Another device, with the link that was shown.
     other = Resident(app.test_client())
@@ -232,6 +235,38 @@ def test_open_link_resumes_by_cookie_and_by_link(
     assert _count(make) == 1 and _response(make).status == "complete"
     # The link no longer leads anywhere once the answers are sent.
     assert app.test_client().get(urlsplit(link).path).status_code == 404
+
+
+def test_shared_device_asks_before_resuming_and_forgets_on_finish(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    wave = make.wave()
+    sections = wave_sections(wave)
+    first = Resident(client)
+    first.open(f"/w/{wave.open_token}")
+    first.consent()
+    first.submit(_page_answers(sections[0]))
+    link = re.search(r'class="resume">([^<]+)<', first.text).group(1)
+    # The next person on the same phone is asked, and sees none of the first one's answers.
+    choice = client.get(f"/w/{wave.open_token}")
+    assert choice.status_code == 200
+    assert 'name="q-' not in choice.get_data(as_text=True)
+    second = Resident(client)
+    token_form = re.search(r'<form method="post" action="([^"]+)"', choice.get_data(as_text=True))
+    fresh = client.post(token_form.group(1), data={})
+    assert fresh.status_code == 303 and fresh.location.endswith(f"/w/{wave.open_token}")
+    second.open(fresh.location)
+    assert 'name="idempotency_key"' in second.text and "I agree" in second.text
+    second.consent()
+    assert second.url.endswith("/1")
+    _finish(second, sections, start=0)
+    assert _count(make) == 2
+    # Finished: this device no longer offers to continue anything ...
+    assert "I agree" in client.get(f"/w/{wave.open_token}").get_data(as_text=True)
+    # ... and the first person's unfinished answers are still theirs to continue.
+    elsewhere = Resident(app.test_client())
+    elsewhere.open(urlsplit(link).path)
+    assert elsewhere.url.endswith("/2")
 
 
 def test_final_submission_retried_lands_on_thanks_once(client: FlaskClient, make: Factory) -> None:

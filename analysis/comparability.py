@@ -1,0 +1,174 @@
+"""Comparability gates: may an index's means be compared across these groups?
+
+A change between waves or a difference between treated and comparison areas is only a
+change in what residents feel if the questions measure the same thing in both groups.
+Each index is checked on its own items (a one-factor model), across exactly the groups
+compared, by multi-group CFA (:func:`analysis.measurement_invariance`):
+
+1. **Metric** invariance (equal loadings) must hold: otherwise *not comparable*.
+2. **Scalar** invariance (equal intercepts too) holds: *comparable*.
+3. Otherwise, **partial** scalar invariance is searched for (Byrne, Shavelson & Muthen,
+   1989): the intercept whose release lowers the chi-square most is freed, one at a time,
+   until the model holds against the metric model. Fewer than half of the items may be
+   freed, and at least two keep equal intercepts (Steenkamp & Baumgartner, 1998): the
+   published index averages all its items, so a majority must anchor it. It holds:
+   *comparable, partially*, with the freed items named. It does not: *not comparable*.
+
+A level holds by the same rules as everywhere in the report: CFI drops by at most .010
+and RMSEA rises by at most .015 (Cheung & Rensvold, 2002; Chen, 2007). An index with
+fewer than three items, or a group with fewer than :data:`MIN_GROUP_N` complete answers
+to its items, cannot be checked (*unchecked*, with the reason): the report then shows no
+number for the comparison.
+
+References
+----------
+Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of
+factor covariance and mean structures: The issue of partial measurement invariance.
+*Psychological Bulletin*, 105(3), 456-466.
+
+Steenkamp, J.-B. E. M., & Baumgartner, H. (1998). Assessing measurement invariance in
+cross-national consumer research. *Journal of Consumer Research*, 25(1), 78-90.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from analysis.invariance import measurement_invariance, partial_scalar_fit
+from analysis.threads import one_blas_thread
+from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
+
+__all__ = ["MIN_GROUP_N", "STATUSES", "index_comparability"]
+
+#: Least complete answers to an index's items, per group, to check comparability.
+MIN_GROUP_N = 50
+#: What a check can conclude; only the first two let a comparison be published.
+STATUSES = ("comparable", "partial", "not_comparable", "unchecked")
+
+
+@one_blas_thread
+def index_comparability(
+    data: pd.DataFrame,
+    items: Sequence[Hashable],
+    group: pd.Series,
+    *,
+    what: str,
+    min_n: int = MIN_GROUP_N,
+) -> dict[str, Any]:
+    """Whether the index on ``items`` is comparable across the groups in ``group``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Responses with the item columns (reverse-coded or not: invariance does not care).
+    items : sequence of column labels
+        The index's items.
+    group : pandas.Series
+        The group of each response (aligned with ``data``); missing values are left out.
+    what : str
+        The groups compared, for the texts ("waves 1. Baseline and 2. Follow-up").
+    min_n : int
+        Least complete answers per group.
+
+    Returns
+    -------
+    dict
+        ``status`` (one of :data:`STATUSES`), ``reason`` (a sentence), ``freed`` (items
+        whose intercepts were freed), and ``delta_cfi``/``delta_rmsea`` of the last step.
+    """
+    frame = data[list(items)].apply(pd.to_numeric, errors="coerce")
+    frame["_g"] = group.astype("string")
+    frame = frame[frame["_g"].notna()]
+    sizes = frame[list(items)].notna().all(axis=1).groupby(frame["_g"]).sum()
+    if len(items) < 3:
+        return _entry("unchecked", f"{len(items)} items are too few to check {what}.")
+    if len(sizes) < 2:
+        return _entry("unchecked", f"Only one group among {what}: nothing to compare.")
+    small = [f"{g} (n = {int(n)})" for g, n in sizes.items() if n < min_n]
+    if small:
+        return _entry(
+            "unchecked",
+            f"Too few complete answers to check {what}: {', '.join(small)}; "
+            f"at least {min_n} per group are needed.",
+        )
+    frame["_g"] = frame["_g"].astype(str)
+    model = {"index": list(items)}
+    try:
+        table = measurement_invariance(frame, model, "_g")
+    except (ValueError, ArithmeticError) as error:
+        return _entry("unchecked", f"The check across {what} failed: {error}")
+    metric, scalar = _level(table, "metric"), _level(table, "scalar")
+    if not metric["holds"]:
+        return _entry(
+            "not_comparable",
+            f"The questions weigh differently across {what} (loadings differ: CFI "
+            f"{metric['delta_cfi']:+.3f}, RMSEA {metric['delta_rmsea']:+.3f}).",
+            metric,
+        )
+    if scalar["holds"]:
+        return _entry("comparable", f"Scalar invariance holds across {what}.", scalar)
+    return _partial(frame, model, list(items), metric, what)
+
+
+def _partial(
+    frame: pd.DataFrame,
+    model: dict[str, list[Hashable]],
+    items: list[Hashable],
+    metric: pd.Series,
+    what: str,
+) -> dict[str, Any]:
+    """Free intercepts one at a time, best first: fewer than half, two anchors at least."""
+    freed: list[Hashable] = []
+    step: dict[str, Any] = {}
+    while len(freed) < min((len(items) - 1) // 2, len(items) - 2):
+        fits = {
+            item: partial_scalar_fit(frame, model, "_g", [*freed, item])
+            for item in items
+            if item not in freed
+        }
+        best = min(fits, key=lambda item: fits[item]["chi2"])
+        freed.append(best)
+        step = fits[best]
+        delta_cfi = step["cfi"] - metric["cfi"]
+        delta_rmsea = step["rmsea"] - metric["rmsea"]
+        step = {**step, "delta_cfi": delta_cfi, "delta_rmsea": delta_rmsea}
+        if -delta_cfi <= MAX_DELTA_CFI and delta_rmsea <= MAX_DELTA_RMSEA:
+            names = ", ".join(str(item) for item in freed)
+            return _entry(
+                "partial",
+                f"Partial scalar invariance across {what}: the intercepts of {names} "
+                "differ (freed); the other items anchor the comparison.",
+                pd.Series(step),
+                freed,
+            )
+    names = ", ".join(str(item) for item in freed) or "its items"
+    return _entry(
+        "not_comparable",
+        f"The answers shift differently across {what} for {names}, beyond what freeing "
+        "a minority of the items' intercepts can absorb: the index means are not "
+        "comparable.",
+        pd.Series(step) if step else None,
+        freed,
+    )
+
+
+def _level(table: pd.DataFrame, level: str) -> pd.Series:
+    row = table.loc[level]
+    assert isinstance(row, pd.Series)
+    return row
+
+
+def _entry(
+    status: str,
+    reason: str,
+    row: pd.Series | None = None,
+    freed: Sequence[Hashable] = (),
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": status, "reason": reason, "freed": [str(i) for i in freed]}
+    if row is not None:
+        out["delta_cfi"] = float(row["delta_cfi"])
+        out["delta_rmsea"] = float(row["delta_rmsea"])
+    return out
