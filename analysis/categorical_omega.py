@@ -60,7 +60,7 @@ def categorical_omega(
     fit = fit_cfa(data[items], {"f": items}, estimator="WLSMV")
     if fit.thresholds is None:
         raise ValueError("The ordinal model gave no thresholds.")
-    loadings = np.array([float(fit.loadings.loc[item].sum()) for item in items])
+    loadings = fit.loadings.reindex(index=items).sum(axis=1).to_numpy(dtype=float)
     taus = [fit.thresholds[[key.startswith(f"{item}|") for key in fit.thresholds.index]].to_numpy()
             for item in items]  # fmt: skip
     w = np.array([1.0 if weights is None else float(weights[item]) for item in items])
