@@ -66,14 +66,15 @@ def categorical_omega(
     w = np.array([1.0 if weights is None else float(weights[item]) for item in items])
     answers = data[items].apply(pd.to_numeric, errors="coerce")
     gains = [np.diff(np.unique(answers[item].dropna().to_numpy())) for item in items]
-    taus = [(tau, gain) for tau, gain in zip(taus, gains, strict=True)]
+    scores = list(zip(taus, gains, strict=True))
     sample = polychoric(data[items]).to_numpy()
     true = total = 0.0
     for i in range(len(items)):
         for j in range(len(items)):
             implied = loadings[i] * loadings[j]  # the common part, diagonal included
-            true += w[i] * w[j] * _covariance(taus[i], taus[j], implied)
-            total += w[i] * w[j] * _covariance(taus[i], taus[j], 1.0 if i == j else sample[i, j])
+            true += w[i] * w[j] * _covariance(scores[i], scores[j], implied)
+            observed = 1.0 if i == j else sample[i, j]
+            total += w[i] * w[j] * _covariance(scores[i], scores[j], observed)
     return float(true / total)
 
 
