@@ -6,11 +6,8 @@ import json
 
 import click
 
-#: Planning defaults for a 0-100 index (docs/statistics.md, "Planning"): a total standard
-#: deviation of about 20 points and 3% of the variance between area-waves. Assumptions, not
-#: measurements of this city: pass --sd and --icc from earlier waves when there are some.
-DEFAULT_SD = 20.0
-DEFAULT_ICC = 0.03
+# Assumptions, not measurements of this city: pass --sd and --icc from earlier waves.
+from analysis.planning import DEFAULT_ICC, DEFAULT_SD
 
 
 @click.command("plan")
