@@ -46,7 +46,20 @@ import pandas as pd
 
 from analysis.did import FEW_AREAS, bell_mccaffrey_df, detectable_multiplier
 
-__all__ = ["plan_design", "responses_needed", "simulate_design", "simulated_responses"]
+__all__ = [
+    "DEFAULT_ICC",
+    "DEFAULT_SD",
+    "plan_design",
+    "responses_needed",
+    "simulate_design",
+    "simulated_responses",
+]
+
+#: Planning defaults for a 0-100 index before a city has waves of its own
+#: (docs/statistics.md, "Planning"): a total standard deviation of about 20 points and 3% of
+#: the variance between area-waves. Assumptions, not measurements.
+DEFAULT_SD = 20.0
+DEFAULT_ICC = 0.03
 
 
 def _check(sd: float, icc: float, panel_correlation: float | None) -> float:

@@ -51,6 +51,7 @@ THRESHOLDS: dict[str, tuple[float, float, bool]] = {
     "rmsea": (0.06, 0.08, False),
     "srmr": (0.08, 0.10, False),
     "omega": (0.80, 0.70, True),
+    "omega_ordinal": (0.80, 0.70, True),
     "alpha": (0.80, 0.70, True),
     "kmo": (0.80, 0.60, True),
 }
@@ -80,6 +81,8 @@ EXPLANATIONS = {
     "0.08 is good.",
     "omega": "Omega says how consistently the questions of a theme measure one thing; at "
     "least 0.70 is acceptable for comparing groups and at least 0.80 is good.",
+    "omega_ordinal": "Categorical omega is the reliability of the 0-100 index as scored from "
+    "ordered answers (Green & Yang 2009); read it like omega.",
     "alpha": "Cronbach's alpha is an older measure of consistency; read it like omega.",
     "kmo": "KMO says whether the answers share enough in common for factor analysis; at "
     "least 0.60 is acceptable and at least 0.80 good.",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["WIDE", "answer_section", "answer_sentences"]
+__all__ = ["WIDE", "answer_section", "answer_sentences", "multiplicity"]
 
 #: Half-width of a 95% interval (index points) above which the design is called too small.
 WIDE = 10.0
@@ -62,6 +62,7 @@ def _latest(entry: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:
             "before": before,
             "after": after,
             "wide": (high - low) / 2 > WIDE,
+            "pvalue": row.get("pvalue"),
             "note": row.get("comparability_note"),
         }
     reasons = [r.get("withheld") or "" for r in [*dids, *changes.values()] if r]
@@ -71,13 +72,72 @@ def _latest(entry: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:
     return {"kind": "none", "why": why, "before": before, "after": after}
 
 
+def multiplicity(indices: Mapping[str, Any], answer: Sequence[Mapping[str, Any]]) -> dict:
+    """How many intervals the report shows, and the headline results after Holm's adjustment.
+
+    Every interval shown is a chance to see a "clear" result where nothing changed (about
+    one in 20). The headline comparisons (one per index, :func:`answer_section`) are
+    adjusted with Holm's step-down method (family-wise error 5%; Holm, 1979).
+    """
+    shown = 0
+    for entry in indices.values():
+        if not isinstance(entry, Mapping):
+            continue
+        rows = [*entry.get("means", []), *entry.get("changes", []), *entry.get("did", [])]
+        shown += sum(1 for r in rows if r.get("ci_lower") is not None)
+    tests = sorted(
+        (float(a["pvalue"]), a["index"])
+        for a in answer
+        if a.get("kind") in ("did", "change") and a.get("pvalue") is not None
+    )
+    kept: list[str] = []
+    for rank, (pvalue, index) in enumerate(tests):
+        if pvalue > 0.05 / (len(tests) - rank):
+            break
+        kept.append(index)
+    clear = [a["index"] for a in answer if a.get("direction") in ("up", "down")]
+    return {
+        "intervals": shown,
+        "headline": len(tests),
+        "clear": clear,
+        "clear_after_holm": [index for index in clear if index in kept],
+    }
+
+
 def answer_sentences(
     answer: Sequence[Mapping[str, Any]],
     gettext: Callable[..., str],
     number: Callable[[float], str] = lambda value: f"{value:.1f}",
+    adjusted: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """The sentences, one per index, through ``gettext`` (named placeholders)."""
+    """The sentences, one per index, through ``gettext`` (named placeholders); with
+    ``adjusted`` (:func:`multiplicity`), a last one on the number of intervals shown."""
     _ = gettext
+    out = _index_sentences(answer, _, number)
+    if adjusted and adjusted["headline"] > 1:
+        text = _(
+            "This report shows %(shown)s intervals: by chance alone about %(expected)s of them "
+            "would leave out 0 even if nothing had changed.",
+            shown=adjusted["intervals"],
+            expected=max(1, round(adjusted["intervals"] / 20)),
+        )
+        if adjusted["clear"]:
+            text += " " + _(
+                "Clear results that stay clear after adjusting for the %(count)s indices "
+                "(Holm's method): %(kept)s of %(clear)s.",
+                count=adjusted["headline"],
+                kept=len(adjusted["clear_after_holm"]),
+                clear=len(adjusted["clear"]),
+            )
+        out.append(text)
+    return out
+
+
+def _index_sentences(
+    answer: Sequence[Mapping[str, Any]],
+    _: Callable[..., str],
+    number: Callable[[float], str],
+) -> list[str]:
     out = []
     for a in answer:
         index = a["label"]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.change import MIN_N
 from analysis.instrument_model import InstrumentModel
-from analysis.report.answer import answer_section
+from analysis.report.answer import answer_section, multiplicity
 from analysis.report.change import index_stage, scoring_stage
 from analysis.report.cleaning import cleaning_stage
 from analysis.report.comparability import apply_gates, comparability_stage
@@ -305,4 +305,5 @@ def _later_sections(
     apply_gates(indices, comparability_stage(keyed, kept, model, responses.labels, columns))
     sections.update(weights=weights, indices=indices)
     sections["answer"] = answer_section(indices, responses.labels)
+    sections["multiplicity"] = multiplicity(indices, sections["answer"])
     return sections, charts

@@ -217,6 +217,9 @@ def render_html(
     newstyle: Callable[..., str] = environment.globals["gettext"]  # type: ignore[assignment]
     gettext = functools.partial(newstyle, blank)
     context["answer"] = answer_sentences(
-        content.get("answer", []), gettext, number=lambda v: fmt(v, 1)
+        content.get("answer", []),
+        gettext,
+        number=lambda v: fmt(v, 1),
+        adjusted=content.get("multiplicity"),
     )
     return environment.get_template(TEMPLATE).render(context)

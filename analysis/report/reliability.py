@@ -12,13 +12,14 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.categorical_omega import categorical_omega
 from analysis.instrument_model import ConstructModel, InstrumentModel
 from analysis.items import item_analysis, item_distributions
 from analysis.reliability import omega_bootstrap_ci, reliability
 from analysis.report.values import MIN_CELL, call_or_reason, masked_count
 from analysis.verdicts import MIN_OMEGA_ITEMS, verdict
 
-__all__ = ["constructs_stage", "reliability_entry"]
+__all__ = ["constructs_stage", "index_scale", "ordered_items", "reliability_entry"]
 
 
 def constructs_stage(
@@ -55,7 +56,11 @@ def constructs_stage(
         else:
             entry.update(_construct_tables(reference, spec, construct))
             entry["reliability"] = reliability_entry(
-                reference, list(construct.items), n_boot=n_boot, seed=seed
+                index_scale(reference, spec, list(construct.items)),
+                list(construct.items),
+                n_boot=n_boot,
+                seed=seed,
+                ordered=ordered_items(spec, list(construct.items)),
             )
         out[construct.id] = entry
     return out
@@ -90,8 +95,31 @@ def _construct_tables(
     return {"item_analysis": rows, "distribution": distribution}
 
 
+def index_scale(reference: pd.DataFrame, spec: InstrumentModel, cols: list[str]) -> pd.DataFrame:
+    """The items rescaled to 0-100 (POMP), as the index averages them: reliability is then
+    that of the index as published, also when the items have different answer scales."""
+    out = reference[cols].apply(pd.to_numeric, errors="coerce")
+    for item in cols:
+        low, high = spec.scale[str(item)]
+        out[item] = (out[item] - low) / (high - low) * 100.0
+    return out
+
+
+def ordered_items(spec: InstrumentModel, cols: list[str]) -> bool:
+    """Whether every item is answered on an integer scale of 2 to 11 categories."""
+    return all(
+        float(low).is_integer() and float(high).is_integer() and 1 <= high - low <= 10
+        for low, high in (spec.scale[str(item)] for item in cols)
+    )
+
+
 def reliability_entry(
-    reference: pd.DataFrame, cols: list[str], *, n_boot: int, seed: int
+    reference: pd.DataFrame,
+    cols: list[str],
+    *,
+    n_boot: int,
+    seed: int,
+    ordered: bool = False,
 ) -> dict[str, Any]:
     """Omega total and alpha of one construct, with intervals and verdicts.
 
@@ -121,6 +149,12 @@ def reliability_entry(
     )
     values = reference[cols].dropna().to_numpy(dtype=float)
     omega_value = omega_point.omega if omega_point is not None else float("nan")
+    verdicts = [verdict("omega", omega_value), verdict("alpha", rel.alpha)]
+    if ordered and enough:
+        # On the 0-100 items: the omega of their sum is the omega of their mean, the index.
+        ordinal, _reason = call_or_reason(categorical_omega, reference, cols)
+        if ordinal is not None:
+            verdicts.insert(0, verdict("omega_ordinal", ordinal))
     return {
         "n": masked_count(rel.n),
         "n_boot": n_boot,
@@ -128,7 +162,7 @@ def reliability_entry(
         "alpha_ci": list(rel.alpha_ci),
         "omega": omega_value,
         "omega_ci": list(omega_bootstrap_ci(values, n_boot, seed)),
-        "verdicts": [verdict("omega", omega_value), verdict("alpha", rel.alpha)],
+        "verdicts": verdicts,
         "note": omega_reason
         or (None if enough else f"Omega needs at least {MIN_OMEGA_ITEMS} items."),
     }

@@ -194,6 +194,8 @@ SCHEMAS: dict[str, Any] = {
             "alpha_ci": CI,
             "omega": NUMBER,
             "omega_ci": CI,
+            "omega_ordinal": NUMBER
+            | {"description": "Categorical omega (Green & Yang 2009) of the 0-100 index."},
             "verdicts": _array(ref("Verdict")),
             "note": TEXT,
             "withheld": TEXT,

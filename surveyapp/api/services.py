@@ -292,6 +292,10 @@ def _validation(content: dict[str, Any]) -> dict[str, Any]:
                 "alpha_ci": rel.get("alpha_ci"),
                 "omega": rel.get("omega"),
                 "omega_ci": rel.get("omega_ci"),
+                "omega_ordinal": next(
+                    (v["value"] for v in rel.get("verdicts", []) if v["metric"] == "omega_ordinal"),
+                    None,
+                ),
                 "verdicts": rel.get("verdicts", []),
                 "note": rel.get("note"),
                 "withheld": _reason(entry) or _reason(rel),

@@ -27,6 +27,7 @@ from surveyapp.cli import (
     initiatives,
     instruments,
     invitations,
+    plan,
     retention,
     serve,
     team,
@@ -94,6 +95,7 @@ COMMANDS: tuple[click.Command, ...] = (
     tokens.tokens_group,
     retention.retention_group,
     demo.demo,
+    plan.plan,
 )
 #: Modules that add commands to a group of another module (``users invite`` and the like).
 GROUP_EXTENSIONS = (team,)

@@ -38,7 +38,9 @@ def initiative_dashboard(initiative_id: int):
     # One sentence per index, the initiative's aims first (as the panels below).
     targets = set(initiative.target_constructs or [])
     entries = sorted(report.content.get("answer", []), key=lambda a: a["index"] not in targets)
-    answer = answer_sentences(entries, _, number=_number)
+    answer = answer_sentences(
+        entries, _, number=_number, adjusted=report.content.get("multiplicity")
+    )
     return render_template(
         "console/dashboard_initiative.html",
         user=current_user(),

@@ -202,13 +202,37 @@ def _constructs() -> list[tuple[str, str]]:
 def initiative(initiative_id: int):
     """An initiative with its areas and waves."""
     found, membership = access.initiative(initiative_id)
+    summaries = queries.wave_summaries(db.session, found.waves)
     return render_template(
         "console/initiative.html",
         user=current_user(),
         initiative=found,
         membership=membership,
-        summaries=queries.wave_summaries(db.session, found.waves),
+        summaries=summaries,
+        design=design_power(found, summaries),
     )
+
+
+#: Answers per area and wave assumed by the planner before any wave has answers.
+PLANNED_ANSWERS = 80
+
+
+def design_power(initiative: Initiative, summaries: list) -> dict | None:
+    """What the initiative's design can show (``analysis.plan_design`` with the documented
+    defaults), from its areas and the answers per area of its latest wave with answers."""
+    from analysis.planning import DEFAULT_ICC, DEFAULT_SD, plan_design
+
+    treated = len(initiative.areas_with_role("treated"))
+    comparison = len(initiative.areas_with_role("comparison"))
+    if min(treated, comparison) < 2:
+        return {"too_few": True, "treated": treated, "comparison": comparison}
+    answered = [s.completed for s in summaries if s.completed]
+    per_area = answered[-1] / (treated + comparison) if answered else PLANNED_ANSWERS
+    per_area = max(1.0, round(per_area))
+    plan = plan_design(treated, comparison, per_area, sd=DEFAULT_SD, icc=DEFAULT_ICC)
+    return {"too_few": False, "treated": treated, "comparison": comparison,
+            "answers": int(per_area), "mdc": plan["mdc"], "floor": plan["mdc_unlimited"],
+            "observed": bool(answered)}  # fmt: skip
 
 
 # --- Audit log ------------------------------------------------------------------------------

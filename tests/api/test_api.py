@@ -287,7 +287,12 @@ def test_indices_and_changes_carry_confidence_intervals(
     validation = data["validation"]
     reliability = {r["construct"]: r for r in validation["reliability"]}
     assert reliability["trust"]["alpha_ci"][0] < reliability["trust"]["alpha"]
-    assert {v["metric"] for v in reliability["trust"]["verdicts"]} == {"alpha", "omega"}
+    assert {v["metric"] for v in reliability["trust"]["verdicts"]} == {
+        "alpha",
+        "omega",
+        "omega_ordinal",
+    }
+    assert 0 < reliability["trust"]["omega_ordinal"] < 1
     assert validation["fit"]["cfi"] is not None
     assert {v["metric"] for v in validation["fit"]["verdicts"]} == {"cfi", "tli", "rmsea", "srmr"}
     assert {i["across"] for i in validation["invariance"]} == {"wave", "language"}
