@@ -67,7 +67,10 @@ def _latest(entry: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:
         }
     reasons = [r.get("withheld") or "" for r in [*dids, *changes.values()] if r]
     why = "small"
-    if any(r.startswith(("Not comparable", "Unchecked")) for r in reasons):
+    gated = [r for r in reasons if r.startswith(("Not comparable", "Unchecked"))]
+    if any("treated and comparison areas" in r for r in gated):
+        why = "not_comparable_arms"
+    elif gated:
         why = "not_comparable"
     return {"kind": "none", "why": why, "before": before, "after": after}
 
@@ -146,10 +149,18 @@ def _index_sentences(
                 text = _(
                     "%(index)s: a change can be shown once a second wave has answers.", index=index
                 )
+            elif a["why"] == "not_comparable_arms":
+                text = _(
+                    "%(index)s: no difference is shown, because the questions did not measure "
+                    "the same thing in the treated and the comparison areas (see the "
+                    "comparability check).",
+                    index=index,
+                )
             elif a["why"] == "not_comparable":
                 text = _(
                     "%(index)s: no change is shown, because the questions did not measure the "
-                    "same thing in both waves (see the comparability check).",
+                    "same thing in both waves, or in each language (see the comparability "
+                    "check).",
                     index=index,
                 )
             else:
