@@ -117,6 +117,7 @@ bench: install compile browser  ## Run the benchmark scripts (figures go into BE
 	$(BIN)/python bench/bench_resident.py
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_did.py
+	$(BIN)/python bench/bench_badges.py
 	$(BIN)/python bench/bench_sqlite.py
 
 bench-load: install compile  ## Page saves under load vs. a bare INSERT (wrk + PostgreSQL, ~3 min).

@@ -6,6 +6,9 @@ acceptable. Reliability (omega total, alpha): >= .80 good, >= .70 acceptable (Nu
 Bernstein, 1994). KMO >= .80 good, >= .60 acceptable (Kaiser, 1974). Invariance levels
 hold when CFI drops by at most .010 and RMSEA rises by at most .015 (Chen, 2007).
 These are conventions, not laws; the report says so in plain language.
+Badges also need a minimum sample (:data:`MIN_FIT_N`, :data:`MIN_RELIABILITY_N`,
+:data:`MIN_INVARIANCE_N`), set by simulation so that a verdict is right at least 80% of the
+time; below it the report shows the figures with "n/a".
 
 The validation report (:mod:`analysis.report`), its template, the invariance tests
 (:mod:`analysis.invariance`) and the app's dashboards all read these constants.
@@ -33,15 +36,20 @@ __all__ = [
     "EXPLANATIONS",
     "MAX_DELTA_CFI",
     "MAX_DELTA_RMSEA",
+    "MIN_FIT_N",
+    "MIN_INVARIANCE_N",
     "MIN_ITEM_REST_R",
     "MIN_LOADING",
     "MIN_OMEGA_ITEMS",
+    "MIN_RELIABILITY_N",
     "THRESHOLDS",
     "VERDICTS",
     "invariance_verdict",
     "judge",
+    "small_sample_reason",
     "thresholds_json",
     "verdict",
+    "withhold_badges",
 ]
 
 #: (good, acceptable, higher_is_better) per statistic.
@@ -66,6 +74,26 @@ MIN_LOADING = 0.40
 MIN_ITEM_REST_R = 0.30
 #: Omega total needs a one-factor model with at least this many items.
 MIN_OMEGA_ITEMS = 3
+
+# Minimum samples for the badges, set by simulation (bench/bench_badges.py, BENCHMARKS.md):
+# data from the TRUE model of the core questionnaire (22 ordered items, four constructs,
+# loadings 0.75), 100 replications per n; a badge is shown from the smallest n at which its
+# verdict is the right one at least 80% of the time (Monte Carlo SE 4 points).
+#: Responses the CFA used at the reference wave for the fit badges (CFI, TLI, RMSEA, SRMR).
+#: All four right (CFI, TLI, RMSEA and SRMR "good"): 0% at n = 30 and 50, 14% at 75, 79% at
+#: 100, 100% at 150. SRMR sets it (CFI, TLI and RMSEA alone: 87-99% from n = 50).
+MIN_FIT_N = 150
+#: Complete responses on a construct's items for its reliability badges.
+#: Categorical omega (the badge) right for a construct .024 below the .80 cut-off
+#: (population .776): 63% at n = 100, 67% at 150, 80% at 200, 92% at 300 (omega 84% and
+#: alpha 86% at 200); .044 above it: 95-100% from n = 50. Within .005 of a cut-off the
+#: verdict is a coin toss at any n (.803: 58-69%); the bootstrap interval shows that.
+MIN_RELIABILITY_N = 200
+#: Complete responses per group for the invariance tests (and their badge).
+#: "Scalar holds" across two waves of the true model: 81% at n = 30 per wave, 91% at 50,
+#: 97-100% from 75 (ML). This is the rate on invariant data only, not the power to detect
+#: non-invariance, which is lower in small groups.
+MIN_INVARIANCE_N = 50
 
 #: The verdict words, best first; "n/a" when a statistic could not be computed.
 VERDICTS = ("good", "acceptable", "poor", "n/a")
@@ -168,6 +196,20 @@ def invariance_verdict(name: str, holds: dict[str, bool]) -> dict[str, str]:
         "thing in each group; do not compare means."
     )
     return {"verdict": "poor", "explanation": text}
+
+
+def small_sample_reason(n: int, minimum: int, what: str) -> str | None:
+    """Why a badge is withheld on ``n`` responses, or None when ``n >= minimum``."""
+    if n >= minimum:
+        return None
+    return f"fewer than {minimum} answers (n = {n}): the {what} verdict would be wrong too often"
+
+
+def withhold_badges(verdicts: list[dict[str, Any]], reason: str | None) -> list[dict[str, Any]]:
+    """The verdicts with ``"n/a"`` for each badge when ``reason`` is given (values kept)."""
+    if reason is None:
+        return verdicts
+    return [{**v, "verdict": "n/a"} for v in verdicts]
 
 
 def thresholds_json() -> dict[str, dict[str, Any]]:

@@ -6,7 +6,9 @@ reliability (:mod:`~analysis.report.reliability`), invariance
 (:mod:`~analysis.report.invariance`), scoring model and change
 (:mod:`~analysis.report.change`). Structure, fit and reliability are assessed at the
 reference wave and withheld when it has fewer than :data:`analysis.change.MIN_N` complete
-responses.
+responses (disclosure control); from there to the simulated minimums of
+:mod:`analysis.verdicts` (``MIN_FIT_N``, ``MIN_RELIABILITY_N``) the figures are shown but
+their badges are "n/a". Invariance is tested on groups of at least ``MIN_INVARIANCE_N``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from analysis.report.reliability import constructs_stage
 from analysis.report.structure import structure_stage
 from analysis.report.values import MIN_CELL, json_safe, keyed_items
 from analysis.threads import one_blas_thread
-from analysis.verdicts import thresholds_json
+from analysis.verdicts import (
+    MIN_FIT_N,
+    MIN_INVARIANCE_N,
+    MIN_RELIABILITY_N,
+    thresholds_json,
+)
 
 __all__ = ["build_report", "fit_scoring_model", "wave_labels"]
 
@@ -63,7 +70,7 @@ def build_report(
     n_boot: int = 200,
     seed: int = 0,
     title: str | None = None,
-    min_invariance_n: int = 100,
+    min_invariance_n: int = MIN_INVARIANCE_N,
     invariance: tuple[str, ...] = ("wave", "language"),
     scoring_model: Mapping[str, Any] | None = None,
 ) -> Report:
@@ -88,7 +95,8 @@ def build_report(
         Bootstrap resamples and seed of the reliability intervals.
     title : str, optional
     min_invariance_n : int
-        Groups with fewer complete cases are left out of the invariance tests.
+        Groups with fewer complete cases are left out of the invariance tests
+        (:data:`analysis.verdicts.MIN_INVARIANCE_N` by default, set by simulation).
     invariance : tuple of str
         The invariance tests to run (the slowest part); others are "not requested".
     scoring_model : dict, optional
@@ -202,6 +210,8 @@ def _parameters(
         "min_n": MIN_N,
         "min_cell": MIN_CELL,
         "min_invariance_n": min_invariance_n,
+        "min_fit_n": MIN_FIT_N,
+        "min_reliability_n": MIN_RELIABILITY_N,
         "invariance": list(invariance),
         "thresholds": thresholds_json(),
     }

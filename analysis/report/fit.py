@@ -16,7 +16,7 @@ from analysis import svg
 from analysis.cfa import fit_cfa
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import call_or_reason, masked_count
-from analysis.verdicts import verdict
+from analysis.verdicts import MIN_FIT_N, small_sample_reason, verdict, withhold_badges
 
 __all__ = ["MAX_ORDERED_CATEGORIES", "cfa_estimator", "fit_stage"]
 
@@ -53,7 +53,9 @@ def fit_stage(
     -------
     section : dict
         The report's ``cfa`` section (fit indices, standardized loadings, factor
-        correlations, verdicts), or ``skipped`` with the reason.
+        correlations, verdicts), or ``skipped`` with the reason. When the fit used fewer
+        than :data:`~analysis.verdicts.MIN_FIT_N` responses the indices are shown but
+        every verdict is ``"n/a"`` and ``badges_withheld`` says why.
     charts : dict of str to str
         The loadings chart (``"loadings"``) when the model could be fitted.
     """
@@ -87,6 +89,11 @@ def fit_stage(
             verdict(metric, getattr(cfa, metric)) for metric in ("cfi", "tli", "rmsea", "srmr")
         ],
     }
+    # The responses the fit used: all with an answer under WLSMV (pairwise), complete under ML.
+    withheld = small_sample_reason(int(cfa.n), MIN_FIT_N, "fit")
+    if withheld:
+        section["verdicts"] = withhold_badges(section["verdicts"], withheld)
+        section["badges_withheld"] = withheld
     chart = svg.loadings_chart(
         [(d["item"], d["construct"], d["loading"]) for d in loadings],
         title="Standardized CFA loadings at the reference wave",

@@ -17,7 +17,13 @@ from analysis.instrument_model import ConstructModel, InstrumentModel
 from analysis.items import item_analysis, item_distributions
 from analysis.reliability import omega_bootstrap_ci, reliability
 from analysis.report.values import MIN_CELL, call_or_reason, masked_count
-from analysis.verdicts import MIN_OMEGA_ITEMS, verdict
+from analysis.verdicts import (
+    MIN_OMEGA_ITEMS,
+    MIN_RELIABILITY_N,
+    small_sample_reason,
+    verdict,
+    withhold_badges,
+)
 
 __all__ = ["constructs_stage", "index_scale", "ordered_items", "reliability_entry"]
 
@@ -136,7 +142,9 @@ def reliability_entry(
     -------
     dict
         ``n``, ``n_boot``, ``alpha``, ``alpha_ci``, ``omega``, ``omega_ci``,
-        ``verdicts`` (omega first) and ``note``; or ``skipped`` with the reason.
+        ``verdicts`` (omega first) and ``note``; or ``skipped`` with the reason. Below
+        :data:`~analysis.verdicts.MIN_RELIABILITY_N` complete responses the coefficients
+        are shown but every verdict is ``"n/a"`` and ``badges_withheld`` says why.
     """
     rel, reason = call_or_reason(
         reliability, reference, cols, n_boot=n_boot, seed=seed, omega=False
@@ -155,6 +163,8 @@ def reliability_entry(
         ordinal, _reason = call_or_reason(categorical_omega, reference, cols)
         if ordinal is not None:
             verdicts.insert(0, verdict("omega_ordinal", ordinal))
+    withheld = small_sample_reason(int(rel.n), MIN_RELIABILITY_N, "reliability")
+    extra = {"badges_withheld": withheld} if withheld else {}
     return {
         "n": masked_count(rel.n),
         "n_boot": n_boot,
@@ -162,7 +172,8 @@ def reliability_entry(
         "alpha_ci": list(rel.alpha_ci),
         "omega": omega_value,
         "omega_ci": list(omega_bootstrap_ci(values, n_boot, seed)),
-        "verdicts": verdicts,
+        "verdicts": withhold_badges(verdicts, withheld),
         "note": omega_reason
         or (None if enough else f"Omega needs at least {MIN_OMEGA_ITEMS} items."),
+        **extra,
     }
