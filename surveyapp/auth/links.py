@@ -142,16 +142,7 @@ def accept_invitation(
         role=link.role,
     )
     session.flush()
-    record(
-        session,
-        user,
-        link.city_id,
-        "invitation_accepted",
-        "user",
-        user.id,
-        email=user.email,
-        role=link.role,
-    )
+    _accepted(session, link, user, link.role)
     return user
 
 
@@ -165,17 +156,15 @@ def join(session: Session, link: AccountLink, user: User) -> Membership:
         found = Membership(city_id=link.city_id, role=link.role)
         user.memberships.append(found)
         session.flush()
-    record(
-        session,
-        user,
-        link.city_id,
-        "invitation_accepted",
-        "user",
-        user.id,
-        email=user.email,
-        role=found.role,
-    )
+    _accepted(session, link, user, found.role)
     return found
+
+
+def _accepted(session: Session, link: AccountLink, user: User, role: str) -> None:
+    record(
+        session, user, link.city_id, "invitation_accepted", "user", user.id,
+        email=user.email, role=role,
+    )  # fmt: skip
 
 
 def use_reset(session: Session, link: AccountLink, password: str) -> User:

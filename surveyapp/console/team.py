@@ -91,14 +91,17 @@ def team_add(city_id: int):
     if member is None:
         message = _("There is no account for %(email)s: invite them.", email=form.email.data)
         return refuse([message], here)
+    return _set_role(member, city, form.role.data, here)
+
+
+def _set_role(member: User, city: City, role: str, here: str):
+    """Give ``member`` ``role`` in ``city`` (their sessions end), then back to ``here``."""
     try:
-        team.set_role(db.session, member, city, form.role.data, actor=current_user())
+        team.set_role(db.session, member, city, role, actor=current_user())
     except team.TeamError as error:
         return refuse([error], here)
     db.session.commit()
-    flash_ok(
-        _("%(email)s is now %(role)s here.", email=member.email, role=role_name(form.role.data))
-    )
+    flash_ok(_("%(email)s is now %(role)s here.", email=member.email, role=role_name(role)))
     return redirect(here, code=303)
 
 
@@ -111,15 +114,7 @@ def member_role(city_id: int, user_id: int):
     here = url_for(".team_page", city_id=city_id)
     if not form.validate():
         return refuse(error_messages(form), here)
-    try:
-        team.set_role(db.session, member, city, form.role.data, actor=current_user())
-    except team.TeamError as error:
-        return refuse([error], here)
-    db.session.commit()
-    flash_ok(
-        _("%(email)s is now %(role)s here.", email=member.email, role=role_name(form.role.data))
-    )
-    return redirect(here, code=303)
+    return _set_role(member, city, form.role.data, here)
 
 
 @bp.post("/cities/<int:city_id>/members/<int:user_id>/deactivate")
