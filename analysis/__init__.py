@@ -12,7 +12,8 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change), :mod:`~analysis.did` (difference-in-differences with few areas) and
-:mod:`~analysis.planning` (minimum detectable change of a design).
+:mod:`~analysis.planning` (minimum detectable change of a design, with
+:mod:`~analysis.variance_components` from earlier waves).
 :mod:`~analysis.report` builds the validation report (JSON, and HTML from the template
 ``analysis/templates/report.html`` with :mod:`~analysis.svg` charts) from an
 :mod:`~analysis.instrument_model`, judging statistics by the cut-offs in
@@ -78,6 +79,7 @@ _LAZY = {
     "verify_scoring_model": "analysis.scoring",
     "wave_change": "analysis.change",
     "wave_means": "analysis.change",
+    "variance_components": "analysis.variance_components",
     "weighted_mean_ci": "analysis.change",
 }
 
@@ -116,6 +118,7 @@ _SUBMODULES = {
     "ordinal_acov",
     "wlsmv",
     "factor_analyzer_compat",
+    "variance_components",
 }
 
 
@@ -185,6 +188,7 @@ __all__ = [
     "score",
     "scoring_model_hash",
     "structure_checks",
+    "variance_components",
     "verify_scoring_model",
     "wave_change",
     "wave_means",

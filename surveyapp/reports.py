@@ -322,6 +322,19 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
     return (initiative.name, tuple(responses), tuple(map(repr, waves)), model, areas, margins)
 
 
+def fresh_report(session: Session, initiative: Initiative) -> Any | None:
+    """The cached report of the initiative if its data have not changed since, else None.
+
+    Never builds one: for pages that use a report's figures when they are at hand (the
+    planner's variance components) but must not wait for a factor analysis.
+    """
+    bind = session.get_bind()
+    cached = _REPORT_CACHE.get((str(getattr(bind, "engine", bind).url), initiative.id))
+    if cached is None or cached[0] != report_fingerprint(session, initiative):
+        return None
+    return cached[1]
+
+
 def cached_initiative_report(session: Session, initiative: Initiative, *, actor: User) -> Any:
     """:func:`build_initiative_report`, reused while the initiative's data is unchanged.
 

@@ -22,6 +22,7 @@ from analysis.disclosure import mask_count, suppress_counts, suppress_estimates
 from analysis.instrument_model import InstrumentModel
 from analysis.report.values import call_or_reason, mask_reason, masked_count
 from analysis.scoring import freeze_scoring_model, score, verify_scoring_model
+from analysis.variance_components import variance_components
 from analysis.weighting import design_effect
 
 __all__ = ["construct_changes", "construct_dids", "construct_means", "index_stage", "scoring_stage"]
@@ -125,6 +126,8 @@ def index_stage(
             protect_arms(scored, cid, means, changes)
         dids = construct_dids(scored, cid, labels, columns)
         indices[cid] = {"label": construct.label, "means": means, "changes": changes, "did": dids}
+        if "_area" in scored:  # for planning the next waves (analysis.variance_components)
+            indices[cid]["variance"] = variance_components(scored, cid, "_wave", "_area")
         series = {
             arm: [
                 None

@@ -39,6 +39,11 @@ def initiatives_list(city_slug: str) -> None:
 @click.option("--constructs", default="", help="Comma-separated construct ids.")
 @click.option("--start-date")
 @click.option("--description", default="")
+@click.option(
+    "--target-change",
+    type=click.FloatRange(0, 100, min_open=True),
+    help="Smallest change (0-100 index points) the design should be able to show.",
+)
 @needs_database
 def initiatives_add(
     city_slug: str,
@@ -49,6 +54,7 @@ def initiatives_add(
     constructs: str,
     start_date: str | None,
     description: str,
+    target_change: float | None,
 ) -> None:
     """Register an initiative with its treated and comparison areas."""
     from surveyapp.console.initiatives import save_initiative
@@ -69,6 +75,7 @@ def initiatives_add(
             comparison=comparison_ids,
             start_date=start.date() if start else None,
             actor=ACTOR,
+            target_change=target_change,
         )
     )
     click.echo(f"Registered initiative {initiative.id}: {initiative.name}.")

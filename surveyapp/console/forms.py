@@ -78,6 +78,24 @@ class DayField(Field):
         return self.data.isoformat() if self.data else ""
 
 
+class PointsField(Field):
+    """Index points (0-100), optional; a decimal comma is read as a point ("2,5" is 2.5)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        raw = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        self.data = None
+        if raw:
+            try:
+                self.data = float(raw)
+            except ValueError:
+                raise ValueError(initiatives.TARGET_CHANGE_RANGE) from None
+            if not 0 < self.data <= 100:
+                raise ValueError(initiatives.TARGET_CHANGE_RANGE)
+
+    def _value(self) -> str:
+        return "" if self.data is None else f"{self.data:g}"
+
+
 def _start_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
@@ -166,6 +184,9 @@ class InitiativeForm(FlaskForm):
     )
     description = TextAreaField(_l("Description"), filters=[_strip], default="")
     start_date = DayField(_l("Start date"))
+    target_change = PointsField(
+        _l("Smallest change the evaluation should be able to show (points, optional)")
+    )
     pyramid_level = StringField(
         _l("Level of the prevention pyramid"),
         validators=[
@@ -205,6 +226,7 @@ class InitiativeForm(FlaskForm):
             "treated": self.treated.data or [],
             "comparison": self.comparison.data or [],
             "start_date": self.start_date.data,
+            "target_change": self.target_change.data,
         }
 
 

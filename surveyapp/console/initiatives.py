@@ -22,6 +22,11 @@ MAX_NAME = 200
 
 #: What a coordinator reads when a chosen area is another city's (lazily translated).
 FOREIGN_AREAS = _l("Some chosen areas do not belong to this city.")
+#: The change to plan for is a number of points on the 0-100 indices.
+TARGET_CHANGE_RANGE = _l(
+    "The change to plan for must be more than 0 and at most 100 points (the indices run "
+    "from 0 to 100)."
+)
 
 
 def city_areas(session: Session, city: City, area_ids: Iterable[int]) -> dict[int, Area]:
@@ -50,12 +55,15 @@ def save_initiative(
     start_date: date | None,
     actor: User | str,
     initiative: Initiative | None = None,
+    target_change: float | None = None,
 ) -> Initiative:
     """Create or change an initiative.
 
     Its areas are always the city's own, whoever asks: another city's area raises
     :class:`ConsoleError` (the form reports it first).
     """
+    if target_change is not None and not 0 < target_change <= 100:
+        raise ConsoleError(TARGET_CHANGE_RANGE)
     treated, comparison = set(treated), set(comparison)
     areas = city_areas(session, city, treated | comparison)
     if (treated | comparison) - set(areas):
@@ -69,6 +77,7 @@ def save_initiative(
     initiative.pyramid_level = pyramid_level
     initiative.target_constructs = sorted(set(target_constructs))
     initiative.start_date = start_date
+    initiative.target_change = target_change
     initiative.area_links = [
         InitiativeArea(area=areas[i], city_id=city.id, role=AreaRole.TREATED)
         for i in sorted(treated)

@@ -135,6 +135,52 @@ def monitor(
     )
 
 
+@dataclass
+class TargetRow:
+    """One area's progress towards the answers its plan needs, by channel."""
+
+    label: str
+    needed: int
+    completed: int
+    by_channel: dict[str, int]
+    #: Channel counts hidden to protect small ones (they add up to ``completed``).
+    hidden: set[str] = field(default_factory=set)
+
+    def shown(self, channel: str, exact: bool) -> str:
+        return masked(self.by_channel.get(channel, 0), exact, channel in self.hidden)
+
+    def progress(self, exact: bool) -> int | None:
+        """Per cent of the target reached (capped at 100), None while the count is masked."""
+        if not exact and 0 < self.completed < SMALL:
+            return None
+        return min(100, round(100 * self.completed / self.needed)) if self.needed else None
+
+
+def fieldwork_targets(session: Session, wave: Wave, needed: dict[int, int]) -> list[TargetRow]:
+    """Completed answers per area of the plan's targets (``needed``, by area id), by channel."""
+    if not needed:
+        return []
+    rows = session.execute(
+        select(Response.area_id, Response.channel, func.count())
+        .where(Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE)
+        .where(Response.area_id.in_(needed))
+        .group_by(Response.area_id, Response.channel)
+    ).all()
+    counts: dict[int, Counter] = {area_id: Counter() for area_id in needed}
+    for area_id, channel, n in rows:
+        counts[area_id][channel] += n
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(needed))).all())
+    targets = []
+    for area_id in sorted(needed, key=lambda i: names.get(i, "")):
+        by_channel = dict(counts[area_id])
+        row = TargetRow(names.get(area_id, "?"), needed[area_id], sum(by_channel.values()),
+                        by_channel)  # fmt: skip
+        suppression = suppress_counts(by_channel)
+        row.hidden = set(by_channel) if suppression.total else {str(c) for c in suppression.cells}
+        targets.append(row)
+    return targets
+
+
 def _break_off(
     wave: Wave, drafts: list, language: str | None, translations_dir: Path | None
 ) -> list[Row]:

@@ -22,6 +22,7 @@ from surveyapp.console import (
     dashboards,
     downloads,
     initiatives,
+    planner,
     queries,
     team,
     wave_views,
@@ -29,9 +30,7 @@ from surveyapp.console import (
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
 from surveyapp.extensions import db
-from surveyapp.instruments import Instrument
 from surveyapp.models import AuditEvent, City, Initiative, Membership, PyramidLevel
-from surveyapp.models import Instrument as InstrumentRow
 from surveyapp.reports import build_initiative_report, report_page
 from surveyapp.security import REPORT_CSP
 
@@ -185,16 +184,8 @@ def _initiative_page(
         initiative=initiative,
         form=request.form if request.method == "POST" else None,
         levels=PyramidLevel,
-        constructs=_constructs(),
+        constructs=list(planner.construct_labels(db.session).items()),
     ), status
-
-
-def _constructs() -> list[tuple[str, str]]:
-    """The constructs of the latest loaded questionnaire, for the theory of change."""
-    row = db.session.scalar(select(InstrumentRow).order_by(InstrumentRow.loaded_at.desc()))
-    if row is None:
-        return []
-    return [(c.id, c.label) for c in Instrument.from_definition(row.definition).constructs]
 
 
 @bp.get("/initiatives/<int:initiative_id>")
@@ -209,30 +200,10 @@ def initiative(initiative_id: int):
         initiative=found,
         membership=membership,
         summaries=summaries,
-        design=design_power(found, summaries),
+        design=planner.design_plan(
+            db.session, found, summaries, planner.construct_labels(db.session)
+        ),
     )
-
-
-#: Answers per area and wave assumed by the planner before any wave has answers.
-PLANNED_ANSWERS = 80
-
-
-def design_power(initiative: Initiative, summaries: list) -> dict | None:
-    """What the initiative's design can show (``analysis.plan_design`` with the documented
-    defaults), from its areas and the answers per area of its latest wave with answers."""
-    from analysis.planning import DEFAULT_ICC, DEFAULT_SD, plan_design
-
-    treated = len(initiative.areas_with_role("treated"))
-    comparison = len(initiative.areas_with_role("comparison"))
-    if min(treated, comparison) < 2:
-        return {"too_few": True, "treated": treated, "comparison": comparison}
-    answered = [s.completed for s in summaries if s.completed]
-    per_area = answered[-1] / (treated + comparison) if answered else PLANNED_ANSWERS
-    per_area = max(1.0, round(per_area))
-    plan = plan_design(treated, comparison, per_area, sd=DEFAULT_SD, icc=DEFAULT_ICC)
-    return {"too_few": False, "treated": treated, "comparison": comparison,
-            "answers": int(per_area), "mdc": plan["mdc"], "floor": plan["mdc_unlimited"],
-            "observed": bool(answered)}  # fmt: skip
 
 
 # --- Audit log ------------------------------------------------------------------------------

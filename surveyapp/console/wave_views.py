@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, monitoring, waves
+from surveyapp.console import access, monitoring, planner, waves
 from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
@@ -204,11 +204,16 @@ def wave_monitor(wave_id: int):
     figures = monitoring.monitor(
         db.session, found, language=str(get_locale()), translations_dir=translations_dir()
     )
+    targets = planner.area_targets(
+        db.session, [found.initiative], planner.construct_labels(db.session)
+    )
     return render_template(
         "console/monitor.html",
         user=current_user(),
         wave=found,
         figures=figures,
+        targets=targets,
+        target_rows=monitoring.fieldwork_targets(db.session, found, targets.needed),
         exact=membership.role == Role.ADMIN,
         masked=monitoring.masked,
         rate_text=monitoring.rate_text,

@@ -57,6 +57,11 @@ class Initiative(Base):
     # Construct ids the initiative means to move (its theory of change), e.g. ["trust"].
     target_constructs: Mapped[list[str]] = mapped_column(JSON, default=list)
     start_date: Mapped[date | None]
+    # The smallest change (0-100 index points) staff want the design to be able to show:
+    # the planner turns it into answers needed per area (fieldwork targets). Checked in
+    # surveyapp.console.initiatives (0 < change <= 100): a column added without rebuilding
+    # the table, which SQLite cannot do while waves point at it.
+    target_change: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     city: Mapped[City] = relationship(back_populates="initiatives")
