@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as WebResponse
 
 from surveyapp.extensions import limiter
 from surveyapp.i18n import catalogs, translations_dir
+from surveyapp.i18n.negotiation import negotiate
 from surveyapp.models import Invitation, Response, Wave
 from surveyapp.respond import availability, drafts
 from surveyapp.respond.codes import normalize_code
@@ -79,7 +80,7 @@ def page_language(wave: Wave, draft: Response | None = None) -> str:
         return session["lang"]
     if draft is not None and draft.language in offered:
         return draft.language
-    return request.accept_languages.best_match(offered) or offered[0]
+    return negotiate(request.headers.get("Accept-Language"), offered) or offered[0]
 
 
 def language_links(wave: Wave) -> list[dict[str, str]]:
