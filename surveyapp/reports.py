@@ -14,6 +14,7 @@ from surveyapp import scoring
 from surveyapp.audit import record
 from surveyapp.db import utcnow
 from surveyapp.models import (
+    COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
     Answer,
     Area,
@@ -78,6 +79,8 @@ def initiative_frame(
                 "duration_seconds": None if r[6] is None else float(r[6]),
                 # Flagged at collection: a repeat from a browser that had already answered.
                 "collection_duplicate": REPEAT_IN_SAME_BROWSER in (r[7] or []),
+                # Flagged at collection: sent in a burst from one address.
+                "collection_burst": COMPLETION_BURST in (r[7] or []),
                 "_sent": r[8],
             }
             for r in rows
@@ -91,6 +94,7 @@ def initiative_frame(
             "language",
             "duration_seconds",
             "collection_duplicate",
+            "collection_burst",
             "_sent",
         ],
     )
