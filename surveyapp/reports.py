@@ -29,6 +29,20 @@ from surveyapp.models import (
 )
 from surveyapp.spreadsheet import safe_cell
 
+#: The columns of :func:`initiative_frame` before the items (``_sent`` becomes ``sent_on``).
+FRAME_COLUMNS = [
+    "response_id",
+    "wave",
+    "wave_id",
+    "area",
+    "group",
+    "language",
+    "duration_seconds",
+    "collection_duplicate",
+    "collection_burst",
+    "_sent",
+]
+
 
 def initiative_frame(
     session: Session, initiative: Initiative, *, sent_day: bool = False
@@ -85,18 +99,7 @@ def initiative_frame(
             }
             for r in rows
         ],
-        columns=[
-            "response_id",
-            "wave",
-            "wave_id",
-            "area",
-            "group",
-            "language",
-            "duration_seconds",
-            "collection_duplicate",
-            "collection_burst",
-            "_sent",
-        ],
+        columns=FRAME_COLUMNS,
     )
     base = base.rename(columns={"_sent": "sent_on"}) if sent_day else base.drop(columns="_sent")
     if base.empty:
