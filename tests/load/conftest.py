@@ -90,6 +90,7 @@ def _gunicorn(
             invitations = [make.invitation(wave)[0] for _ in range(codes)]
             other = make.wave(initiative=wave.initiative, mode="open_link", languages=["en"])
             other_open_path = f"/w/{other.open_token}"
+            code_key = app.config["CODE_KEY"]  # the server must read the codes made here
             db.session.remove()
         db.engine_for(app).dispose()
         port = _free_port()
@@ -101,6 +102,7 @@ def _gunicorn(
             "SURVEYAPP_BASE_URL": f"http://127.0.0.1:{port}",
             # Many simulated residents share one address: no per-client limits here.
             "SURVEYAPP_RATELIMIT_ENABLED": "0",
+            "SURVEYAPP_CODE_KEY": code_key,
             **(env or {}),
         }
         process = subprocess.Popen(
