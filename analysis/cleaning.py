@@ -23,6 +23,10 @@ duplicate
 failed_attention
     An attention-check column whose answer differs from the instructed value
     (missing counts as failed when the check was shown, i.e. the column exists).
+burst
+    Flagged at collection (a ``known_bursts`` column): an open-link questionnaire sent
+    while many others of its wave were sent from the same address within a minute, as
+    ballot stuffing does. The app computes it without storing any address.
 
 References
 ----------
@@ -42,7 +46,14 @@ import pandas as pd
 __all__ = ["CLEANING_FLAGS", "CleaningResult", "clean"]
 
 #: The flag columns in the order they are reported.
-CLEANING_FLAGS = ["incomplete", "speeder", "straightliner", "duplicate", "failed_attention"]
+CLEANING_FLAGS = [
+    "incomplete",
+    "speeder",
+    "straightliner",
+    "duplicate",
+    "failed_attention",
+    "burst",
+]
 
 
 @dataclass(frozen=True)
@@ -97,8 +108,9 @@ def clean(
     duplicate_min_answered: int = DUPLICATE_MIN_ANSWERED,
     attention_checks: Mapping[Hashable, Any] | None = None,
     known_duplicates: Hashable | None = None,
+    known_bursts: Hashable | None = None,
 ) -> CleaningResult:
-    """Flag incomplete, speeding, straight-lining, duplicate and inattentive responses.
+    """Flag incomplete, speeding, straight-lining, duplicate, inattentive and burst responses.
 
     Parameters
     ----------
@@ -130,6 +142,9 @@ def clean(
         A boolean column of responses already known to repeat another one (e.g. a second
         questionnaire sent from the same browser, flagged at collection); they are flagged
         ``duplicate`` too.
+    known_bursts : column label, optional
+        A boolean column of responses sent in a burst from one address (flagged at
+        collection); they are flagged ``burst``. Without it no one is.
 
     Returns
     -------
@@ -141,7 +156,7 @@ def clean(
         If a named column is missing or a fraction is outside (0, 1].
     """
     items = list(items)
-    optional = [c for c in (duration, status, known_duplicates) if c is not None]
+    optional = [c for c in (duration, status, known_duplicates, known_bursts) if c is not None]
     blocks, checks = mixed_keyed_blocks or {}, attention_checks or {}
     _check_columns(data, [*items, *duplicate_keys, *checks, *optional], blocks)
     _check_fractions(speeder_fraction, min_answered_fraction)
@@ -154,6 +169,7 @@ def clean(
             data, answers, duplicate_keys, duplicate_min_answered, known_duplicates
         ),
         "failed_attention": _failed_attention(data, checks),
+        "burst": _bursts(data, known_bursts),
     }
     return _result(data.index, items, rules)
 
@@ -288,3 +304,10 @@ def _failed_attention(data: pd.DataFrame, attention_checks: Mapping[Hashable, An
     for column, expected in attention_checks.items():
         failed |= (data[column] != expected).to_numpy()
     return failed, {"attention_checks": {str(k): v for k, v in attention_checks.items()}}
+
+
+def _bursts(data: pd.DataFrame, known_bursts: Hashable | None) -> RuleResult:
+    flagged = None
+    if known_bursts is not None:
+        flagged = data[known_bursts].fillna(False).astype(bool).to_numpy()
+    return flagged, {"known_bursts": None if known_bursts is None else str(known_bursts)}

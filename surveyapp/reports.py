@@ -14,6 +14,7 @@ from surveyapp import scoring
 from surveyapp.audit import record
 from surveyapp.db import utcnow
 from surveyapp.models import (
+    COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
     Answer,
     Area,
@@ -27,6 +28,20 @@ from surveyapp.models import (
     Wave,
 )
 from surveyapp.spreadsheet import safe_cell
+
+#: The columns of :func:`initiative_frame` before the items (``_sent`` becomes ``sent_on``).
+FRAME_COLUMNS = [
+    "response_id",
+    "wave",
+    "wave_id",
+    "area",
+    "group",
+    "language",
+    "duration_seconds",
+    "collection_duplicate",
+    "collection_burst",
+    "_sent",
+]
 
 
 def initiative_frame(
@@ -78,21 +93,13 @@ def initiative_frame(
                 "duration_seconds": None if r[6] is None else float(r[6]),
                 # Flagged at collection: a repeat from a browser that had already answered.
                 "collection_duplicate": REPEAT_IN_SAME_BROWSER in (r[7] or []),
+                # Flagged at collection: sent in a burst from one address.
+                "collection_burst": COMPLETION_BURST in (r[7] or []),
                 "_sent": r[8],
             }
             for r in rows
         ],
-        columns=[
-            "response_id",
-            "wave",
-            "wave_id",
-            "area",
-            "group",
-            "language",
-            "duration_seconds",
-            "collection_duplicate",
-            "_sent",
-        ],
+        columns=FRAME_COLUMNS,
     )
     base = base.rename(columns={"_sent": "sent_on"}) if sent_day else base.drop(columns="_sent")
     if base.empty:

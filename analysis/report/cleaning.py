@@ -33,6 +33,7 @@ def report_cleaning(
         attention_checks={k: v for k, v in spec.attention_checks.items() if k in frame.columns},
         duplicate_keys=[c for c in (wave, area) if c in frame.columns],
         known_duplicates="collection_duplicate" if "collection_duplicate" in frame else None,
+        known_bursts="collection_burst" if "collection_burst" in frame else None,
     )
 
 

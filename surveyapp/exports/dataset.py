@@ -35,6 +35,8 @@ from surveyapp import scoring as scoring_models
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument, wave_sections
 from surveyapp.models import (
+    BURST_COMPLETIONS,
+    COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
     Area,
     City,
@@ -134,6 +136,8 @@ class DatasetPlan:
             "duplicate_keys": ["wave", "area"],
             "duplicate_min_answered": DUPLICATE_MIN_ANSWERED,
             "collection_duplicate_flag": REPEAT_IN_SAME_BROWSER,
+            "collection_burst_flag": COMPLETION_BURST,
+            "burst_completions": BURST_COMPLETIONS,
             "negative_codes": "not answered (missing-value codes)",
             "nothing_dropped": True,
         }
@@ -339,6 +343,9 @@ def _flag_and_weight_variables() -> list[Variable]:
         "duplicate": "Same area, wave and answers as an earlier response, or sent again "
         "from a browser that had already answered.",
         "failed_attention": "Did not give the answer an attention-check question asked for.",
+        "burst": "Sent by open link while many questionnaires of the wave were sent from the "
+        "same internet address within a minute (possible ballot stuffing; no address is "
+        "stored).",
     }
     variables = [
         Variable(

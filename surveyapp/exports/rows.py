@@ -33,7 +33,15 @@ from surveyapp.exports.dataset import (
     InitiativePart,
     Variable,
 )
-from surveyapp.models import REPEAT_IN_SAME_BROWSER, Answer, Area, Response, ResponseStatus, Wave
+from surveyapp.models import (
+    COMPLETION_BURST,
+    REPEAT_IN_SAME_BROWSER,
+    Answer,
+    Area,
+    Response,
+    ResponseStatus,
+    Wave,
+)
 from surveyapp.reports import add_area_weights
 
 #: Rows fetched and processed at a time.
@@ -290,6 +298,9 @@ def _flags(
         base["quality_flags"].map(lambda f: REPEAT_IN_SAME_BROWSER in (f or [])).to_numpy(bool)
     )
     flags["duplicate"] = duplicate
+    flags["burst"] = (
+        base["quality_flags"].map(lambda f: COMPLETION_BURST in (f or [])).to_numpy(bool)
+    )
     flags["exclude"] = flags[CLEANING_FLAGS].any(axis=1)
     return flags
 

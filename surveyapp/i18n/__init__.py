@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import current_app, has_request_context, request, session
 
+from surveyapp.i18n.negotiation import negotiate
+
 # Languages written right to left: pages in them get dir="rtl".
 RTL = frozenset({"ar", "fa", "he", "ur"})
 
@@ -35,5 +37,6 @@ def select_locale() -> str:
     if requested in available:
         return requested
     return (
-        request.accept_languages.best_match(available) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        negotiate(request.headers.get("Accept-Language"), available)
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
     )

@@ -8,6 +8,8 @@ from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, Py
 from surveyapp.models.instrument import Instrument
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
+    BURST_COMPLETIONS,
+    COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
     WAVE_CLOSED_WHILE_DRAFT,
     Answer,
@@ -21,6 +23,8 @@ from surveyapp.models.user import Membership, Role, User
 from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, WaveStatus
 
 __all__ = [
+    "BURST_COMPLETIONS",
+    "COMPLETION_BURST",
     "REPEAT_IN_SAME_BROWSER",
     "WAVE_CLOSED_WHILE_DRAFT",
     "AccountLink",

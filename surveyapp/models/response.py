@@ -21,6 +21,11 @@ from surveyapp.models.wave import Wave
 
 #: Quality flag of a questionnaire sent from a browser that had already sent one in the wave.
 REPEAT_IN_SAME_BROWSER = "repeat_in_same_browser"
+#: Quality flag of an open-link questionnaire sent while many others of its wave were sent
+#: from the same address within a minute (surveyapp.respond.visits.completion_burst).
+COMPLETION_BURST = "completion_burst"
+#: ... when at least this many (itself included) were sent within the minute.
+BURST_COMPLETIONS = 20
 #: Quality flag of a draft left unfinished when its wave closed (it stays saved).
 WAVE_CLOSED_WHILE_DRAFT = "wave_closed_while_draft"
 

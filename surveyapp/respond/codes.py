@@ -15,6 +15,8 @@ import secrets
 
 from flask import current_app
 
+from surveyapp.respond.typed import fold, is_filler
+
 # No 0/O, 1/I/L, 2/Z, 5/S or 8/B: codes are typed from paper letters on small keyboards.
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 10  # 25**10 ~ 9.5e13 codes: guessing one takes far more tries than rate limits allow.
@@ -26,8 +28,12 @@ def generate_code(length: int = CODE_LENGTH) -> str:
 
 
 def normalize_code(typed: str) -> str:
-    """Upper-case a typed code and drop spaces and dashes, so ``kx7r-pcmt 4q`` matches."""
-    return "".join(ch for ch in typed.upper() if ch not in " -\t\n")
+    """Upper-case a typed code and drop spaces and dashes, so ``kx7r-pcmt 4q`` matches.
+
+    Digits of any script and full-width forms count as what they stand for: ``ＫＸ٧Ｒ`` is
+    ``KX7R`` (:func:`surveyapp.respond.typed.fold`).
+    """
+    return "".join(ch for ch in fold(typed).upper() if not is_filler(ch))
 
 
 def format_code(code: str) -> str:

@@ -8,13 +8,13 @@ the resident's language.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from surveyapp.instruments import Item, Section
 from surveyapp.respond.navigation import is_shown
+from surveyapp.respond.typed import fold, read_number
 
 MAX_TEXT_LENGTH = 1000
 
@@ -111,28 +111,37 @@ def parse_multiple_choice(item: Item, form: Any) -> Parsed:
 
 
 def parse_number(item: Item, form: Any) -> Parsed:
-    """A finite number within the item's bounds (comma or point), or a missing-value code."""
+    """A whole number within the item's bounds, or a missing-value code.
+
+    Digits of any script and full-width forms are read as the number they write; a decimal
+    part is refused (``not_whole``), never cut off (:func:`surveyapp.respond.typed.read_number`).
+    """
     name = f"q-{item.id}"
     raw = (form.get(name) or "").strip()
     missing_raw = (form.get(f"{name}-missing") or "").strip()
     if raw:
-        try:
-            number = float(raw.replace(",", "."))
-        except ValueError:
-            return None, "not_a_number"
-        if not math.isfinite(number):
-            return None, "not_a_number"
+        number, problem = read_number(raw)
+        if number is None:
+            return None, problem
         if (item.min is not None and number < item.min) or (
             item.max is not None and number > item.max
         ):
             return None, "out_of_range"
-        return {"value_number": number}, None
+        return {"value_number": float(number)}, None
     if missing_raw:
         code = _as_int(missing_raw)
         if code not in _codes(item.missing_options):
             return None, "invalid_choice"
         return {"value_code": code}, None
     return None, None
+
+
+def numbered_scale(item: Item) -> bool:
+    """Whether a scale's options are its numbers (0-10 with words at the ends only): then
+    the end points show their number beside their words."""
+    return item.type == "scale" and any(
+        fold(option.label).strip() == str(option.code) for option in item.options
+    )
 
 
 def parse_short_text(item: Item, form: Any) -> Parsed:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
 
 from flask import (
     Blueprint,
@@ -29,7 +30,12 @@ from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.i18n.instrument import translated_sections, translated_title
 from surveyapp.instruments import registry
-from surveyapp.models import REPEAT_IN_SAME_BROWSER, PageSubmission, ResponseStatus
+from surveyapp.models import (
+    COMPLETION_BURST,
+    REPEAT_IN_SAME_BROWSER,
+    PageSubmission,
+    ResponseStatus,
+)
 from surveyapp.respond import (
     availability,
     drafts,
@@ -44,6 +50,7 @@ from surveyapp.respond.codes import normalize_code
 from surveyapp.respond.page_writes import SessionWriter
 
 bp = Blueprint("respond", __name__)
+bp.add_app_template_global(fields.numbered_scale, "numbered_scale")
 
 
 @bp.errorhandler(visits.BadSubmission)
@@ -346,7 +353,7 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
         if switch:
             session["lang"] = language = switch
         answered_here = session.get("answered") or []
-        repeat = [REPEAT_IN_SAME_BROWSER] if visit.wave.id in answered_here else []
+        repeat = visit.wave.id in answered_here
         try:
             result = saving.save_page(
                 writer or SessionWriter(db.session),
@@ -358,7 +365,7 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
                 action=action,
                 language=language,
                 invitation=visit.invitation,
-                completion_flags=repeat,
+                completion_flags=_completion_flags(visit, repeat),
             )
         except saving.ForeignSubmission:
             raise visits.BadSubmission(_("This form belongs to another questionnaire.")) from None
@@ -367,6 +374,8 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
         if not result.errors:
             if result.outcome_page == navigation.COMPLETE:
                 _forget_resume(visit)
+                if not result.duplicate and visit.invitation is None:
+                    visits.count_completion(visit.wave.id)
                 if not result.duplicate and visit.wave.id not in answered_here:
                     session["answered"] = [*answered_here, visit.wave.id][-visits.MAX_ANSWERED :]
                 return redirect(url_for("respond.thanks"), code=303)
@@ -383,6 +392,14 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
         if target != page:
             return redirect(visit.page_url(target), code=303)
     return _render_page(visit, sections, page, language, values, {}, 200)
+
+
+def _completion_flags(visit: visits.Visit, repeat: bool) -> Iterator[str]:
+    """The quality flags of a questionnaire sent by this POST: read only when it is sent."""
+    if repeat:
+        yield REPEAT_IN_SAME_BROWSER
+    if visit.invitation is None and visits.completion_burst(visit.wave.id):
+        yield COMPLETION_BURST
 
 
 def _forget_resume(visit: visits.Visit) -> None:

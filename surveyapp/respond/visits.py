@@ -13,11 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, render_template, request, session, url_for
+from limits import RateLimitItemPerMinute
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.wrappers import Response as WebResponse
 
 from surveyapp.extensions import limiter
 from surveyapp.i18n import catalogs, translations_dir
-from surveyapp.models import Invitation, Response, Wave
+from surveyapp.i18n.negotiation import negotiate
+from surveyapp.models import BURST_COMPLETIONS, Invitation, Response, Wave
 from surveyapp.respond import availability, drafts
 from surveyapp.respond.codes import normalize_code
 from surveyapp.security import client_key, keyed
@@ -79,7 +82,7 @@ def page_language(wave: Wave, draft: Response | None = None) -> str:
         return session["lang"]
     if draft is not None and draft.language in offered:
         return draft.language
-    return request.accept_languages.best_match(offered) or offered[0]
+    return negotiate(request.headers.get("Accept-Language"), offered) or offered[0]
 
 
 def language_links(wave: Wave) -> list[dict[str, str]]:
@@ -179,17 +182,75 @@ def code_guesses(view: Callable[..., Any]) -> Callable[..., Any]:
     return _per_address(_per_browser(view))
 
 
-def open_link_key() -> str:
-    return f"{client_key()}:{request.view_args.get('token', '')}"
+def _open_link_browser_key() -> str:
+    return f"{browser_key()}:{(request.view_args or {}).get('token', '')}"
 
 
-#: Ballot stuffing: questionnaires started from one client on one open link.
-open_link_starts = limiter.limit(
-    "30 per hour;100 per day",
-    key_func=open_link_key,
+def _open_link_address_key() -> str:
+    return f"{client_key()}:{(request.view_args or {}).get('token', '')}"
+
+
+def _started(response: WebResponse) -> bool:
+    return response.status_code == 303
+
+
+#: Questionnaires started on one open link by one browser: someone starting over and over.
+#: A library's or community centre's shared computer is one browser: 30 an hour is more
+#: than one screen can serve (repeats from one browser are flagged, not refused).
+_starts_per_browser = limiter.limit(
+    "30 per hour",
+    key_func=_open_link_browser_key,
     methods=["POST"],
-    deduct_when=lambda response: response.status_code == 303,
+    deduct_when=_started,
 )
+#: Per address only a ceiling against floods by software that throws its cookie away: a
+#: city's residents behind one shared address (a carrier's, or a proxy without
+#: SURVEYAPP_PROXY_HOPS) start far fewer than 120 a minute. Bursts below it are flagged
+#: for the analyst (:func:`completion_burst`), not refused.
+_starts_per_address = limiter.limit(
+    "120 per minute;3000 per hour",
+    key_func=_open_link_address_key,
+    methods=["POST"],
+    deduct_when=_started,
+)
+
+
+def open_link_starts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The limits on starting questionnaires on an open link (POST of its welcome page)."""
+    return _starts_per_address(_starts_per_browser(view))
+
+
+#: From the BURST_COMPLETIONS-th open-link questionnaire of a wave sent from one address
+#: within a minute on, each is flagged ``completion_burst``: ballot stuffing, or at least
+#: something the analyst should look at. People in a community centre finish minutes apart.
+BURST_WINDOW = RateLimitItemPerMinute(BURST_COMPLETIONS - 1)
+
+
+def _burst_key(wave_id: int) -> str:
+    # Only a keyed hash of the address and the wave, in the limiter's counters (memory or
+    # Redis), gone a minute after the last completion: nothing of it reaches the database.
+    return keyed("burst", f"{request.remote_addr or ''}:{wave_id}")
+
+
+def completion_burst(wave_id: int) -> bool:
+    """Whether :data:`BURST_COMPLETIONS` - 1 or more open-link questionnaires of this wave
+    were sent from this address in the last minute (a counter's error is no burst)."""
+    try:
+        return not MovingWindowRateLimiter(limiter.limiter.storage).test(
+            BURST_WINDOW, _burst_key(wave_id)
+        )
+    except Exception:  # the counters' storage went away: answering goes on unflagged
+        current_app.logger.warning("completion burst check failed", exc_info=True)
+        return False
+
+
+def count_completion(wave_id: int) -> None:
+    """Count a sent open-link questionnaire for :func:`completion_burst`."""
+    try:
+        MovingWindowRateLimiter(limiter.limiter.storage).hit(BURST_WINDOW, _burst_key(wave_id))
+    except Exception:
+        current_app.logger.warning("completion burst count failed", exc_info=True)
+
 
 #: A field people never see or fill in; software that fills in every field does.
 HONEYPOT = "website"

@@ -43,6 +43,9 @@ def test_dataset_matches_the_report_frame_and_cleaning(
         source = answers.get(answer.item_id)
         answer.value_code = source.value_code if source else None
         answer.value_number = source.value_number if source else None
+    # One sent in a burst from one address (flagged at collection).
+    burst = db_session.scalars(select(Response).order_by(Response.id.desc())).first()
+    burst.quality_flags = [*(burst.quality_flags or []), "completion_burst"]
     db_session.flush()
 
     data = dataset(db_session, "initiative", initiative, chunk_size=37)
@@ -67,11 +70,14 @@ def test_dataset_matches_the_report_frame_and_cleaning(
         attention_checks=report.content["cleaning"]["parameters"]["attention_checks"],
         duplicate_keys=["wave", "area"],
         known_duplicates="collection_duplicate",
+        known_bursts="collection_burst",
     ).flags
     assert expected["duplicate"].sum() >= 1
     for flag in [*CLEANING_FLAGS, "exclude"]:
         assert (data[f"flag_{flag}"] == expected[flag].astype(int)).all(), flag
     assert data.loc[twin.id, "flag_duplicate"] == 1 and data.loc[first.id, "flag_duplicate"] == 0
+    assert data["flag_burst"].sum() == 1 and data.loc[burst.id, "flag_burst"] == 1
+    assert data.loc[burst.id, "flag_exclude"] == 1
 
     scores = score(frame, model)
     for construct in scores.columns:

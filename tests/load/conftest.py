@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -45,6 +45,9 @@ class Server:
     pages: list[dict[str, str]]
     page_items: list[list[str]]
     process: subprocess.Popen
+    #: Invitation codes of the wave (only when asked for) and a second open-link wave.
+    codes: list[str] = field(default_factory=list)
+    other_open_path: str = ""
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -69,8 +72,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
-    """gunicorn (3 gthread workers x 8 threads) on the database at ``url``, migrated here."""
+def _gunicorn(
+    tmp_path: Path, url: str, *, codes: int = 0, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """gunicorn (3 gthread workers x 8 threads) on the database at ``url``, migrated here,
+    with ``codes`` invitation codes; ``env`` adds to (or overrides) its environment."""
     process = None
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
     try:
@@ -78,9 +84,13 @@ def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
         app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
         with app.app_context():
             make = Factory(db.session, load_instrument(CORE_INSTRUMENT))
-            wave = make.wave(mode="open_link", languages=["en"])
+            wave = make.wave(mode="both" if codes else "open_link", languages=["en"])
             sections = wave_sections(wave)
             open_path = f"/w/{wave.open_token}"
+            invitations = [make.invitation(wave)[0] for _ in range(codes)]
+            other = make.wave(initiative=wave.initiative, mode="open_link", languages=["en"])
+            other_open_path = f"/w/{other.open_token}"
+            code_key = app.config["CODE_KEY"]  # the server must read the codes made here
             db.session.remove()
         db.engine_for(app).dispose()
         port = _free_port()
@@ -92,6 +102,8 @@ def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
             "SURVEYAPP_BASE_URL": f"http://127.0.0.1:{port}",
             # Many simulated residents share one address: no per-client limits here.
             "SURVEYAPP_RATELIMIT_ENABLED": "0",
+            "SURVEYAPP_CODE_KEY": code_key,
+            **(env or {}),
         }
         process = subprocess.Popen(
             [
@@ -117,7 +129,7 @@ def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
             stderr=log,
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(300):  # a minute at most, on a busy machine
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1).read()
                 break
@@ -132,6 +144,8 @@ def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
             pages=[complete_answers([s]) for s in sections],
             page_items=[[i.id for i in s.items] for s in sections],
             process=process,
+            codes=invitations,
+            other_open_path=other_open_path,
         )
     finally:
         if process is not None:
@@ -141,6 +155,42 @@ def _gunicorn(tmp_path: Path, url: str) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def _postgresql_database() -> Iterator[str]:
+    """A throw-away PostgreSQL database's URL."""
+    name = f"surveyapp_load_{secrets.token_hex(5)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+#: Redis database of the shared-address load test (flushed before and after).
+LIMITS_REDIS = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def limited_server(tmp_path: Path) -> Iterator[Server]:
+    """gunicorn on PostgreSQL with the production rate limits, counted in Redis, and 100
+    invitation codes: every simulated resident comes from one address (127.0.0.1)."""
+    import redis
+
+    counters = redis.Redis.from_url(LIMITS_REDIS)
+    counters.flushdb()
+    env = {"SURVEYAPP_RATELIMIT_ENABLED": "1", "SURVEYAPP_RATELIMIT_STORAGE_URI": LIMITS_REDIS}
+    try:
+        with _postgresql_database() as url, _gunicorn(tmp_path, url, codes=100, env=env) as running:
+            yield running
+    finally:
+        counters.flushdb()
 
 
 @pytest.fixture
