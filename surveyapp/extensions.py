@@ -2,8 +2,8 @@
 
 import time
 
-from flask_babel import Babel
 import flask_compress
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 

@@ -8,11 +8,10 @@ that page's button then saves and comes back here.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import secrets
 
 from flask import render_template
 from flask_babel import force_locale
