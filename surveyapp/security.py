@@ -3,8 +3,8 @@
 Every page gets a strict Content-Security-Policy (scripts, styles and images only from the
 app's own files, never inline, forms only to the app, never framed), ``nosniff``,
 ``no-referrer`` and a Permissions-Policy that switches off camera, microphone and location.
-In production, HSTS tells browsers to use HTTPS only. Resident pages and console pages are not cached, so a
-shared phone or computer does not keep answers in its cache.
+In production, HSTS tells browsers to use HTTPS only. Resident pages and console pages are
+not cached, so a shared phone or computer does not keep answers in its cache.
 """
 
 from __future__ import annotations
