@@ -2,8 +2,9 @@
 
 It is one page after the last section (:func:`surveyapp.respond.navigation.review_page`), so
 a draft stopped there resumes there, and it is saved like any page (its only buttons are
-Send, Back and the language switch). Each answer links to its page with ``?from=review``:
-that page's button then saves and comes back here.
+Send, Back and the language switch). Each answer links to its page with ``?from=review``
+and the question's anchor: that page's button then saves and comes back here, to the
+changed answer (the browser keeps the anchor across the redirect).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def render(
             sections=reviewed_sections(shown, values),
             page=review_page(sections),
             change_url=lambda page: visit.page_url(page, **{"from": FROM_REVIEW}),
+            # No fragment (#item-... after a change): the thank-you page must not get one.
+            action_url=visit.page_url(review_page(sections)),
             languages=visits.language_links(visit.wave),
             language=language,
             key=secrets.token_urlsafe(24),
