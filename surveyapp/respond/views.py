@@ -142,7 +142,8 @@ def open_link(token: str):
             return render_template(
                 "respond/resume_choice.html",
                 token=token,
-                page=draft.page,
+                # Stopped on the review page (one after the last): the last page of the count.
+                page=min(draft.page, len(registry.wave_sections(wave))),
                 pages=len(registry.wave_sections(wave)),
                 continue_url=url_for("respond.resume_page", key=resume, page=draft.page),
             )

@@ -119,7 +119,7 @@ def test_a_send_lost_on_the_way_is_restored_after_back_and_saved_once(
     assert all(page.locator(f"#q-{i}-{c}").is_checked() for i, c in given.items())
     _submit(page, "button[value=next]")
     assert page.url.endswith("/2")
-    status, stored = _answers(live, wave_id)
+    _status, stored = _answers(live, wave_id)
     assert {k: stored[k] for k in given} == given
     # Accepted by the server: nothing of page 1 is kept in the tab any more.
     kept = page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('answers:'))")
