@@ -153,7 +153,8 @@ def _break_off(
     at_review = sum(count for page, count in on_page.items() if page > len(sections))
     if at_review:
         # The review page, one after the last section: everything answered, not yet sent.
-        rows.append(Row(f"{len(sections) + 1}. {_('Checking the answers')}", at_review, 0))
+        title = _("Checking the answers")
+        rows.append(Row(f"{len(sections) + 1}. {title}", at_review, 0))
     return rows
 
 
