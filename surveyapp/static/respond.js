@@ -87,7 +87,9 @@
        * that a send which did arrive is not saved twice. */
       restore(form, saved, pending === location.pathname && navigationType() !== "navigate");
     }
-    var save = function () { store.setItem(here, JSON.stringify(snapshot(form))); };
+    var save = function () {
+      try { store.setItem(here, JSON.stringify(snapshot(form))); } catch (e) { /* full */ }
+    };
     form.addEventListener("input", save);
     form.addEventListener("change", save);
     form.addEventListener("submit", function () {
@@ -147,6 +149,8 @@
     var forms = document.querySelectorAll("form[method=post]");
     for (var i = 0; i < forms.length; i++) {
       if (store && forms[i].hasAttribute("data-keep")) keepAnswers(forms[i]);
+      /* "Start a new questionnaire" on a shared device: the last person's unsent answers go. */
+      if (store && forms[i].hasAttribute("data-forget")) forms[i].addEventListener("submit", clearAll);
       holdWhileOffline(forms[i], status);
     }
     var copies = document.querySelectorAll("button[data-copy]");
