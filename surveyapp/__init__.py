@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
 
+    from surveyapp import assets
     from surveyapp.security import DatabaseInt
 
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from surveyapp.console.views import bp as console_bp
     from surveyapp.respond.views import bp as respond_bp
 
+    assets.init_app(app)
     for blueprint in (respond_bp, auth_bp, second_factor_bp, console_bp, api_bp):
         app.register_blueprint(blueprint)
 

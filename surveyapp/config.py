@@ -81,7 +81,7 @@ def read_environment(
         # A questionnaire page is a few kilobytes; anything much larger is refused with 413.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Resident pages are compressed by the app (Flask-Compress), staying under 30 KB.
-        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/json"],
         "COMPRESS_MIN_SIZE": 256,
         # Flask-Compress's stream compression never closes the wrapped response (an open file
         # for static files); static files are buffered instead (see create_app).

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -191,10 +192,16 @@ def _break_off(
             wave_instrument(wave), sections, language.split("_")[0], translations_dir
         )
     on_page = Counter(r.page for r in drafts)
-    return [
+    rows = [
         Row(f"{number}. {section.title}", on_page[number], 0)
         for number, section in enumerate(sections, start=1)
     ]
+    at_review = sum(count for page, count in on_page.items() if page > len(sections))
+    if at_review:
+        # The review page, one after the last section: everything answered, not yet sent.
+        title = _("Checking the answers")
+        rows.append(Row(f"{len(sections) + 1}. {title}", at_review, 0))
+    return rows
 
 
 def _by_language(wave: Wave, rows: list, complete: list) -> list[Row]:

@@ -11,6 +11,14 @@ from surveyapp.instruments import Item, Section
 COMPLETE = 0
 
 
+def review_page(sections: tuple[Section, ...]) -> int:
+    """The page number of the review page: one after the last section.
+
+    A draft whose ``page`` is this number stopped on the review page, and resumes there.
+    """
+    return len(sections) + 1
+
+
 def is_shown(item: Item, values: Mapping[str, dict[str, Any]]) -> bool:
     """Whether the item's display condition holds for the answers known so far."""
     if item.show_if is None:
@@ -63,7 +71,26 @@ def outcome_of(
     sections: tuple[Section, ...], page: int, values: Mapping[str, dict[str, Any]], action: str
 ) -> int:
     """Where a page POST leads: ``next`` (or the first page still missing an answer when it
-    would send), ``back``, or ``stay`` (switching language)."""
+    would send), ``review`` (the next page, or the review page after the last one),
+    ``send`` (from the review page), ``change`` (a page reached from the review page: back
+    to it), ``back``, or ``stay`` (switching language).
+
+    ``next`` after the last page sends at once, as before the review page existed (a form
+    open in a tab during an upgrade); the question pages' buttons say ``review``.
+    """
+    if action == "change":
+        # A page reached from the review page: back to it, unless the change made a later
+        # question necessary.
+        missing = first_incomplete_page(sections, values)
+        return review_page(sections) if missing is None else missing
+    if action in ("review", "send"):
+        outcome = step(sections, page, values, 1)
+        if outcome != COMPLETE:
+            return outcome  # a later page has questions after all: it comes first
+        missing = first_incomplete_page(sections, values)
+        if missing is not None:
+            return missing
+        return COMPLETE if action == "send" else review_page(sections)
     if action == "next":
         outcome = step(sections, page, values, 1)
         if outcome == COMPLETE:

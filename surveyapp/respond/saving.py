@@ -116,8 +116,9 @@ def save_page(
 ) -> PageResult:
     """Save one page's answers and move the resident on, exactly once per key.
 
-    ``action`` is ``next`` (required items must be answered; after the last page the
-    questionnaire is sent), ``back`` or ``stay`` (switching language), which save what is
+    ``action`` is ``next`` or ``review`` (required items must be answered; after the last
+    page ``next`` sends and ``review`` leads to the review page), ``send`` (from the review
+    page), ``back`` or ``stay`` (switching language), which save what is
     valid without requiring anything. Nothing is saved when an answer is invalid. Sending
     is atomic: the last page, the completion and the invitation's use commit together.
     ``draft`` was read for this save (locked by the session writer's transaction, or
@@ -128,7 +129,9 @@ def save_page(
             outcome_page=COMPLETE, duplicate=True
         )
     context = dict(draft.values)
-    parsed = parse_form([sections[page - 1]], form, context, require=action == "next")
+    # The review page (one after the last section) has no questions of its own.
+    on_page = list(sections[page - 1 : page])
+    parsed = parse_form(on_page, form, context, require=action in ("next", "review", "change"))
     if parsed.errors:
         writer.abandon()
         return PageResult(errors=parsed.errors, values=parsed.values)
@@ -159,7 +162,7 @@ def plan_page(
     completion_flags: Iterable[str] = (),
 ) -> PagePlan:
     """What saving the valid answers ``given`` on ``page`` writes (see :class:`PagePlan`)."""
-    page_ids = {item.id for item in sections[page - 1].items}
+    page_ids = {item.id for section in sections[page - 1 : page] for item in section.items}
     values = {k: v for k, v in draft.values.items() if k not in page_ids} | given
     outcome = outcome_of(sections, page, values, action)
     remove = set(page_ids)

@@ -42,6 +42,7 @@ from surveyapp.respond import (
     fields,
     navigation,
     pg_save,
+    review,
     saving,
     used_codes,
     visits,
@@ -51,6 +52,7 @@ from surveyapp.respond.page_writes import SessionWriter
 
 bp = Blueprint("respond", __name__)
 bp.add_app_template_global(fields.numbered_scale, "numbered_scale")
+bp.add_app_template_global(visits.arrival, "arrival")
 
 
 @bp.errorhandler(visits.BadSubmission)
@@ -147,7 +149,8 @@ def open_link(token: str):
             return render_template(
                 "respond/resume_choice.html",
                 token=token,
-                page=draft.page,
+                # Stopped on the review page (one after the last): the last page of the count.
+                page=min(draft.page, len(registry.wave_sections(wave))),
                 pages=len(registry.wave_sections(wave)),
                 continue_url=url_for("respond.resume_page", key=resume, page=draft.page),
             )
@@ -331,7 +334,8 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
     draft = visit.draft
     assert draft is not None
     sections = registry.wave_sections(visit.wave)
-    if not 1 <= page <= len(sections):
+    at_review = page == navigation.review_page(sections)
+    if not 1 <= page <= navigation.review_page(sections):
         return redirect(visit.page_url(draft.page), code=303)
     language = visits.page_language(visit.wave, draft)
     if request.method == "POST":
@@ -339,10 +343,10 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
         if switch is not None and switch not in visits.offered_languages(visit.wave):
             raise visits.BadSubmission(_("This language is not offered in this survey."))
         action = "stay" if switch else request.form.get("nav", "next")
-        if action not in ("next", "back", "stay"):
+        if action not in (PAGE_ACTIONS if not at_review else ("send", "back", "stay")):
             raise visits.BadSubmission(_("Unknown button."))
         key = _idempotency_key()
-        unknown = fields.unknown_fields([sections[page - 1]], request.form)
+        unknown = fields.unknown_fields(sections[page - 1 : page], request.form)
         if unknown:
             raise visits.BadSubmission(
                 _(
@@ -379,11 +383,13 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
                 if not result.duplicate and visit.wave.id not in answered_here:
                     session["answered"] = [*answered_here, visit.wave.id][-visits.MAX_ANSWERED :]
                 return redirect(url_for("respond.thanks"), code=303)
-            return redirect(visit.page_url(result.outcome_page), code=303)
+            return redirect(_after_save(visit, sections, result.outcome_page, action), code=303)
         return _render_page(visit, sections, page, language, result.values, result.errors, 422)
     if draft.status != ResponseStatus.DRAFT:
         return redirect(url_for("respond.thanks"), code=303)
     values = drafts.saved_values(draft)
+    if at_review:
+        return review.render(visit, sections, language, values)
     if not navigation.shown_items(sections[page - 1], values):
         # Every question here depends on an earlier answer that rules it out.
         target = navigation.step(sections, page, values, 1)
@@ -400,6 +406,18 @@ def _completion_flags(visit: visits.Visit, repeat: bool) -> Iterator[str]:
         yield REPEAT_IN_SAME_BROWSER
     if visit.invitation is None and visits.completion_burst(visit.wave.id):
         yield COMPLETION_BURST
+
+
+#: The buttons of a question page: ``review`` on the last one, ``change`` when it was
+#: reached from the review page; ``next`` after the last page still sends (see navigation).
+PAGE_ACTIONS = ("next", "review", "change", "back", "stay")
+
+
+def _after_save(visit: visits.Visit, sections, outcome: int, action: str) -> str:
+    """Where a saved page leads; a change made from the review page keeps its way back."""
+    if action == "change" and outcome != navigation.review_page(sections):
+        return visit.page_url(outcome, **{"from": review.FROM_REVIEW})
+    return visit.page_url(outcome)
 
 
 def _forget_resume(visit: visits.Visit) -> None:
@@ -444,6 +462,7 @@ def _render_page(visit, sections, page, language, values, errors, status):
             page=page,
             total=total,
             is_last=navigation.step(sections, page, context, 1) == navigation.COMPLETE,
+            from_review=request.args.get("from") == review.FROM_REVIEW,
             languages=visits.language_links(wave),
             language=language,
             key=secrets.token_urlsafe(24),

@@ -96,6 +96,22 @@ def language_links(wave: Wave) -> list[dict[str, str]]:
 # --- Pages that say no -------------------------------------------------------------------
 
 
+def arrival() -> str:
+    """How the visitor came, for what a problem page offers: ``code`` (a letter's code),
+    ``link`` (an open link or a resume link: no code to type) or ``staff``."""
+    path = request.path
+    if path.startswith(("/staff", "/api/")):
+        return "staff"
+    if path.startswith(("/w/", "/r/")):
+        return "link"
+    if path == "/" or path.startswith("/i/"):
+        return "code"
+    # Elsewhere (a mistyped address): what this browser opened before, a letter by default.
+    if not session.get("codes") and session.get("resume"):
+        return "link"
+    return "code"
+
+
 def unavailable(reason: availability.Unavailable, status: int = 200):
     return render_template("respond/unavailable.html", reason=reason.value), status
 

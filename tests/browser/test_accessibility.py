@@ -43,6 +43,7 @@ def site(live_server: LiveServer) -> dict[str, str]:
             "code-ar": code_ar,
             "used": used,
             "demographics": str(demographics),
+            "review": str(len(wave_sections(wave)) + 1),
         }
 
 
@@ -80,6 +81,14 @@ PAGES: dict[str, Callable[[Page, LiveServer, dict[str, str]], None]] = {
     "number and text questions": lambda p, live, s: (
         _start(p, live, s),
         p.goto(f"{live.url}/i/{s['code-' + lang(p)]}/{s['demographics']}"),
+    ),
+    "review": lambda p, live, s: (
+        _start(p, live, s),
+        p.goto(f"{live.url}/i/{s['code-' + lang(p)]}/{s['review']}"),
+    ),
+    "open link question page": lambda p, live, s: (
+        p.goto(f"{live.url}/w/{s['token']}"),
+        _submit(p, "button[type=submit]"),
     ),
     "thanks": lambda p, live, s: p.goto(live.url + "/thanks"),
     "closed survey": lambda p, live, s: p.goto(f"{live.url}/w/{s['closed']}"),

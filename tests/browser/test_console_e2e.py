@@ -98,7 +98,11 @@ def test_coordinator_sets_up_a_wave_and_sees_the_resident_answer(
     for section in sections:
         for item in section.items:
             resident.locator(f"label[for='q-{item.id}-{item.options[-1].code}']").click()
-        _submit(resident, "button[value=next]")
+        _submit(
+            resident,
+            "button[value=next]" if section is not sections[-1] else "button[value=review]",
+        )
+    _submit(resident, "button[value=send]")  # from the review page
     assert resident.url.endswith("/thanks")
     phone.close()
 

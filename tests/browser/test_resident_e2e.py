@@ -110,7 +110,8 @@ def test_invitation_in_two_languages_with_a_break_and_a_change_of_mind(
     _assert_checked(page, sections[3], expected)  # page 4 was kept when going back
     _submit(page, "button[value=next]")
     _choose(page, sections[4], rng, expected)
-    _submit(page, "button[value=next]")
+    _submit(page, "button[value=review]")
+    _submit(page, "button[value=send]")  # after a look at every answer
     assert page.url.endswith("/thanks")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("h1").inner_text() == "Merci"
@@ -122,7 +123,7 @@ def test_invitation_in_two_languages_with_a_break_and_a_change_of_mind(
     assert response.status == "complete" and response.language == "fr"
     assert response.channel == "invitation" and response.resume_key_hash is None
     assert answers == expected
-    assert submissions == 8  # 2 + language switch + next + back + next + next + send
+    assert submissions == 9  # 2 + language switch + next + back + next + next + review + send
     with live.app.app_context():
         assert used_codes.is_used(db.session, db.session.get(Invitation, invitation_id))
     assert foreign == []
@@ -166,7 +167,10 @@ def test_open_link_in_arabic_with_a_double_tap_and_the_resume_link(
     _submit(page, "button[value=next]")
     for section in sections[2:]:
         _choose(page, section, rng, expected)
-        _submit(page, "button[value=next]")
+        _submit(
+            page, "button[value=next]" if section is not sections[-1] else "button[value=review]"
+        )
+    _submit(page, "button[value=send]")
     assert page.url.endswith("/thanks")
     second.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -119,19 +120,17 @@ def test_components_from_earlier_waves_replace_the_defaults(make: Factory, monke
     """With enough area-waves in the latest report, the plan uses their spread."""
     initiative = _design(make, 4, 4, target_change=8.0, target_constructs=["trust"])
 
-    class Report:
-        content = {"indices": {
-            "trust": {"label": "Trust", "variance": {"sd": 15.0, "icc": 0.002, "df": 7}},
-            "belonging": {"label": "Belonging", "variance": {"sd": 30.0, "icc": 0.2, "df": 7}},
-        }}  # fmt: skip
-
-    monkeypatch.setattr(planner, "fresh_report", lambda session, initiative: Report())
+    report = SimpleNamespace(content={"indices": {
+        "trust": {"label": "Trust", "variance": {"sd": 15.0, "icc": 0.002, "df": 7}},
+        "belonging": {"label": "Belonging", "variance": {"sd": 30.0, "icc": 0.2, "df": 7}},
+    }})  # fmt: skip
+    monkeypatch.setattr(planner, "fresh_report", lambda session, initiative: report)
     plan = planner.design_plan(make.session, initiative, [], {"trust": "Trust"})
     (trust,) = plan.indices  # only the index the initiative targets
     assert trust.estimated and trust.sd == 15.0
     assert trust.icc == planner.MIN_ICC  # an implausibly quiet estimate is floored
     assert plan.needed == responses_needed(4, 4, 8.0, sd=15.0, icc=planner.MIN_ICC)
-    Report.content["indices"]["trust"]["variance"]["df"] = 3  # too few area-waves
+    report.content["indices"]["trust"]["variance"]["df"] = 3  # too few area-waves
     assert not planner.design_plan(make.session, initiative, [], {}).indices[0].estimated
 
 

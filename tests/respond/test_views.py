@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from surveyapp.console.waves import close_wave
@@ -94,8 +95,17 @@ def test_one_section_per_page_then_thanks(client: FlaskClient, make: Factory) ->
         assert all(f'id="item-{item.id}"' in text for item in section.items)
         others = [i.id for s in sections if s is not section for i in s.items]
         assert not any(f'id="item-{other}"' in text for other in others)
-        assert ("Send my answers" in text) == (number == len(sections))
-        assert resident.submit(_page_answers(section)) == 303
+        assert ("Check my answers" in text) == (number == len(sections))
+        assert "Send my answers" not in text
+        nav = "review" if number == len(sections) else "next"
+        assert resident.submit(_page_answers(section), nav=nav) == 303
+    # The review page lists every answer, then sends.
+    assert resident.url.endswith(f"/{len(sections) + 1}")
+    assert "Check your answers" in resident.text and "Send my answers" in resident.text
+    shown = [str(escape(item.text)) for section in sections for item in section.items]
+    assert all(text in resident.text for text in shown)
+    assert _response(make).status == "draft"
+    assert resident.submit({}, nav="send") == 303
     assert resident.url.endswith("/thanks") and "Thank you" in resident.text
     response = _response(make)
     assert response.status == "complete" and response.submitted_on is not None
@@ -103,7 +113,7 @@ def test_one_section_per_page_then_thanks(client: FlaskClient, make: Factory) ->
     assert _answers(make) == {
         k.removeprefix("q-"): int(v) for k, v in complete_answers(sections).items()
     }
-    assert _count(make, PageSubmission) == len(sections)
+    assert _count(make, PageSubmission) == len(sections) + 1
 
 
 def test_retried_page_post_saves_once_and_never_undoes_a_later_change(
@@ -514,7 +524,12 @@ def test_resident_pages_load_nothing_from_elsewhere(
     for url, html in pages.items():
         external = re.findall(r'(?:src|href|action)="((?:https?:)?//[^"]*)"', html)
         assert all(link.startswith(own + "/") for link in external), url
-        assert "<script" not in html, url
+        # One script, the app's own file (fingerprinted), never inline code.
+        scripts = re.findall(r"<script[^>]*>", html)
+        assert all(
+            re.fullmatch(r'<script src="/assets/respond\.[0-9a-f]{12}\.js" defer>', s)
+            for s in scripts
+        ), url
 
 
 def test_completed_responses_cannot_be_traced_to_their_code(
