@@ -149,7 +149,8 @@ def test_gate_on_ordered_items_names_the_drifting_items() -> None:
     assert check["status"] == "comparable", check
     drifting = _ordinal_waves(0.8, seed=11)
     check = index_comparability(drifting, items, drifting["wave"], what="waves", estimator="WLSMV")
-    assert check["status"] in ("partial", "not_comparable"), check
-    if check["status"] == "partial":
-        assert sorted(check["freed"]) == ["i1", "i2"]
-        assert "thresholds of" in check["reason"]
+    # Freeing the thresholds of the two drifting items restores the fit: the index is
+    # partially comparable, with those items named (0.8 SD drift, 400 per wave).
+    assert check["status"] == "partial", check
+    assert sorted(check["freed"]) == ["i1", "i2"]
+    assert "thresholds of i1, i2" in check["reason"]
