@@ -8,7 +8,9 @@ Modules: :mod:`~analysis.cleaning` (flags), :mod:`~analysis.items` (item analysi
 KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.invariance` (maximum-likelihood CFA and multi-group invariance, on
 :mod:`~analysis.ml_estimation`; WLSMV for ordered items on :mod:`~analysis.polychoric`,
-:mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`), :mod:`~analysis.reliability`,
+:mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`; multi-group WLSMV invariance on
+:mod:`~analysis.ordinal_groups` and :mod:`~analysis.ordinal_invariance`),
+:mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
 panel change), :mod:`~analysis.did` (difference-in-differences with few areas) and

@@ -20,6 +20,15 @@ fewer than three items, or a group with fewer than :data:`MIN_GROUP_N` complete 
 to its items, cannot be checked (*unchecked*, with the reason): the report then shows no
 number for the comparison.
 
+With ``estimator="WLSMV"`` (an index whose items are all ordered categories: the report
+decides as for its CFA, :func:`analysis.report.fit.cfa_estimator`) the models are
+lavaan's for ordered items (:mod:`analysis.ordinal_groups`): *scalar* means equal
+loadings and thresholds, partial invariance frees the thresholds of the named items, the
+fit indices are the scaled ones, and missing answers are handled pairwise, so a group
+needs :data:`MIN_GROUP_N` respondents who answered at least one of the items (and every
+answer category chosen by someone in every group; otherwise the check is *unchecked*
+with the category named).
+
 References
 ----------
 Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of
@@ -32,12 +41,19 @@ cross-national consumer research. *Journal of Consumer Research*, 25(1), 78-90.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.invariance import measurement_invariance, partial_scalar_fit
+from analysis.cfa import loading_pattern
+from analysis.invariance import (
+    measurement_invariance,
+    ordinal_invariance_table,
+    partial_scalar_fit,
+)
+from analysis.ordinal_invariance import fit_ordinal_level, ordinal_groups
 from analysis.threads import one_blas_thread
 from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
 
@@ -57,6 +73,7 @@ def index_comparability(
     *,
     what: str,
     min_n: int = MIN_GROUP_N,
+    estimator: str = "ML",
 ) -> dict[str, Any]:
     """Whether the index on ``items`` is comparable across the groups in ``group``.
 
@@ -71,7 +88,10 @@ def index_comparability(
     what : str
         The groups compared, for the texts ("waves 1. Baseline and 2. Follow-up").
     min_n : int
-        Least complete answers per group.
+        Least complete answers per group (``"ML"``), or respondents answering at least
+        one item (``"WLSMV"``).
+    estimator : {"ML", "WLSMV"}, default "ML"
+        ``"WLSMV"`` for ordered items (module notes).
 
     Returns
     -------
@@ -82,7 +102,9 @@ def index_comparability(
     frame = data[list(items)].apply(pd.to_numeric, errors="coerce")
     frame["_g"] = group.astype("string")
     frame = frame[frame["_g"].notna()]
-    sizes = frame[list(items)].notna().all(axis=1).groupby(frame["_g"]).sum()
+    answered = frame[list(items)].notna()
+    counted = answered.any(axis=1) if estimator == "WLSMV" else answered.all(axis=1)
+    sizes = counted.groupby(frame["_g"]).sum()
     if len(items) < 3:
         return _entry("unchecked", f"{len(items)} items are too few to check {what}.")
     if len(sizes) < 2:
@@ -91,14 +113,15 @@ def index_comparability(
     if small:
         return _entry(
             "unchecked",
-            f"Too few complete answers to check {what}: {', '.join(small)}; "
+            f"Too few {'answers' if estimator == 'WLSMV' else 'complete answers'} to "
+            f"check {what}: {', '.join(small)}; "
             f"at least {min_n} per group are needed.",
         )
     frame["_g"] = frame["_g"].astype(str)
     model = {"index": list(items)}
     try:
-        table = measurement_invariance(frame, model, "_g")
-    except (ValueError, ArithmeticError) as error:
+        table, fit_partial = _checks(frame, model, estimator)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
         return _entry("unchecked", f"The check across {what} failed: {error}")
     metric, scalar = _level(table, "metric"), _level(table, "scalar")
     if not metric["holds"]:
@@ -110,25 +133,46 @@ def index_comparability(
         )
     if scalar["holds"]:
         return _entry("comparable", f"Scalar invariance holds across {what}.", scalar)
-    return _partial(frame, model, list(items), metric, what)
+    return _partial(fit_partial, list(items), metric, what, estimator)
+
+
+_Partial = Callable[[list[Hashable]], dict[str, Any]]
+
+
+def _checks(
+    frame: pd.DataFrame, model: dict[str, list[Hashable]], estimator: str
+) -> tuple[pd.DataFrame, _Partial]:
+    """The invariance table and a function fitting the scalar model with items freed."""
+    items = model["index"]
+    if estimator != "WLSMV":
+
+        def fit_ml(freed: list[Hashable]) -> dict[str, Any]:
+            return partial_scalar_fit(frame, model, "_g", freed)
+
+        return measurement_invariance(frame, model, "_g"), fit_ml
+    # The groups' polychorics and their Gamma are computed once for all the models.
+    prepared = ordinal_groups(frame, items, "_g", loading_pattern(model, frame), len(items) + 1)
+
+    def fit_wlsmv(freed: list[Hashable]) -> dict[str, Any]:
+        return fit_ordinal_level(prepared, "scalar", frozenset(items.index(i) for i in freed))[0]
+
+    return ordinal_invariance_table(prepared), fit_wlsmv
 
 
 def _partial(
-    frame: pd.DataFrame,
-    model: dict[str, list[Hashable]],
+    fit_partial: _Partial,
     items: list[Hashable],
     metric: pd.Series,
     what: str,
+    estimator: str,
 ) -> dict[str, Any]:
-    """Free intercepts one at a time, best first: fewer than half, two anchors at least."""
+    """Free intercepts (thresholds for ordered items) one at a time, best first: fewer
+    than half, two anchors at least."""
     freed: list[Hashable] = []
     step: dict[str, Any] = {}
+    parameters = "thresholds" if estimator == "WLSMV" else "intercepts"
     while len(freed) < min((len(items) - 1) // 2, len(items) - 2):
-        fits = {
-            item: partial_scalar_fit(frame, model, "_g", [*freed, item])
-            for item in items
-            if item not in freed
-        }
+        fits = {item: fit_partial([*freed, item]) for item in items if item not in freed}
         best = min(fits, key=lambda item: fits[item]["chi2"])
         freed.append(best)
         step = fits[best]
@@ -139,7 +183,7 @@ def _partial(
             names = ", ".join(str(item) for item in freed)
             return _entry(
                 "partial",
-                f"Partial scalar invariance across {what}: the intercepts of {names} "
+                f"Partial scalar invariance across {what}: the {parameters} of {names} "
                 "differ (freed); the other items anchor the comparison.",
                 pd.Series(step),
                 freed,
@@ -148,7 +192,7 @@ def _partial(
     return _entry(
         "not_comparable",
         f"The answers shift differently across {what} for {names}, beyond what freeing "
-        "a minority of the items' intercepts can absorb: the index means are not "
+        f"a minority of the items' {parameters} can absorb: the index means are not "
         "comparable.",
         pd.Series(step) if step else None,
         freed,

@@ -312,7 +312,8 @@ def _later_sections(
     indices, weights, charts = index_stage(
         kept, spec, model, responses.labels, columns=columns, notes=responses.notes
     )
-    apply_gates(indices, comparability_stage(keyed, kept, model, responses.labels, columns))
+    gates = comparability_stage(keyed, kept, model, responses.labels, columns, spec)
+    apply_gates(indices, gates)
     sections.update(weights=weights, indices=indices)
     sections["answer"] = answer_section(indices, responses.labels)
     sections["multiplicity"] = multiplicity(indices, sections["answer"])

@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.comparability import MIN_GROUP_N, index_comparability
+from analysis.instrument_model import InstrumentModel
+from analysis.report.fit import cfa_estimator
 
 __all__ = ["apply_gates", "comparability_stage"]
 
@@ -31,8 +33,13 @@ def comparability_stage(
     model: Mapping[str, Any],
     labels: Sequence[str],
     columns: Mapping[str, Hashable | None],
+    spec: InstrumentModel | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The checks per index: ``waves`` (by ``"before | after"``), ``arms``, ``languages``."""
+    """The checks per index: ``waves`` (by ``"before | after"``), ``arms``, ``languages``.
+
+    ``spec`` (the instrument) decides the estimator of each index
+    (:func:`~analysis.report.fit.cfa_estimator` on its items); without it, ML.
+    """
     group, language = columns["group"], columns["language"]
     arms = None
     if group in kept.columns:
@@ -41,36 +48,48 @@ def comparability_stage(
     out: dict[str, dict[str, Any]] = {}
     for cid, construct in model.get("constructs", {}).items():
         items = [item for item in construct["items"] if item in keyed.columns]
+        known = spec is not None and all(item in spec.scale for item in items)
+        estimator = cfa_estimator(spec, items) if spec is not None and known else "ML"
         waves = {}
         for before, after in itertools.pairwise(labels):
             pair = keyed["_wave"].isin([before, after])
             waves[f"{before} | {after}"] = index_comparability(
-                keyed[pair], items, keyed.loc[pair, "_wave"], what=f"waves {before} and {after}"
+                keyed[pair],
+                items,
+                keyed.loc[pair, "_wave"],
+                what=f"waves {before} and {after}",
+                estimator=estimator,
             )
-        entry: dict[str, Any] = {"waves": waves}
+        entry: dict[str, Any] = {"waves": waves, "estimator": estimator}
         if arms is not None:
             entry["arms"] = index_comparability(
-                keyed, items, arms, what="treated and comparison areas"
+                keyed, items, arms, what="treated and comparison areas", estimator=estimator
             )
         if language in kept.columns:
-            entry["languages"] = _languages(keyed, items, kept[language])
+            entry["languages"] = _languages(keyed, items, kept[language], estimator)
         out[cid] = entry
     return out
 
 
-def _languages(keyed: pd.DataFrame, items: list[Hashable], language: pd.Series) -> dict[str, Any]:
-    complete = keyed[items].notna().all(axis=1)
-    sizes = complete.groupby(language.astype("string")).sum()
+def _languages(
+    keyed: pd.DataFrame, items: list[Hashable], language: pd.Series, estimator: str
+) -> dict[str, Any]:
+    answered = keyed[items].notna()
+    counted = answered.any(axis=1) if estimator == "WLSMV" else answered.all(axis=1)
+    sizes = counted.groupby(language.astype("string")).sum()
     large = [str(g) for g, n in sizes.items() if n >= MIN_GROUP_N]
     if len(large) < 2:
+        kind = "answers" if estimator == "WLSMV" else "complete answers"
         return {
             "status": "unchecked",
-            "reason": f"Fewer than two languages with {MIN_GROUP_N} complete answers: "
+            "reason": f"Fewer than two languages with {MIN_GROUP_N} {kind}: "
             "not checked across languages.",
             "freed": [],
         }
     chosen = language.astype("string").where(language.astype("string").isin(large))
-    return index_comparability(keyed, items, chosen, what=f"languages {', '.join(large)}")
+    return index_comparability(
+        keyed, items, chosen, what=f"languages {', '.join(large)}", estimator=estimator
+    )
 
 
 def apply_gates(indices: dict[str, Any], gates: Mapping[str, Mapping[str, Any]]) -> None:

@@ -8,6 +8,7 @@ by maximum likelihood on complete cases. Fit is judged by chi-square, CFI, TLI, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -25,14 +26,16 @@ __all__ = ["MAX_ORDERED_CATEGORIES", "cfa_estimator", "fit_stage"]
 MAX_ORDERED_CATEGORIES = 11
 
 
-def cfa_estimator(spec: InstrumentModel) -> str:
-    """WLSMV (polychoric correlations, lavaan's ``ordered = TRUE``) when every item is
-    ordered categorical, else maximum likelihood (continuous items)."""
+def cfa_estimator(spec: InstrumentModel, items: Sequence[str] | None = None) -> str:
+    """WLSMV (polychoric correlations, lavaan's ``ordered = TRUE``) when every item (of
+    ``items``, default all of the model's) is ordered categorical, else maximum
+    likelihood (continuous items). The CFA, the invariance tests and the comparability
+    gates all decide this way."""
     ordered = all(
         float(low).is_integer()
         and float(high).is_integer()
         and 2 <= high - low + 1 <= MAX_ORDERED_CATEGORIES
-        for low, high in (spec.scale[item] for item in spec.items)
+        for low, high in (spec.scale[item] for item in (spec.items if items is None else items))
     )
     return "WLSMV" if ordered else "ML"
 

@@ -1,8 +1,11 @@
 """Report stage 5: measurement invariance across waves and languages.
 
 Configural, metric and scalar multi-group CFAs (:func:`analysis.measurement_invariance`)
-on the groups with enough complete responses; the verdict says whether index means may
-be compared (:func:`analysis.verdicts.invariance_verdict`).
+on the groups with enough responses; the verdict says whether index means may be
+compared (:func:`analysis.verdicts.invariance_verdict`). The estimator is the CFA's
+(:func:`analysis.report.fit.cfa_estimator`): WLSMV with pairwise deletion when every item
+is ordered (a group counts the responses with at least one answer), else ML on complete
+responses.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pandas as pd
 
 from analysis.instrument_model import InstrumentModel
 from analysis.invariance import measurement_invariance
+from analysis.report.fit import cfa_estimator
 from analysis.report.values import call_or_reason, masked_count, records
 from analysis.verdicts import invariance_verdict
 
@@ -74,37 +78,43 @@ def invariance_entry(
     source : pandas.Series
         The group of each response (aligned with ``keyed``).
     min_n : int
-        Least complete responses per group.
+        Least responses per group (complete ones under ML; with an answer under WLSMV).
 
     Returns
     -------
     dict
-        ``groups`` (with masked counts), ``left_out``, and ``levels`` with a ``verdict``,
-        or ``skipped`` with the reason.
+        ``estimator``, ``groups`` (with masked counts), ``left_out``, and ``levels`` with
+        a ``verdict``, or ``skipped`` with the reason.
     """
     items = spec.items
+    estimator = cfa_estimator(spec)
     sub = keyed[items].copy()
     sub["_g"] = source.astype("string")
     sub = sub[sub["_g"].notna()]
-    sizes = sub[items].notna().all(axis=1).groupby(sub["_g"]).sum()
+    answered = sub[items].notna()
+    counted = answered.any(axis=1) if estimator == "WLSMV" else answered.all(axis=1)
+    sizes = counted.groupby(sub["_g"]).sum()
     enough = [g for g, n in sizes.items() if n >= min_n]
+    kind = "responses" if estimator == "WLSMV" else "complete responses"
     entry: dict[str, Any] = {
+        "estimator": estimator,
         "groups": [{"group": str(g), "n": masked_count(n)} for g, n in sizes.items()],
         "left_out": [
-            f"{name} {g}: n = {masked_count(n)} complete responses < {min_n}"
+            f"{name} {g}: n = {masked_count(n)} {kind} < {min_n}"
             for g, n in sizes.items()
             if n < min_n
         ],
     }
     if len(enough) < 2:
         entry["skipped"] = (
-            f"Fewer than 2 {name} groups with at least {min_n} complete "
-            "responses: invariance cannot be tested."
+            f"Fewer than 2 {name} groups with at least {min_n} {kind}: invariance cannot be tested."
         )
         return entry
-    sub = sub[sub["_g"].isin(enough)]
+    sub = sub[sub["_g"].isin(enough) & counted]
     sub["_g"] = sub["_g"].astype(str)
-    table, reason = call_or_reason(measurement_invariance, sub, spec.model, "_g")
+    table, reason = call_or_reason(
+        measurement_invariance, sub, spec.model, "_g", estimator=estimator
+    )
     if table is None:
         entry["skipped"] = reason
         return entry

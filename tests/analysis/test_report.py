@@ -186,8 +186,9 @@ def test_did_finds_the_treated_effect(content: dict) -> None:
     assert trust["n_areas_treated"] == 2 and trust["n_areas_comparison"] == 2
     # 2 + 2 areas: 2 degrees of freedom, and the report says the design is small.
     assert trust["df"] == 2 and "can only show large changes" in trust["caution"]
-    safety = content["indices"]["perceived_safety"]["did"][0]
-    assert safety["ci_lower"] < 0 < safety["ci_upper"]
+    # An index without an effect, published (comparable across waves, arms, languages).
+    belonging = content["indices"]["belonging"]["did"][0]
+    assert belonging["comparable"] and belonging["ci_lower"] < 0 < belonging["ci_upper"]
     change = next(
         c
         for c in content["indices"]["trust"]["changes"]
