@@ -176,6 +176,17 @@ def _residents(base: str, open_path: str, body: dict[str, str], n: int) -> list[
         cookie = (response.getheader("Set-Cookie") or cookie).split(";", 1)[0]
         page = response.getheader("Location").split("://", 1)[-1]
         page = page[page.index("/") :]
+        if page.endswith("/area"):  # the wave-wide link asks the neighbourhood first
+            connection.request(
+                "POST",
+                page,
+                body=urlencode({"csrf_token": csrf, "area": "dont_know"}),
+                headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = connection.getresponse()
+            response.read()
+            page = response.getheader("Location").split("://", 1)[-1]
+            page = page[page.index("/") :]
         data = urlencode({**body, "csrf_token": csrf, "nav": "next"})
         sessions.append((page, cookie, data))
         connection.close()

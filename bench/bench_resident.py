@@ -216,6 +216,8 @@ def save_times(app, site, residents: int) -> list[float]:
         )
         assert started.status_code == 303, (started.status_code, started.data[:300])
         url = started.location
+        if url.endswith("/area"):  # the wave-wide link asks the neighbourhood first
+            url = client.post(url, data={"csrf_token": csrf, "area": "dont_know"}).location
         for section in sections:
             page = client.get(url)
             form = complete_answers([section]) | {

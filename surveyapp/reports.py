@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from analysis.disclosure import publication_sample
 from surveyapp import scoring
+from surveyapp.area_sources import area_source_notes
 from surveyapp.audit import record
 from surveyapp.db import utcnow
 from surveyapp.models import (
@@ -237,7 +238,8 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
         title=f"{initiative.name}: validation report",
         scoring_model=choice.fixed,
     )
-    report.content.setdefault("notes", []).extend(inputs.notes + choice.notes)
+    sources = area_source_notes(session, frame)
+    report.content.setdefault("notes", []).extend(inputs.notes + choice.notes + sources)
     fitted = report.content.get("scoring_model")
     status, note = scoring.after_report(session, initiative, inputs.waves[0], choice, fitted)
     if note:

@@ -247,3 +247,47 @@ def test_second_factors_go_down_and_up_without_losing_the_accounts(empty_databas
             assert session.scalars(select(RecoveryCode)).all() == []
     finally:
         engine.dispose()
+
+
+def test_area_source_is_backfilled_and_area_links_go_down_and_up(
+    empty_database: str, core_instrument
+) -> None:
+    """Invitation answers get area source 'letter'; open-link answers stay unknown."""
+    from sqlalchemy.orm import Session
+
+    from surveyapp.models import AreaLink, Response
+
+    from .conftest import Factory
+
+    migrate.upgrade(empty_database)
+    engine = build_engine(empty_database)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            make = Factory(session, core_instrument)
+            wave = make.wave()
+            area = wave.initiative.areas_with_role("treated")[0]
+            session.add(AreaLink(wave_id=wave.id, area_id=area.id, token="t" * 22))
+            for n, channel in enumerate(("invitation", "open_link")):
+                session.add(
+                    Response(
+                        wave_id=wave.id,
+                        area_id=area.id if channel == "invitation" else None,
+                        language="en",
+                        channel=channel,
+                        idempotency_key=f"key-{n}" * 4,
+                        quality_flags=[],
+                    )
+                )
+            session.commit()
+        migrate.downgrade(empty_database, "a4f1c9e2d7b5")
+        assert "area_links" not in _tables(empty_database)
+        assert "area_source" not in {c["name"] for c in inspect(engine).get_columns("responses")}
+        migrate.upgrade(empty_database)
+        migrate.check(empty_database)
+        with Session(engine) as session:
+            rows = session.execute(
+                select(Response.channel, Response.area_source).order_by(Response.id)
+            ).all()
+            assert [tuple(row) for row in rows] == [("invitation", "letter"), ("open_link", None)]
+    finally:
+        engine.dispose()

@@ -79,12 +79,19 @@ def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str,
 @click.argument("wave_id", type=int)
 @click.option("--language", required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--area", "area_code", help="An area's code: a poster with that area's own link.")
 @needs_database
-def invitations_poster(wave_id: int, language: str, out: Path) -> None:
-    """Write an A4 poster PDF with the wave's open link as a QR code."""
+def invitations_poster(wave_id: int, language: str, out: Path, area_code: str | None) -> None:
+    """Write an A4 poster PDF with the wave's open link (or an area's) as a QR code."""
+    from surveyapp.console.area_links import area_link, area_poster_pdf
     from surveyapp.console.invitations import poster_pdf
 
     wave = _wave_in(wave_id, language)
-    pdf = committed(lambda: poster_pdf(wave, language, base_url(), translations_dir()))
+    if area_code is None:
+        pdf = committed(lambda: poster_pdf(wave, language, base_url(), translations_dir()))
+    else:
+        area_id = lookups.area(wave.initiative.city, area_code).id
+        link = committed(lambda: area_link(db.session, wave, area_id, base_url()))
+        pdf = area_poster_pdf(wave, link, language, translations_dir())
     out.write_bytes(pdf)
     click.echo(f"Wrote the poster to {out}.")

@@ -164,3 +164,29 @@ def waves_monitor(wave_id: int, as_json: bool) -> None:
     )
     for row in figures.by_area:
         click.echo(f"  {row.label}: {row.completed} completed of {row.invited or '-'} letters")
+
+
+@waves_group.command("links")
+@click.argument("wave_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@needs_database
+def waves_links(wave_id: int, as_json: bool) -> None:
+    """The wave's open link and each area's own open link (made on first use)."""
+    from surveyapp.cli.settings import base_url
+    from surveyapp.console.area_links import area_links
+
+    wave = lookups.by_id(Wave, wave_id, "wave")
+    if not wave.open_token:
+        raise click.ClickException(
+            "This wave has no open link; open it with mode 'open link' or 'both'."
+        )
+    base = base_url().rstrip("/")
+    links = committed(lambda: area_links(db.session, wave, base))
+    wave_link = f"{base}/w/{wave.open_token}"
+    if as_json:
+        areas = [{"area": x.area.code, "name": x.area.name, "url": x.url} for x in links]
+        click.echo(json.dumps({"wave": wave_link, "areas": areas}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Wave-wide (asks the neighbourhood): {wave_link}")
+    for link in links:
+        click.echo(f"  {link.area.code} {link.area.name}: {link.url}")

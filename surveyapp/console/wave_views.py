@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, monitoring, planner, waves
+from surveyapp.console import access, area_links, monitoring, planner, waves
 from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
@@ -83,7 +83,11 @@ def wave(wave_id: int):
     """A wave: its settings, lifecycle buttons, invitation letters and links."""
     found, membership = access.wave(wave_id)
     base = current_app.config["BASE_URL"].rstrip("/")
-    return render_template(
+    per_area = []
+    if found.open_token and found.status != WaveStatus.DRAFT:
+        per_area = area_links.area_links(db.session, found, base)
+        db.session.commit()  # tokens made now must stay the same once printed
+    html = render_template(
         "console/wave.html",
         user=current_user(),
         wave=found,
@@ -92,9 +96,11 @@ def wave(wave_id: int):
         open_link=f"{base}/w/{found.open_token}" if found.open_token else None,
         areas=found.initiative.areas_with_role("treated")
         + found.initiative.areas_with_role("comparison"),
+        area_links=per_area,
         now=datetime.now(UTC),
         statuses=WaveStatus,
     )
+    return html
 
 
 @bp.post("/waves/<int:wave_id>/<any(open, close, archive, delete):action>")
@@ -193,6 +199,38 @@ def wave_poster(wave_id: int):
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="wave-{found.id}-poster.pdf"'},
+    )
+
+
+@bp.get("/waves/<int:wave_id>/areas/<int:area_id>/poster.pdf")
+@login_required
+def wave_area_poster(wave_id: int, area_id: int):
+    """An A4 poster for one area: its name and its own open link's QR code."""
+    found, _m = access.wave(wave_id)
+    language = request.args.get("language") or (found.languages or ["en"])[0]
+    if language not in (found.languages or []):
+        abort(404)
+    try:
+        link = area_links.area_link(db.session, found, area_id, current_app.config["BASE_URL"])
+        pdf = area_links.area_poster_pdf(found, link, language, translations_dir())
+    except ConsoleError as error:
+        return refuse([error], url_for(".wave", wave_id=wave_id))
+    record(
+        db.session,
+        current_user(),
+        found.initiative.city_id,
+        "poster_downloaded",
+        "wave",
+        found.id,
+        language=language,
+        area=link.area.code,
+    )
+    db.session.commit()
+    name = f"wave-{found.id}-poster-{link.area.code}.pdf".replace('"', "")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -27,6 +27,7 @@ from surveyapp.models import (
     Area,
     AreaMargin,
     AreaRole,
+    AreaSource,
     AuditEvent,
     Channel,
     City,
@@ -235,6 +236,8 @@ def _add_responses(
                 area_id=area.id,
                 language="en",
                 channel=Channel.INVITATION if index % 3 else Channel.OPEN_LINK,
+                # The demo's open-link answers came through their area's own poster.
+                area_source=AreaSource.LETTER if index % 3 else AreaSource.AREA_LINK,
                 status=ResponseStatus.COMPLETE,
                 started_on=started.date(),
                 submitted_on=(started + duration).date(),

@@ -232,6 +232,15 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     )
 
 
+#: Value labels of the string variables ``area_source`` and ``area_reply``.
+AREA_SOURCE_LABELS: dict = {
+    "letter": "Invitation letter (code)",
+    "area_link": "Area's own open link or poster",
+    "self_reported": "Self-reported by the resident",
+}
+AREA_REPLY_LABELS: dict = {"outside_city": "Outside the city", "dont_know": "Don't know"}
+
+
 def _meta_variables() -> list[Variable]:
     m = "meta"
     return [
@@ -257,6 +266,24 @@ def _meta_variables() -> list[Variable]:
             m,
             "string",
             "treated or comparison area of the initiative; empty for areas outside its design.",
+        ),
+        Variable(
+            "area_source",
+            "How the area is known",
+            m,
+            "string",
+            "letter: the invitation code's area; area_link: the area's own open link or"
+            " poster; self_reported: chosen by the resident on the open link; empty: not known.",
+            value_labels=AREA_SOURCE_LABELS,
+        ),
+        Variable(
+            "area_reply",
+            "Self-reported reply without an area",
+            m,
+            "string",
+            "outside_city or dont_know when an open-link resident named no area of the city"
+            " (area and group are then empty: outside the treated-vs-comparison analysis).",
+            value_labels=AREA_REPLY_LABELS,
         ),
         Variable("language", "Questionnaire language", m, "string", "BCP 47 language tag."),
         Variable("channel", "Channel", m, "string", "invitation (letter code) or open_link."),

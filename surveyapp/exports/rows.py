@@ -60,6 +60,8 @@ BASE_COLUMNS = [
     "response_id",
     "wave_id",
     "area_id",
+    "area_source",
+    "area_reply",
     "language",
     "channel",
     "panel_id",
@@ -92,6 +94,8 @@ def _part_chunks(
                 Response.id,
                 Response.wave_id,
                 Response.area_id,
+                Response.area_source,
+                Response.area_reply,
                 Response.language,
                 Response.channel,
                 Response.panel_id,
@@ -246,6 +250,8 @@ def _meta_columns(
     out["wave_order"] = base["wave_id"].map(part.wave_numbers).to_numpy()
     out["area"] = base["area_id"].map(part.area_codes).fillna("").to_numpy()
     out["group"] = base["area_id"].map(part.roles).fillna("").to_numpy()
+    out["area_source"] = base["area_source"].fillna("").to_numpy()
+    out["area_reply"] = base["area_reply"].fillna("").to_numpy()
     out["language"] = base["language"].to_numpy()
     out["channel"] = base["channel"].to_numpy()
     out["panel_id"] = base["panel_id"].fillna("").to_numpy()

@@ -2,6 +2,7 @@
 
 from surveyapp.models.account_link import AccountLink, LinkPurpose
 from surveyapp.models.api_token import ApiToken
+from surveyapp.models.area_link import AreaLink
 from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
@@ -13,6 +14,8 @@ from surveyapp.models.response import (
     REPEAT_IN_SAME_BROWSER,
     WAVE_CLOSED_WHILE_DRAFT,
     Answer,
+    AreaReply,
+    AreaSource,
     Channel,
     PageSubmission,
     Response,
@@ -31,8 +34,11 @@ __all__ = [
     "Answer",
     "ApiToken",
     "Area",
+    "AreaLink",
     "AreaMargin",
+    "AreaReply",
     "AreaRole",
+    "AreaSource",
     "AuditEvent",
     "Channel",
     "City",

@@ -44,6 +44,21 @@ class Channel(enum.StrEnum):
     OPEN_LINK = "open_link"
 
 
+class AreaSource(enum.StrEnum):
+    """How a response's area is known (NULL: not known, e.g. an open link before #17)."""
+
+    LETTER = "letter"  # the invitation code's area
+    AREA_LINK = "area_link"  # the area's own open link or poster
+    SELF_REPORTED = "self_reported"  # the resident chose it on the open link's first step
+
+
+class AreaReply(enum.StrEnum):
+    """A self-reported answer that names no area of the city (area_id stays NULL)."""
+
+    OUTSIDE_CITY = "outside_city"
+    DONT_KNOW = "dont_know"
+
+
 class Response(Base):
     """One resident's questionnaire in one wave."""
 
@@ -53,6 +68,10 @@ class Response(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="RESTRICT"), index=True)
     # Known from the invitation; open links may not tell the area.
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
+    # How the area is known; NULL while an open-link resident has not said it (or never will).
+    area_source: Mapped[str | None] = mapped_column(String(16))
+    # A self-reported reply that is no area: "outside_city" or "dont_know".
+    area_reply: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.DRAFT)
@@ -84,6 +103,15 @@ class Response(Base):
     __table_args__ = (
         values_check("status", ResponseStatus, "status_known"),
         values_check("channel", Channel, "channel_known"),
+        CheckConstraint(
+            "area_source IS NULL OR area_source IN ('letter', 'area_link', 'self_reported')",
+            name="area_source_known",
+        ),
+        CheckConstraint(
+            "area_reply IS NULL OR (area_reply IN ('outside_city', 'dont_know')"
+            " AND area_source = 'self_reported' AND area_id IS NULL)",
+            name="area_reply_without_area",
+        ),
         CheckConstraint(
             "status = 'draft' OR submitted_on IS NOT NULL", name="complete_has_submitted_on"
         ),

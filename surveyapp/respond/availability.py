@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from surveyapp.db import utcnow
-from surveyapp.models import Invitation, Wave, WaveMode, WaveStatus
+from surveyapp.models import AreaLink, Invitation, Wave, WaveMode, WaveStatus
 from surveyapp.respond.codes import hash_code
 
 
@@ -43,6 +43,23 @@ def wave_by_open_token(session: Session, token: str) -> Wave | None:
     if wave is None or wave.mode == WaveMode.INVITATION:
         return None
     return wave
+
+
+def open_link_target(session: Session, token: str) -> tuple[Wave | None, int | None]:
+    """The wave (and area, for an area's own link) that an open link ``/w/<token>`` opens.
+
+    A wave's wave-wide token gives ``(wave, None)``; an area link's token the wave and the
+    area's id; anything else, or a wave without open links, ``(None, None)``.
+    """
+    wave = wave_by_open_token(session, token)
+    if wave is not None:
+        return wave, None
+    link = session.scalar(
+        select(AreaLink).where(AreaLink.token == token).options(joinedload(AreaLink.wave))
+    )
+    if link is None or link.wave.mode == WaveMode.INVITATION:
+        return None, None
+    return link.wave, link.area_id
 
 
 def invitation_by_code(session: Session, code: str) -> Invitation | None:

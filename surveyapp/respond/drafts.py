@@ -20,6 +20,7 @@ from surveyapp.instruments.registry import is_loaded, wave_instrument
 from surveyapp.models import (
     WAVE_CLOSED_WHILE_DRAFT,
     Answer,
+    AreaSource,
     Channel,
     Invitation,
     Response,
@@ -60,6 +61,8 @@ class Draft:
     last_saved_at: datetime | None = None
     #: When it was started: the time taken is kept when it is sent, the time of day is not.
     started_at: datetime | None = None
+    #: An open-link draft whose resident has not said yet which area they live in.
+    area_pending: bool = False
 
     @property
     def wave_id(self) -> int:
@@ -76,6 +79,8 @@ _DRAFT = (
         Response.language,
         Response.last_saved_at,
         Response.started_at,
+        Response.channel,
+        Response.area_source,
         Wave.id.label("wave_id"),
         Wave.status.label("wave_status"),
         Wave.opens_at,
@@ -143,7 +148,13 @@ def _read(session: Session, query: Any, key: str) -> Draft | None:
         values=values,
         last_saved_at=first.last_saved_at,
         started_at=first.started_at,
+        area_pending=area_pending(first.channel, first.area_source),
     )
+
+
+def area_pending(channel: str, area_source: str | None) -> bool:
+    """True for an open-link draft whose area is not known yet: it asks for it first."""
+    return channel == Channel.OPEN_LINK and area_source is None
 
 
 def start_draft(
@@ -154,8 +165,13 @@ def start_draft(
     resume_key: str,
     idempotency_key: str,
     invitation: Invitation | None = None,
+    area_id: int | None = None,
 ) -> Response:
-    """Create the resident's draft after consent, exactly once per key and per resume key."""
+    """Create the resident's draft after consent, exactly once per key and per resume key.
+
+    Its area is the invitation's (source ``letter``), else ``area_id``, the area of the area
+    link it came through (source ``area_link``), else not known yet (asked on its first step).
+    """
     existing = session.scalar(select(Response).where(Response.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
@@ -163,9 +179,14 @@ def start_draft(
     if existing is not None:
         return existing
     now = utcnow()
+    if invitation is not None:
+        area_id, area_source = invitation.area_id, AreaSource.LETTER
+    else:
+        area_source = AreaSource.AREA_LINK if area_id is not None else None
     response = Response(
         wave_id=wave.id,
-        area_id=invitation.area_id if invitation is not None else None,
+        area_id=area_id,
+        area_source=area_source,
         language=language,
         channel=Channel.INVITATION if invitation is not None else Channel.OPEN_LINK,
         status=ResponseStatus.DRAFT,

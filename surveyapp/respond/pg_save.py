@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from surveyapp.instruments.registry import is_loaded
 from surveyapp.respond import used_codes
 from surveyapp.respond.codes import hash_code, resume_hash
-from surveyapp.respond.drafts import VALUE_COLUMNS, Draft, WaveState
+from surveyapp.respond.drafts import VALUE_COLUMNS, Draft, WaveState, area_pending
 from surveyapp.respond.page_writes import WRITE_PAGE_POSTGRESQL, statement_params
 from surveyapp.respond.saving import CodeAlreadyUsed, DraftChanged, PagePlan
 
@@ -140,7 +140,7 @@ def connect(bind: Engine | Connection) -> Iterator[DirectConnection]:
 # would be sent and parsed again for every answer. Open links have no invitation to read.
 _READ_DRAFT = """
 SELECT r.id, r.status, r.quality_flags, r.page, r.language, r.last_saved_at, r.started_at,
-       w.id, w.status, w.opens_at, w.closes_at, w.languages, w.modules,
+       r.channel, r.area_source, w.id, w.status, w.opens_at, w.closes_at, w.languages, w.modules,
        w.frozen_instrument_hash,
        (SELECT json_agg(json_build_array(
                    a.item_id, a.value_code, a.value_codes, a.value_number, a.value_text))
@@ -181,6 +181,8 @@ def read_draft(
         language,
         last_saved_at,
         started_at,
+        channel,
+        area_source,
         wave_id,
         wave_status,
         opens_at,
@@ -217,6 +219,7 @@ def read_draft(
         values=values,
         last_saved_at=last_saved_at,
         started_at=started_at,
+        area_pending=area_pending(channel, area_source),
     )
     return draft, None if invitation is None else InvitationState(*invitation)
 

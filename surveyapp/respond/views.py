@@ -37,6 +37,7 @@ from surveyapp.models import (
     ResponseStatus,
 )
 from surveyapp.respond import (
+    area_step,
     availability,
     drafts,
     fields,
@@ -136,7 +137,7 @@ def invitation(code: str):
 @visits.open_link_starts
 def open_link(token: str):
     """A wave's open link (poster, website, QR code): consent first, or resume via cookie."""
-    wave = availability.wave_by_open_token(db.session, token)
+    wave, area_id = availability.open_link_target(db.session, token)
     reason = availability.availability(wave)
     if reason is not None:
         return visits.unavailable(reason, visits.unavailable_status(reason))
@@ -155,7 +156,8 @@ def open_link(token: str):
                 continue_url=url_for("respond.resume_page", key=resume, page=draft.page),
             )
     return _welcome(
-        visits.Visit(wave=wave, key="", endpoint="respond.resume_page"), open_token=token
+        visits.Visit(wave=wave, key="", endpoint="respond.resume_page", area_id=area_id),
+        open_token=token,
     )
 
 
@@ -190,6 +192,7 @@ def _welcome(visit: visits.Visit, open_token: str | None = None):
             resume_key=resume_key,
             idempotency_key=key,
             invitation=visit.invitation,
+            area_id=visit.area_id,
         )
         if draft.status != ResponseStatus.DRAFT:
             return redirect(url_for("respond.thanks"), code=303)
@@ -201,6 +204,8 @@ def _welcome(visit: visits.Visit, open_token: str | None = None):
             session["resume"] = dict([*kept, (open_token, resume_key)])
             session.permanent = True
             visit.key = resume_key
+            if drafts.area_pending(draft.channel, draft.area_source):
+                return redirect(url_for("respond.area_step", key=resume_key), code=303)
         return redirect(visit.page_url(draft.page), code=303)
     with force_locale(language):
         instrument = registry.wave_instrument(wave)
@@ -214,6 +219,7 @@ def _welcome(visit: visits.Visit, open_token: str | None = None):
             language=language,
             key=secrets.token_urlsafe(24),
             is_invitation=visit.invitation is not None,
+            is_area_link=visit.area_id is not None,
         )
 
 
@@ -296,6 +302,9 @@ def _direct_save(key: str, page: int, endpoint: str, *, invitation_code: str | N
     return None
 
 
+bp.add_url_rule("/r/<key>/area", view_func=area_step.area_step, methods=["GET", "POST"])
+
+
 @bp.get("/r/<key>")
 def resume(key: str):
     """The resume link shown to open-link residents: back to the page they stopped on."""
@@ -337,6 +346,9 @@ def _page(visit: visits.Visit, page: int, writer: saving.PageWriter | None = Non
     at_review = page == navigation.review_page(sections)
     if not 1 <= page <= navigation.review_page(sections):
         return redirect(visit.page_url(draft.page), code=303)
+    if request.method == "GET" and visit.invitation is None and draft.area_pending:
+        # A wave-wide open link asks the resident's area first (also after a resume).
+        return redirect(url_for("respond.area_step", key=visit.key), code=303)
     language = visits.page_language(visit.wave, draft)
     if request.method == "POST":
         switch = request.form.get("lang")

@@ -48,6 +48,7 @@ class Visit:
     endpoint: str  # page endpoint for this kind of link
     invitation: Invitation | None = None
     draft: Response | drafts.Draft | None = None
+    area_id: int | None = None  # the area of the area link it came through, if one
 
     def page_url(self, page: int, **args: str) -> str:
         prefix = _PAGE_PATHS.get(self.endpoint)

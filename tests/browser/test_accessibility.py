@@ -73,6 +73,15 @@ PAGES: dict[str, Callable[[Page, LiveServer, dict[str, str]], None]] = {
         _submit(p, "button[type=submit]"),
     ),
     "consent": lambda p, live, s: p.goto(f"{live.url}/w/{s['token']}"),
+    "neighbourhood question": lambda p, live, s: (
+        p.goto(f"{live.url}/w/{s['token']}"),
+        _submit(p, "button[type=submit]"),
+    ),
+    "neighbourhood question unanswered": lambda p, live, s: (
+        p.goto(f"{live.url}/w/{s['token']}"),
+        _submit(p, "button[type=submit]"),
+        _submit(p, "button[type=submit]"),
+    ),
     "question page": lambda p, live, s: _start(p, live, s),
     "question page with errors": lambda p, live, s: (
         _start(p, live, s),

@@ -145,6 +145,10 @@ def test_open_link_in_arabic_with_a_double_tap_and_the_resume_link(
     page.goto(f"{live.url}/w/{token}")
     assert page.locator("html").get_attribute("dir") == "rtl"  # the phone's language
     _submit(page, "button[type=submit]")
+    # The wave-wide link asks the neighbourhood first: a radio button like any question.
+    assert page.url.endswith("/area") and page.locator("fieldset legend").count() == 1
+    page.locator("input[name=area]").first.check()
+    _submit(page, "button[type=submit]")
     _choose(page, sections[0], rng, expected)
     page.locator("button[value=next]").dblclick()  # an impatient double tap
     # The second tap may abort the navigation the first one started (the browser then
@@ -177,6 +181,6 @@ def test_open_link_in_arabic_with_a_double_tap_and_the_resume_link(
     responses, answers, _submissions = _stored(live, wave_id)
     assert len(responses) == 1
     assert responses[0].status == "complete" and responses[0].language == "ar"
-    assert responses[0].channel == "open_link"
+    assert responses[0].channel == "open_link" and responses[0].area_source == "self_reported"
     assert answers == expected
     assert foreign == []

@@ -116,6 +116,11 @@ class Resident(threading.Thread):
         response, _c, _t = self._request("POST", self.open_path, consent)
         assert response.status == 303, response.status
         path = self._location(response)
+        if path.endswith("/area"):  # the wave-wide link asks the neighbourhood first
+            reply = {"csrf_token": csrf, "area": "dont_know"}
+            response, _c, _t = self._request("POST", path, reply)
+            assert response.status == 303, response.status
+            path = self._location(response)
         for answers in self.pages:
             if self.think:
                 time.sleep(random.uniform(0.5, 1.5) * self.think)  # reading, tapping

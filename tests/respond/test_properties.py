@@ -16,6 +16,7 @@ from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Answer, PageSubmission, Response
 
 from ..conftest import Factory
+from ..resident import past_area_step
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it to `make test`
 
@@ -45,7 +46,7 @@ def _start(client: FlaskClient, make: Factory) -> str:
         welcome = client.get(f"/w/{wave.open_token}")
         key = re.search(rb'name="idempotency_key" value="([^"]+)"', welcome.data)
         started = client.post(f"/w/{wave.open_token}", data={"idempotency_key": key.group(1)})
-        make.page_one = started.location
+        make.page_one = past_area_step(client, started.location)
     return make.page_one
 
 

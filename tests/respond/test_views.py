@@ -77,7 +77,8 @@ def test_open_link_asks_for_consent_with_a_privacy_notice(
     first = client.post(f"/w/{wave.open_token}", data={"idempotency_key": key})
     again = client.post(f"/w/{wave.open_token}", data={"idempotency_key": key})  # double tap
     assert first.status_code == again.status_code == 303
-    assert first.location == again.location and first.location.endswith("/1")
+    # A wave-wide open link asks the neighbourhood first.
+    assert first.location == again.location and first.location.endswith("/area")
     assert _count(make) == 1
     draft = _response(make)
     assert draft.status == "draft" and draft.channel == "open_link" and draft.answers == []
@@ -440,16 +441,20 @@ def test_csrf_is_required_on_resident_posts(app: Flask, client: FlaskClient, mak
             f"/w/{wave.open_token}",
             data={"idempotency_key": idempotency_key(welcome.data), "csrf_token": token},
         )
-        assert ok.status_code == 303
-        page = client.get(ok.location)
+        assert ok.status_code == 303 and ok.location.endswith("/area")
+        assert client.post(ok.location, data={"area": "dont_know"}).status_code == 400
+        chosen = client.post(ok.location, data={"area": "dont_know", "csrf_token": token})
+        assert chosen.status_code == 303
+        page_one = chosen.location
+        page = client.get(page_one)
         form = _page_answers(wave_sections(wave)[0]) | {
             "idempotency_key": idempotency_key(page.data)
         }
-        assert client.post(ok.location, data=form).status_code == 400
+        assert client.post(page_one, data=form).status_code == 400
         assert _count(make, Answer) == 0
-        wrong = client.post(ok.location, data=form | {"csrf_token": token[:-4] + "AAAA"})
+        wrong = client.post(page_one, data=form | {"csrf_token": token[:-4] + "AAAA"})
         assert wrong.status_code == 400
-        assert client.post(ok.location, data=form | {"csrf_token": token}).status_code == 303
+        assert client.post(page_one, data=form | {"csrf_token": token}).status_code == 303
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert _count(make, Answer) == len(wave_sections(wave)[0].items)
