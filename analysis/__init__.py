@@ -11,7 +11,8 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.ordinal_acov` and :mod:`~analysis.wlsmv`), :mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
-panel change), :mod:`~analysis.did` (difference-in-differences with few areas) and
+panel change), :mod:`~analysis.panel` (paired change, attrition and precision of
+panel waves), :mod:`~analysis.did` (difference-in-differences with few areas) and
 :mod:`~analysis.planning` (minimum detectable change of a design).
 :mod:`~analysis.report` builds the validation report (JSON, and HTML from the template
 ``analysis/templates/report.html`` with :mod:`~analysis.svg` charts) from an
@@ -64,6 +65,8 @@ _LAZY = {
     "measurement_invariance": "analysis.invariance",
     "omega_total": "analysis.reliability",
     "panel_change": "analysis.change",
+    "panel_summary": "analysis.panel",
+    "attrition_by_area": "analysis.panel",
     "parallel_analysis": "analysis.items",
     "plan_design": "analysis.planning",
     "polychoric": "analysis.polychoric",
@@ -102,6 +105,7 @@ _SUBMODULES = {
     "comparability",
     "did",
     "planning",
+    "panel",
     "items",
     "invariance",
     "reliability",
@@ -155,6 +159,7 @@ __all__ = [
     "ReliabilityResult",
     "Report",
     "__version__",
+    "attrition_by_area",
     "build_report",
     "cfa_specification",
     "clean",
@@ -174,6 +179,7 @@ __all__ = [
     "measurement_invariance",
     "omega_total",
     "panel_change",
+    "panel_summary",
     "parallel_analysis",
     "plan_design",
     "polychoric",
