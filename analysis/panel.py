@@ -36,8 +36,8 @@ def panel_pairs(
 ) -> pd.Series:
     """True for rows of ``before`` or ``after`` whose panel id answered both waves."""
     member = panel_members(data, person)
-    ids_before = set(data.loc[member & (data[wave] == before), person])
-    ids_after = set(data.loc[member & (data[wave] == after), person])
+    ids_before = set(data[person][member & (data[wave] == before)])
+    ids_after = set(data[person][member & (data[wave] == after)])
     both = ids_before & ids_after
     return member & data[wave].isin([before, after]) & data[person].isin(both)
 
@@ -116,7 +116,7 @@ def attrition_by_area(
     """
     members = data[panel_members(data, person)]
     first = members[members[wave] == before].drop_duplicates(person)
-    later = set(members.loc[members[wave] == after, person])
+    later = set(members[person][members[wave] == after])
     first = first.assign(_both=first[person].isin(later))
     table = first.groupby(area, sort=True).agg(
         answered_before=(person, "size"), answered_both=("_both", "sum")
