@@ -28,6 +28,20 @@ from surveyapp.models import (
 )
 from surveyapp.spreadsheet import safe_cell
 
+#: The columns of :func:`initiative_frame` before the items (``_sent`` becomes ``sent_on``).
+FRAME_COLUMNS = [
+    "response_id",
+    "wave",
+    "wave_id",
+    "area",
+    "group",
+    "language",
+    "duration_seconds",
+    "collection_duplicate",
+    "_sent",
+    "panel_id",
+]
+
 
 def initiative_frame(
     session: Session, initiative: Initiative, *, sent_day: bool = False
@@ -36,10 +50,10 @@ def initiative_frame(
 
     Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
     ``group`` (``treated``/``comparison``, empty for areas outside the design),
-    ``language``, ``duration_seconds`` and one column per item with its code (negative
-    codes are missing-value answers such as "don't know"; numbers as given). Free-text
-    answers are left out: they can hold personal details. With ``sent_day``, also
-    ``sent_on``, the day each was sent (for :func:`published_frame`).
+    ``language``, ``duration_seconds``, ``panel_id`` (empty outside panels) and one
+    column per item with its code (negative codes are missing-value answers such as "don't
+    know"; numbers as given). Free-text answers are left out: they can hold personal
+    details. With ``sent_day``, also ``sent_on``, the day sent (for :func:`published_frame`).
     """
     roles = {
         link.area_id: link.role
@@ -58,6 +72,7 @@ def initiative_frame(
             Response.duration_seconds,
             Response.quality_flags,
             Response.submitted_on,
+            Response.panel_id,
         )
         .join(Wave, Response.wave_id == Wave.id)
         .outerjoin(Area, Response.area_id == Area.id)
@@ -79,20 +94,11 @@ def initiative_frame(
                 # Flagged at collection: a repeat from a browser that had already answered.
                 "collection_duplicate": REPEAT_IN_SAME_BROWSER in (r[7] or []),
                 "_sent": r[8],
+                "panel_id": r[9] or "",
             }
             for r in rows
         ],
-        columns=[
-            "response_id",
-            "wave",
-            "wave_id",
-            "area",
-            "group",
-            "language",
-            "duration_seconds",
-            "collection_duplicate",
-            "_sent",
-        ],
+        columns=FRAME_COLUMNS,
     )
     base = base.rename(columns={"_sent": "sent_on"}) if sent_day else base.drop(columns="_sent")
     if base.empty:
