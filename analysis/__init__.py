@@ -13,7 +13,8 @@ KMO, Bartlett, parallel analysis), :mod:`~analysis.cfa` and
 :mod:`~analysis.reliability`,
 :mod:`~analysis.scoring` (frozen scoring model, POMP indices),
 :mod:`~analysis.weighting` (raking), :mod:`~analysis.change` (wave means, change,
-panel change), :mod:`~analysis.did` (difference-in-differences with few areas) and
+panel change), :mod:`~analysis.panel` (paired change, attrition and precision of
+panel waves), :mod:`~analysis.did` (difference-in-differences with few areas) and
 :mod:`~analysis.planning` (minimum detectable change of a design, with
 :mod:`~analysis.variance_components` from earlier waves).
 :mod:`~analysis.report` builds the validation report (JSON, and HTML from the template
@@ -67,6 +68,8 @@ _LAZY = {
     "measurement_invariance": "analysis.invariance",
     "omega_total": "analysis.reliability",
     "panel_change": "analysis.change",
+    "panel_summary": "analysis.panel",
+    "attrition_by_area": "analysis.panel",
     "parallel_analysis": "analysis.items",
     "plan_design": "analysis.planning",
     "polychoric": "analysis.polychoric",
@@ -106,6 +109,7 @@ _SUBMODULES = {
     "comparability",
     "did",
     "planning",
+    "panel",
     "items",
     "invariance",
     "reliability",
@@ -160,6 +164,7 @@ __all__ = [
     "ReliabilityResult",
     "Report",
     "__version__",
+    "attrition_by_area",
     "build_report",
     "cfa_specification",
     "clean",
@@ -179,6 +184,7 @@ __all__ = [
     "measurement_invariance",
     "omega_total",
     "panel_change",
+    "panel_summary",
     "parallel_analysis",
     "plan_design",
     "polychoric",

@@ -42,6 +42,7 @@ FRAME_COLUMNS = [
     "collection_duplicate",
     "collection_burst",
     "_sent",
+    "panel_id",
 ]
 
 
@@ -52,10 +53,10 @@ def initiative_frame(
 
     Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
     ``group`` (``treated``/``comparison``, empty for areas outside the design),
-    ``language``, ``duration_seconds`` and one column per item with its code (negative
-    codes are missing-value answers such as "don't know"; numbers as given). Free-text
-    answers are left out: they can hold personal details. With ``sent_day``, also
-    ``sent_on``, the day each was sent (for :func:`published_frame`).
+    ``language``, ``duration_seconds``, ``panel_id`` (empty outside panels) and one
+    column per item with its code (negative codes are missing-value answers such as "don't
+    know"; numbers as given). Free-text answers are left out: they can hold personal
+    details. With ``sent_day``, also ``sent_on``, the day sent (for :func:`published_frame`).
     """
     roles = {
         link.area_id: link.role
@@ -74,6 +75,7 @@ def initiative_frame(
             Response.duration_seconds,
             Response.quality_flags,
             Response.submitted_on,
+            Response.panel_id,
         )
         .join(Wave, Response.wave_id == Wave.id)
         .outerjoin(Area, Response.area_id == Area.id)
@@ -97,6 +99,7 @@ def initiative_frame(
                 # Flagged at collection: sent in a burst from one address.
                 "collection_burst": COMPLETION_BURST in (r[7] or []),
                 "_sent": r[8],
+                "panel_id": r[9] or "",
             }
             for r in rows
         ],

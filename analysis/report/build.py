@@ -28,6 +28,7 @@ from analysis.report.comparability import apply_gates, comparability_stage
 from analysis.report.document import REPORT_FORMAT, Report
 from analysis.report.fit import fit_stage
 from analysis.report.invariance import invariance_stage
+from analysis.report.panel import panel_stage
 from analysis.report.reliability import constructs_stage
 from analysis.report.structure import structure_stage
 from analysis.report.values import MIN_CELL, json_safe, keyed_items
@@ -67,6 +68,7 @@ def build_report(
     weight: Hashable | None = None,
     duration: Hashable | None = None,
     reference_wave: Any = None,
+    panel: Hashable = "panel_id",
     n_boot: int = 200,
     seed: int = 0,
     title: str | None = None,
@@ -91,6 +93,8 @@ def build_report(
     reference_wave : object, optional
         Where the scoring model is frozen and structure, fit and reliability are
         assessed; the first wave (sorted) by default.
+    panel : column label, default "panel_id"
+        Panel ids: with households in two waves, a ``panel`` section (paired change etc.).
     n_boot, seed : int
         Bootstrap resamples and seed of the reliability intervals.
     title : str, optional
@@ -119,7 +123,7 @@ def build_report(
     if duration is None and "duration_seconds" in data.columns:
         duration = "duration_seconds"
     columns = {"wave": wave, "area": area, "group": group, "language": language}
-    columns.update(weight=weight, duration=duration)
+    columns.update(weight=weight, duration=duration, panel=panel)
     notes: list[str] = []
     frame, labels, reference_label = wave_labels(data, wave, reference_wave, notes)
     kept, cleaning = cleaning_stage(frame, spec, labels, wave=wave, area=area, duration=duration)
@@ -203,7 +207,11 @@ def _parameters(
     """The report's ``parameters``: columns, reference wave, limits and cut-offs."""
     optional = ("weight", "duration")
     return {
-        **{k: None if v is None and k in optional else str(v) for k, v in columns.items()},
+        **{
+            k: None if v is None and k in optional else str(v)
+            for k, v in columns.items()
+            if k != "panel"  # shown in the panel section, only when there are pairs
+        },
         "reference_wave": reference_label,
         "n_boot": n_boot,
         "seed": seed,
@@ -317,4 +325,7 @@ def _later_sections(
     sections.update(weights=weights, indices=indices)
     sections["answer"] = answer_section(indices, responses.labels)
     sections["multiplicity"] = multiplicity(indices, sections["answer"])
+    panel = panel_stage(kept, spec, model, responses.labels, columns)
+    if panel:  # only when panel households answered two waves
+        sections["panel"] = panel
     return sections, charts

@@ -75,6 +75,64 @@ def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str,
     )
 
 
+@invitations_group.command("follow-up")
+@click.argument("wave_id", type=int)
+@click.option("--batch", "batch_id", type=int, required=True, help="An earlier panel wave's batch.")
+@click.option("--language", required=True, help="Language of the letters.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@needs_database
+def invitations_follow_up(wave_id: int, batch_id: int, language: str, out: Path) -> None:
+    """Make a panel wave's follow-up letters from an earlier panel wave's batch (ZIP)."""
+    from surveyapp.console.panel_letters import follow_up_download
+
+    wave = _wave_in(wave_id, language)
+
+    def make() -> None:
+        archive = follow_up_download(
+            db.session,
+            wave,
+            batch_id,
+            language,
+            base_url=base_url(),
+            translations=translations_dir(),
+            actor=ACTOR,
+            limit=1_000_000,
+        )
+        private_file(out)  # the only copy of the codes: 0600 before anything is written
+        out.write_bytes(archive)
+
+    committed(make)
+    click.echo(
+        f"Wrote the follow-up letters of batch {batch_id} to {out}. "
+        "Keep it safe: it is the only copy of the codes."
+    )
+
+
+@invitations_group.command("batches")
+@click.argument("wave_id", type=int)
+@needs_database
+def invitations_batches(wave_id: int) -> None:
+    """List the wave's batches of letters, and for a panel wave the batches it can follow up."""
+    from surveyapp.console.panel_letters import batches_of, batches_to_follow
+
+    wave = lookups.by_id(Wave, wave_id, "wave")
+    rows = batches_of(db.session, wave)
+    if not rows:
+        click.echo(f"Wave {wave.id} has no batches of letters yet.")
+    for row in rows:
+        follows = ""
+        if row.follows:
+            follows = f", follows batch {row.follows.id} (wave {row.follows.wave_id})"
+        made_on = row.batch.created_at.date().isoformat()
+        click.echo(f"batch {row.batch.id}: {row.batch.letters} letters, {made_on}{follows}")
+    if wave.is_panel:
+        for row in batches_to_follow(db.session, wave):
+            click.echo(
+                f"can follow up: batch {row.batch.id} of wave {row.wave.id} "
+                f"({row.wave.name}), {row.batch.letters} letters"
+            )
+
+
 @invitations_group.command("poster")
 @click.argument("wave_id", type=int)
 @click.option("--language", required=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,8 +26,9 @@ from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
 from surveyapp.instruments.paper import layout
 from surveyapp.instruments.registry import wave_instrument
-from surveyapp.models import Area, Invitation, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import Area, Invitation, LetterBatch, User, Wave, WaveMode, WaveStatus
 from surveyapp.respond.codes import format_code, generate_code, hash_code
+from surveyapp.respond.panel import letter_reference, new_seed
 from surveyapp.spreadsheet import safe_cell
 
 #: Most codes one console request may make: letters are laid out in the request, at about
@@ -43,6 +43,38 @@ class NewInvitation:
     area: Area
     code: str
     url: str
+    #: The CSV's letter reference: the same for one household's letters in every panel wave.
+    reference: str = ""
+
+
+def add_letters(
+    session: Session,
+    wave: Wave,
+    plan: list[tuple[Area, str | None]],
+    *,
+    base_url: str,
+    follows: LetterBatch | None = None,
+) -> list[NewInvitation]:
+    """One new code per (area, panel seed) of ``plan``, as one batch. Not committed."""
+    batch = LetterBatch(wave_id=wave.id, follows_batch_id=follows.id if follows else None)
+    batch.letters = len(plan)
+    session.add(batch)
+    session.flush()
+    made = []
+    for area, seed in plan:
+        code = generate_code()
+        session.add(
+            Invitation(
+                wave_id=wave.id,
+                area_id=area.id,
+                code_hash=hash_code(code),
+                panel_seed=seed,
+                batch_id=batch.id,
+            )
+        )
+        url = invitation_url(base_url, code)
+        made.append(NewInvitation(area, code, url, letter_reference(seed=seed, code=code)))
+    return made
 
 
 def qr_svg(url: str) -> Markup:
@@ -83,19 +115,12 @@ def generate(
         )
     if set(wanted) - set(areas):
         raise ConsoleError("Codes can only be made for the initiative's own areas.")
-    made: list[NewInvitation] = []
-    for area_id, n in wanted.items():
-        for _ in range(n):
-            code = generate_code()
-            session.add(
-                Invitation(
-                    wave_id=wave.id,
-                    area_id=area_id,
-                    code_hash=hash_code(code),
-                    panel_id=secrets.token_hex(16) if wave.is_panel else None,
-                )
-            )
-            made.append(NewInvitation(areas[area_id], code, invitation_url(base_url, code)))
+    plan = [
+        (areas[area_id], new_seed() if wave.is_panel else None)
+        for area_id, n in wanted.items()
+        for _ in range(n)
+    ]
+    made = add_letters(session, wave, plan, base_url=base_url)
     session.flush()
     audit(
         session,
@@ -110,10 +135,14 @@ def generate(
 
 
 def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
-    """One row per letter for a mail merge: area, code as printed, link (UTF-8 with BOM)."""
+    """One row per letter for a mail merge: area, code as printed, link (UTF-8 with BOM).
+
+    The last column, the letter reference, is for the city to keep beside its addresses: a
+    panel follow-up's CSV repeats the reference of the household's earlier letter.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["area_code", "area_name", "code", "url", "language"])
+    writer.writerow(["area_code", "area_name", "code", "url", "language", "letter_reference"])
     for invitation in invitations:
         writer.writerow(
             [
@@ -122,6 +151,7 @@ def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
                 format_code(invitation.code),
                 invitation.url,
                 language,
+                invitation.reference,
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, area_links, monitoring, planner, waves
+from surveyapp.console import access, area_links, monitoring, panel_letters, planner, waves
 from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
@@ -99,6 +99,8 @@ def wave(wave_id: int):
         area_links=per_area,
         now=datetime.now(UTC),
         statuses=WaveStatus,
+        batches=panel_letters.batches_of(db.session, found),
+        to_follow=panel_letters.batches_to_follow(db.session, found),
     )
     return html
 

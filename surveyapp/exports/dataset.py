@@ -294,6 +294,16 @@ def _meta_variables() -> list[Variable]:
             "string",
             "Links one resident's answers across the waves of a panel; empty outside panels.",
         ),
+        Variable(
+            "panel_pair",
+            "Panel pair",
+            m,
+            "integer",
+            "1 if the same panel pseudonym answered two or more waves of this dataset (a "
+            "household linked across waves: use these rows for paired change); 0 otherwise, "
+            "also outside panels.",
+            value_labels={0: "not linked", 1: "linked across waves"},
+        ),
         Variable("submitted_date", "Date submitted", m, "date", "Day only (UTC), no time."),
         Variable("duration_seconds", "Completion time (seconds)", m, "number"),
     ]

@@ -78,6 +78,7 @@ def _part_chunks(
     wave_names = part.wave_names
     median = _median_duration(session, part.initiative_id)
     weights = _weights(session, part, wave_ids)
+    paired = panel_pair_ids(session, wave_ids)
     seen = SeenRows()
     items = part.model.items
     checks = dict(part.attention_checks)
@@ -111,10 +112,26 @@ def _part_chunks(
             return
         first_id, last_id = rows[0][0], rows[-1][0]
         base = pd.DataFrame(_columns(rows, BASE_COLUMNS), columns=BASE_COLUMNS)
+        base["panel_pair"] = base["panel_id"].isin(paired).astype(int)
         values = _item_values(connection, base["response_id"], item_variables, first_id, last_id)
         yield _chunk(
             plan, part, base, values, wave_names, median, weights, seen, items, checks, scoring_hash
         )
+
+
+def panel_pair_ids(session: Session, wave_ids: list[int]) -> set[str]:
+    """Panel ids with sent answers in two or more of ``wave_ids``: the linked households."""
+    query = (
+        select(Response.panel_id)
+        .where(
+            Response.wave_id.in_(wave_ids),
+            Response.status == ResponseStatus.COMPLETE,
+            Response.panel_id.is_not(None),
+        )
+        .group_by(Response.panel_id)
+        .having(func.count(func.distinct(Response.wave_id)) >= 2)
+    )
+    return set(session.scalars(query))
 
 
 def _columns(rows: list[Any], names: list[str]) -> dict[str, Any]:
@@ -255,6 +272,7 @@ def _meta_columns(
     out["language"] = base["language"].to_numpy()
     out["channel"] = base["channel"].to_numpy()
     out["panel_id"] = base["panel_id"].fillna("").to_numpy()
+    out["panel_pair"] = base["panel_pair"].to_numpy()
     submitted = pd.to_datetime(base["submitted_on"])
     out["submitted_date"] = submitted.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
     out["duration_seconds"] = pd.to_numeric(base["duration_seconds"]).astype(float).to_numpy()

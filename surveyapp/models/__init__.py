@@ -7,6 +7,7 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
+from surveyapp.models.letter_batch import LetterBatch
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     BURST_COMPLETIONS,
@@ -46,6 +47,7 @@ __all__ = [
     "InitiativeArea",
     "Instrument",
     "Invitation",
+    "LetterBatch",
     "LinkPurpose",
     "Membership",
     "PageSubmission",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, UTCDateTime, utcnow, values_check
@@ -94,12 +94,22 @@ class Invitation(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # Pseudonymous panel id: only in panel waves, the one link between waves of a person.
-    panel_id: Mapped[str | None] = mapped_column(String(64))
+    # Panel waves only: a random seed shared by one household's letters in every wave. The
+    # response gets a keyed hash of it (surveyapp/respond/panel.py), never the seed itself.
+    panel_seed: Mapped[str | None] = mapped_column(String(64))
+    # The batch of letters it was made in (none for letters made before batches existed).
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letter_batches.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     wave: Mapped[Wave] = relationship(back_populates="invitations")
     area: Mapped[Area] = relationship()
+
+    __table_args__ = (
+        # One letter per household and wave: a batch cannot be followed up twice.
+        UniqueConstraint("wave_id", "panel_seed"),
+    )
 
 
 class UsedInvitations(Base):

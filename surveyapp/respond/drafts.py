@@ -28,6 +28,7 @@ from surveyapp.models import (
     Wave,
 )
 from surveyapp.respond.codes import resume_hash
+from surveyapp.respond.panel import panel_id
 
 #: An answer's value columns; exactly one is filled.
 VALUE_COLUMNS = ("value_code", "value_codes", "value_number", "value_text")
@@ -193,7 +194,7 @@ def start_draft(
         started_at=now,
         started_on=now.date(),
         idempotency_key=idempotency_key,
-        panel_id=invitation.panel_id if invitation is not None and wave.is_panel else None,
+        panel_id=_panel_id(wave, invitation),
         quality_flags=[],
         resume_key_hash=resume_hash(resume_key),
         page=1,
@@ -211,6 +212,13 @@ def start_draft(
             raise
         return winner
     return response
+
+
+def _panel_id(wave: Wave, invitation: Invitation | None) -> str | None:
+    """A keyed hash of the letter's panel seed: never a value the invitation row holds."""
+    if invitation is None or not wave.is_panel or not invitation.panel_seed:
+        return None
+    return panel_id(invitation.panel_seed)
 
 
 def _draft_row(session: Session, resume_key: str) -> Response | None:

@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from surveyapp import create_app, migrate
+from surveyapp.console.invitations import generate
+from surveyapp.console.panel_letters import follow_up
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_sections
-from surveyapp.models import AreaRole, Response, ResponseStatus
+from surveyapp.models import AreaRole, Invitation, Response, ResponseStatus
 
 from ..conftest import BACKEND, Factory, complete_answers, throwaway_database
 from ..resident import Resident
@@ -66,16 +68,44 @@ def city(tmp_path: Path, core_instrument: Instrument) -> Iterator[tuple[Flask, A
             db.engine_for(app).dispose()
 
 
-def _letters(make: Factory) -> tuple[Any, list[tuple[str, int, int]]]:
-    """A wave with letters for two areas: (code, invitation id, area id) in CSV order."""
-    wave = make.wave(languages=["en"], mode="invitation")
-    letters = []
-    for role in (AreaRole.TREATED, AreaRole.COMPARISON):
-        area = wave.initiative.areas_with_role(role)[0]
-        for _ in range(PER_AREA):
-            code, invitation = make.invitation(wave, area)
-            letters.append((code, invitation.id, area.id))
-    return wave, letters
+def _letters(make: Factory, kind: str = "plain") -> tuple[Any, list[tuple[str, int, int]]]:
+    """A wave with letters for two areas: (code, invitation id, area id) in CSV order.
+
+    ``kind`` "panel": a panel wave's first letters (made as the console makes them, with
+    panel seeds); "follow-up": a panel wave's letters made from such a wave's batch, after
+    every household answered that first wave.
+    """
+    if kind == "plain":
+        wave = make.wave(languages=["en"], mode="invitation")
+        letters = []
+        for role in (AreaRole.TREATED, AreaRole.COMPARISON):
+            area = wave.initiative.areas_with_role(role)[0]
+            for _ in range(PER_AREA):
+                code, invitation = make.invitation(wave, area)
+                letters.append((code, invitation.id, area.id))
+        return wave, letters
+    wave = make.wave(languages=["en"], mode="invitation", is_panel=True)
+    counts = {wave.initiative.areas_with_role(role)[0].id: PER_AREA for role in AreaRole}
+    made = generate(make.session, wave, counts, base_url="https://x.example", actor="test")
+    make.session.commit()
+    if kind == "follow-up":
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        _answer_in_random_order(app, make.session.get_bind(), wave, _rows(make, wave, made))
+        batch = make.session.scalar(
+            select(Invitation.batch_id).where(Invitation.wave_id == wave.id)
+        )
+        wave = make.wave(wave.initiative, languages=["en"], mode="invitation", is_panel=True)
+        made = follow_up(make.session, wave, batch, base_url="https://x.example", actor="test")
+        make.session.commit()
+    return wave, _rows(make, wave, made)
+
+
+def _rows(make: Factory, wave: Any, made: list[Any]) -> list[tuple[str, int, int]]:
+    """The letters as (code, invitation id, area id): ids follow the CSV's order."""
+    query = select(Invitation).where(Invitation.wave_id == wave.id).order_by(Invitation.id)
+    rows = list(make.session.scalars(query))
+    assert [r.area_id for r in rows] == [m.area.id for m in made]
+    return [(m.code, r.id, r.area_id) for m, r in zip(made, rows, strict=True)]
 
 
 def _answer_in_random_order(
@@ -223,13 +253,24 @@ def _attacks(
     return right
 
 
+@pytest.mark.parametrize("kind", ["plain", "panel", "follow-up"])
 def test_no_stored_value_ties_a_sent_questionnaire_to_its_letter(
-    city: tuple[Flask, Any, Factory],
+    city: tuple[Flask, Any, Factory], kind: str
 ) -> None:
+    """Also in panel waves: the response's panel id is a keyed hash of the letter's seed."""
     app, engine, make = city
-    wave, letters = _letters(make)
+    wave, letters = _letters(make, kind)
     truth = _answer_in_random_order(app, engine, wave, letters)
     assert len(truth) == 2 * PER_AREA
+    if kind != "plain":  # the panel link is there: each household's answers share an id
+        with Session(engine) as session:
+            ids = list(
+                session.scalars(select(Response.panel_id).where(Response.panel_id.is_not(None)))
+            )
+        assert (
+            len(set(ids)) == 2 * PER_AREA
+            and len(ids) == (4 if kind == "follow-up" else 2) * PER_AREA
+        )
 
     area_of = {invitation_id: area for _code, invitation_id, area in letters}
     invitations = _invitation_features(engine)

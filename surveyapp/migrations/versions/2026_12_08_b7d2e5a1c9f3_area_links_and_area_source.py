@@ -7,7 +7,7 @@
 - ``responses.area_reply``: a self-reported "outside the city" or "don't know".
 
 Revision ID: b7d2e5a1c9f3
-Revises: a4f1c9e2d7b5
+Revises: 5b8e0c1d2f34
 Create Date: 2026-12-08 15:40:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b7d2e5a1c9f3'
-down_revision: Union[str, Sequence[str], None] = 'a4f1c9e2d7b5'
+down_revision: Union[str, Sequence[str], None] = '5b8e0c1d2f34'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
