@@ -269,6 +269,7 @@ def codebook_html(
     *,
     translations_dir: Path,
     weighting_notes: list[str],
+    disclosure: dict[str, Any] | None = None,
 ) -> str:
     """The HTML codebook of a dataset plan (self-contained, no scripts)."""
     wordings: dict[str, list[dict[str, Any]]] = {}
@@ -283,4 +284,5 @@ def codebook_html(
         history=version_history(session, plan.instruments),
         weighting_notes=weighting_notes,
         min_cell=MIN_CELL,
+        disclosure=disclosure,
     )

@@ -116,6 +116,8 @@ class DatasetPlan:
     variables: list[Variable]
     instruments: list[Instrument]
     free_text: bool
+    # What disclosure control did (surveyapp.exports.protection); None: unprotected file.
+    protection: Any = None
 
     @property
     def columns(self) -> list[str]:

@@ -211,6 +211,9 @@ def test_download_is_audited_with_its_options(
         "free_text": False,
         "bundle": False,
         "via": "console",
+        "disclosure_control": True,
+        "k": 5,
+        "below_k": 0,
     }
     assert client.get(f"/staff/waves/{analyst.waves[0].id}/dataset?format=nope").status_code == 400
     assert (
