@@ -54,9 +54,7 @@ def _codes(keys: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns).astype(np.int64)
 
 
-def _compatible_sums(
-    targets: np.ndarray, patterns: np.ndarray, values: np.ndarray
-) -> np.ndarray:
+def _compatible_sums(targets: np.ndarray, patterns: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per target row, the sum of ``values`` over the patterns it matches (-1 matches all)."""
     out = np.zeros((len(targets), values.shape[1]))
     for start in range(0, len(targets), _BLOCK):

@@ -12,8 +12,8 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange
 
 from surveyapp.audit import record as audit
 from surveyapp.auth.views import current_user, login_required
@@ -27,14 +27,19 @@ from surveyapp.models import City, Role
 
 SCOPE = {"waves": "wave", "initiatives": "initiative", "cities": "city"}
 KINDS = "any(waves, initiatives, cities)"
+FORMAT_LABELS = {
+    "zip": "ZIP (CSV)",
+    "csv": "CSV",
+    "parquet": "Parquet",
+    "sav": "SPSS",
+    "dta": "Stata",
+}
 
 
 class UnprotectedForm(FlaskForm):
     """An admin's request for the file without disclosure control."""
 
-    format = SelectField(
-        choices=[("zip", "ZIP"), ("csv", "CSV"), ("parquet", "Parquet"), ("sav", "SPSS"), ("dta", "Stata")]
-    )
+    format = StringField(validators=[AnyOf(list(FORMAT_LABELS))])
     purpose = TextAreaField(
         validators=[
             DataRequired(message=_l("Say what you need the file without disclosure control for.")),
@@ -131,9 +136,9 @@ def disclosure(kind: str, object_id: int):
         city=city,
         role=role,
         protected=protected,
-        unprotected_form=UnprotectedForm(),
         k_form=MicrodataKForm(k=protected.k),
         k_range=protection.K_RANGE,
+        formats=FORMAT_LABELS,
     )
 
 
@@ -168,8 +173,16 @@ def microdata_k(city_id: int):
         return refuse(error_messages(form), here)
     before = city.microdata_k
     city.microdata_k = int(form.k.data)
-    audit(db.session, current_user(), city.id, "microdata_k_changed", "city", city.id,
-          before=before, after=city.microdata_k)
+    audit(
+        db.session,
+        current_user(),
+        city.id,
+        "microdata_k_changed",
+        "city",
+        city.id,
+        before=before,
+        after=city.microdata_k,
+    )
     db.session.commit()
     flash_ok(_("Analysts' files are now %(k)s-anonymous.", k=city.microdata_k))
     return redirect(here, code=303)
