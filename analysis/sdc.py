@@ -162,7 +162,7 @@ def measure(
         records=len(keys),
         keys=tuple(keys.columns),
         k=k,
-        combinations=int(len(complete.drop_duplicates())),
+        combinations=len(complete.drop_duplicates()),
         sample_uniques=int((fk == 1).sum()),
         below_k=int((fk < k).sum()),
         expected_reidentifications=float(risk.sum()),

@@ -257,18 +257,18 @@ def _bundle_response(
         weighting_notes=weighting_notes(db.session, plan),
         disclosure=control,
     )
-    if fmt == "csv":
-        data: Any = formats.csv_rows(rows_of(plan), plan, shape)
-    else:
+    members: list[tuple[str, Any]] = []
+    if fmt != "csv":
         path = formats.temporary_path(f".{fmt}")
         formats.write_file(fmt, rows_of(plan), plan, shape, path)
-        data = formats.file_pieces(path)
+        members.append((data_name, formats.file_pieces(path)))
+    csv_name = f"data-{shape}.csv"
+    members.insert(0, (csv_name, formats.csv_rows(rows_of(plan), plan, shape)))
 
     def aggregates() -> Iterator[bytes]:
         yield formats.aggregates_csv(aggregates_for(plan))
 
-    members = [
-        (data_name, data),
+    members += [
         ("aggregates.csv", aggregates()),
         ("datapackage.json", [json.dumps(package, indent=1, ensure_ascii=False).encode()]),
         ("codebook.html", [html.encode("utf-8")]),
