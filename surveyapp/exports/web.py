@@ -27,7 +27,7 @@ from analysis.disclosure import publication_sample
 from surveyapp import scoring
 from surveyapp.audit import record as audit
 from surveyapp.db import utcnow
-from surveyapp.exports import codebook, formats, protection
+from surveyapp.exports import codebook, formats, protection, scripts
 from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan
 from surveyapp.exports.rows import iter_chunks, weighting_notes
@@ -272,6 +272,7 @@ def _bundle_response(
         ("aggregates.csv", aggregates()),
         ("datapackage.json", [json.dumps(package, indent=1, ensure_ascii=False).encode()]),
         ("codebook.html", [html.encode("utf-8")]),
+        *((name, [text.encode("utf-8")]) for name, text in scripts.scripts(plan, fmt, shape)),
     ]
     headers["Content-Disposition"] = f'attachment; filename="{plan.name}-{shape}-{fmt}.zip"'
     return Response(

@@ -171,7 +171,16 @@ def test_bundle_is_a_valid_frictionless_data_package(
     with zipfile.ZipFile(io.BytesIO(_get(client, url))) as archive:
         binary = [f"data-{shape}.{fmt}"] if fmt != "csv" else []
         assert sorted(archive.namelist()) == sorted(
-            ["aggregates.csv", "codebook.html", f"data-{shape}.csv", "datapackage.json", *binary]
+            [
+                "aggregates.csv",
+                "codebook.html",
+                f"data-{shape}.csv",
+                "datapackage.json",
+                "import.R",
+                "import.do",
+                "import.sps",
+                *binary,
+            ]
         )
         archive.extractall(tmp_path)
     package = json.loads((tmp_path / "datapackage.json").read_text())

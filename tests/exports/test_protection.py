@@ -27,6 +27,20 @@ from ..conftest import Factory, sign_in
 
 KEYS = list(protection.KEY_VARIABLES)
 
+#: Weighted index means by wave from the bundle's import.R (tests/exports/
+#: import_R_reference.R) on the demo's analyst file: survey::svyby(svymean), areas as
+#: clusters, raking weights, responses without a quality flag.
+R_MEANS = {
+    ("idx_trust", 1): 50.4614553344938,
+    ("idx_trust", 2): 57.4509235497527,
+    ("idx_participation", 1): 39.7626349068336,
+    ("idx_participation", 2): 40.8396758217702,
+    ("idx_belonging", 1): 45.9673732458498,
+    ("idx_belonging", 2): 54.3692518900444,
+    ("idx_perceived_safety", 1): 49.0340318007607,
+    ("idx_perceived_safety", 2): 56.0614170159933,
+}
+
 
 def test_demo_file_before_and_after_disclosure_control(
     frozen_demo: Initiative, db_session: Session
@@ -62,6 +76,15 @@ def test_demo_file_before_and_after_disclosure_control(
     assert before.keys() == after.keys() and len(before) >= 4
     for name, value in before.items():
         assert abs(after[name] - value) < 0.5, name
+    # By wave (the dashboards' figures): the R script on the analyst file gives exactly the
+    # file's weighted means, within a point of the dashboards' (up to 0.80 points: the
+    # weights no longer tell the seven age bands apart).
+    for wave in (1, 2):
+        dashboard = protection.index_means(original[original["wave_order"] == wave])
+        analyst = protection.index_means(released[released["wave_order"] == wave])
+        for name, value in analyst.items():
+            assert R_MEANS[(name, wave)] == pytest.approx(value, abs=1e-9)
+            assert abs(value - dashboard[name]) < 1.0, (name, wave)
     # Everything but the key variables and the weight is untouched.
     others = [c for c in original.columns if c not in [*KEYS, "weight"]]
     pd.testing.assert_frame_equal(released[others], original[others])
@@ -82,6 +105,12 @@ def test_analysts_download_the_protected_file_with_its_risk_in_the_codebook(
         rows = pd.read_csv(archive.open("data-wide.csv"))
         package = json.loads(archive.read("datapackage.json"))
         html = archive.read("codebook.html").decode()
+        r_script = archive.read("import.R").decode()
+        do_file = archive.read("import.do").decode()
+        sps = archive.read("import.sps").decode()
+    assert "svydesign(ids = ~area, weights = ~weight" in r_script
+    assert "svyset area [pweight=weight]" in do_file and "mv(-1=.a" in do_file
+    assert "WEIGHT BY weight." in sps
     assert key_frequencies(protection.key_frame(rows, KEYS))["fk"].min() >= 5
     control = package["surveyapp:disclosure"]
     assert control["risk_before"]["sample_uniques"] == 363
