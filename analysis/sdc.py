@@ -202,10 +202,11 @@ def local_suppression(keys: pd.DataFrame, k: int, importance: Sequence[str]) -> 
             open_ = trial[:, column] >= 0
             trial[:, column] = -1
             reached = _compatible_sums(trial, patterns, counts)[:, 0] >= k
-            for row, enough, can in zip(low, reached, open_, strict=True):
-                if can and (row not in best or (enough and not best[row][1])):
-                    best[row] = (name, bool(enough))
+            for position, enough, can in zip(low.tolist(), reached, open_, strict=True):
+                if can and (position not in best or (enough and not best[position][1])):
+                    best[position] = (name, bool(enough))
         if not best:
             return out
-        for row, (name, _value) in best.items():
-            out.iloc[row, names.index(name)] = None if out[name].dtype == object else np.nan
+        for position, (name, _enough) in best.items():
+            blank = None if out[name].dtype == object else np.nan
+            out.iloc[position, names.index(name)] = blank
