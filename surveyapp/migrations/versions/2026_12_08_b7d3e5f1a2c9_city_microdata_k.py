@@ -19,16 +19,16 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
-    with op.batch_alter_table('cities', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('microdata_k', sa.Integer(), server_default='5', nullable=False))
-        batch_op.create_check_constraint(
-            op.f('ck_cities_microdata_k_range'), 'microdata_k BETWEEN 3 AND 20'
-        )
+    """Upgrade schema.
+
+    Plain ADD/DROP COLUMN, not a batch: SQLite would copy the cities table, and dropping
+    the old one fails while other tables' rows refer to it. The form checks 3 to 20.
+    """
+    op.add_column(
+        'cities', sa.Column('microdata_k', sa.Integer(), server_default='5', nullable=False)
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('cities', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_cities_microdata_k_range'), type_='check')
-        batch_op.drop_column('microdata_k')
+    op.drop_column('cities', 'microdata_k')
