@@ -113,8 +113,13 @@ def _register_error_pages(app: Flask) -> None:
         return page("not_found", 404)
 
     @app.errorhandler(405)
-    def _method(_error: Exception):
-        return page("bad_request", 405)
+    def _method(error: Exception):
+        # RFC 9110 15.5.6: a 405 says which methods the resource answers.
+        response = make_response(page("bad_request", 405))
+        allow = dict(error.get_headers()).get("Allow") if hasattr(error, "get_headers") else None
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(429)
     def _too_many(_error: Exception):

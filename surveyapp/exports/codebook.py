@@ -35,6 +35,8 @@ MEDIA_TYPES = {
     "dta": "application/x-stata-dta",
 }
 
+FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "sav": "an SPSS file", "dta": "a Stata file"}
+
 AGGREGATE_FIELDS = [
     {"name": "index", "type": "string", "title": "Index variable"},
     {"name": "initiative_id", "type": "integer", "title": "Initiative number"},
@@ -91,8 +93,28 @@ def datapackage(
     data_path: str,
     aggregates_path: str | None = None,
 ) -> dict[str, Any]:
-    """The ``datapackage.json`` describing a download (see module notes)."""
-    resources = [_responses_resource(plan, fmt=fmt, shape=shape, data_path=data_path)]
+    """The ``datapackage.json`` describing a download (see module notes).
+
+    A binary file (Parquet, SPSS, Stata) comes with a CSV copy of the same rows, the tabular
+    resource that Frictionless tools validate and read; the binary file is listed under
+    ``surveyapp:files``.
+    """
+    binary: list[dict[str, Any]] = []
+    if fmt == "csv":
+        resources = [_responses_resource(plan, fmt=fmt, shape=shape, data_path=data_path)]
+    else:
+        csv_path = data_path.rsplit(".", 1)[0] + ".csv"
+        resources = [_responses_resource(plan, fmt="csv", shape=shape, data_path=csv_path)]
+        # Not a resource: Frictionless tools would try (and need plugins) to read it.
+        binary = [
+            {
+                "path": data_path,
+                "format": fmt,
+                "mediatype": MEDIA_TYPES[fmt],
+                "title": f"The rows of responses as {FORMAT_NAMES[fmt]}, with their labels",
+                "same_rows_as": "responses",
+            }
+        ]
     if aggregates_path:
         resources.append(_aggregates_resource(aggregates_path))
     licences, sources = _licences_and_sources(plan.instruments)
@@ -125,6 +147,7 @@ def datapackage(
             if part.scoring
         },
         "surveyapp:cleaning": plan.cleaning,
+        **({"surveyapp:files": binary} if binary else {}),
     }
 
 
@@ -133,11 +156,8 @@ def _responses_resource(
 ) -> dict[str, Any]:
     """The data resource of the responses file, wide or long, with its Table Schema."""
     if shape == "long":
-        fields = [
-            _field(v, fmt)
-            for v in plan.variables
-            if v.name in ("response_id", "wave_id", "wave", "area", "group")
-        ] + [
+        by_name = {v.name: v for v in plan.variables}
+        fields = [_field(by_name[name], fmt) for name in plan.long_id_columns] + [
             {"name": "variable", "type": "string", "title": "Variable name (see the codebook)"},
             {"name": "value", "type": "number", "title": "Value (code or index score)"},
         ]
@@ -269,6 +289,7 @@ def codebook_html(
     *,
     translations_dir: Path,
     weighting_notes: list[str],
+    disclosure: dict[str, Any] | None = None,
 ) -> str:
     """The HTML codebook of a dataset plan (self-contained, no scripts)."""
     wordings: dict[str, list[dict[str, Any]]] = {}
@@ -283,4 +304,5 @@ def codebook_html(
         history=version_history(session, plan.instruments),
         weighting_notes=weighting_notes,
         min_cell=MIN_CELL,
+        disclosure=disclosure,
     )

@@ -58,6 +58,8 @@ PYRAMID_LABELS = {
 }
 
 YES_NO = {0: "no", 1: "yes"}
+#: The columns that identify a row of the long shape, before its weight and flags.
+LONG_KEYS = ["response_id", "wave_id", "wave", "area", "group"]
 
 # Cleaning rules exactly as the validation report applies them (analysis/report/cleaning.py).
 
@@ -118,11 +120,19 @@ class DatasetPlan:
     variables: list[Variable]
     instruments: list[Instrument]
     free_text: bool
+    # What disclosure control did (surveyapp.exports.protection); None: unprotected file.
+    protection: Any = None
 
     @property
     def columns(self) -> list[str]:
         """Variable names in dataset order."""
         return [v.name for v in self.variables]
+
+    @property
+    def long_id_columns(self) -> list[str]:
+        """Columns repeated on every row of the long shape: ids, weight, flags, scoring hash."""
+        flags = [v.name for v in self.variables if v.kind == "flag"]
+        return [*LONG_KEYS, "weight", *flags, "scoring_model"]
 
     @property
     def cleaning(self) -> dict[str, Any]:

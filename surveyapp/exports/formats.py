@@ -24,9 +24,12 @@ from surveyapp.spreadsheet import safe_cell
 
 FORMATS = ("csv", "parquet", "sav", "dta")
 SHAPES = ("wide", "long")
-#: Formats that have a long shape (one row per response and variable).
-LONG_FORMATS = ("csv", "parquet")
-LONG_ID_COLUMNS = ["response_id", "wave_id", "wave", "area", "group"]
+#: Formats that have a long shape (one row per response and variable): all of them.
+LONG_FORMATS = FORMATS
+#: Stata's extended missing values for the missing-value codes: -1 is .a, -2 is .b, -3 is .c.
+STATA_MISSING = {-1: "a", -2: "b", -3: "c", -4: "d", -5: "e"}
+#: Single-choice questions outside any scale whose answers are still ordered.
+ORDINAL_ITEMS = ("age_band", "years_in_neighbourhood")
 
 # Stata limits variable labels to 80 characters and value labels to 32,000 characters.
 STATA_LABEL_LENGTH = 80
@@ -42,9 +45,15 @@ def _typed(chunk: pd.DataFrame, variables: list[Variable]) -> pd.DataFrame:
 
 
 def long_chunk(chunk: pd.DataFrame, plan: DatasetPlan) -> pd.DataFrame:
-    """One row per response and item or index variable that has a value."""
+    """One row per response and item or index variable that has a value.
+
+    Each row repeats the response's ids, weight, quality flags and scoring-model hash, so
+    that the long file can be weighted and filtered on its own.
+    """
     value_columns = [v.name for v in plan.variables if v.kind in ("item", "index")]
-    long = chunk.melt(id_vars=LONG_ID_COLUMNS, value_vars=value_columns, var_name="variable")
+    ids = plan.long_id_columns
+    frame = _typed(chunk[ids + value_columns], [v for v in plan.variables if v.name in ids])
+    long = frame.melt(id_vars=ids, value_vars=value_columns, var_name="variable")
     long = long[long["value"].notna()]
     return long.sort_values(["response_id", "variable"], kind="stable")
 
@@ -54,7 +63,7 @@ def long_chunk(chunk: pd.DataFrame, plan: DatasetPlan) -> pd.DataFrame:
 
 def csv_rows(chunks: Iterable[pd.DataFrame], plan: DatasetPlan, shape: str) -> Iterator[bytes]:
     """The CSV file, header first (sent before any row is read), then one piece per chunk."""
-    header = [*LONG_ID_COLUMNS, "variable", "value"] if shape == "long" else plan.columns
+    header = [*plan.long_id_columns, "variable", "value"] if shape == "long" else plan.columns
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(header)
     yield buffer.getvalue().encode("utf-8")
@@ -82,7 +91,7 @@ def _arrow_schema(plan: DatasetPlan, shape: str) -> Any:
     if shape == "long":
         fields = [
             pa.field(name, types[by_name[name].type], metadata={"label": by_name[name].label})
-            for name in LONG_ID_COLUMNS
+            for name in plan.long_id_columns
         ]
         fields += [pa.field("variable", pa.string()), pa.field("value", pa.float64())]
     else:
@@ -124,61 +133,111 @@ def write_parquet(
 # --- SPSS and Stata -----------------------------------------------------------------------------
 
 
-def _whole(chunks: Iterable[pd.DataFrame], plan: DatasetPlan) -> pd.DataFrame:
-    parts = list(chunks)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=plan.columns)
-    for variable in plan.variables:
+def _long_variables(plan: DatasetPlan) -> list[Variable]:
+    """The variables of the long shape: the repeated columns, then variable and value."""
+    by_name = {v.name: v for v in plan.variables}
+    return [
+        *(by_name[name] for name in plan.long_id_columns),
+        Variable("variable", "Variable name (see the codebook)", "meta", "string"),
+        Variable("value", "Value (code or index score)", "meta", "number"),
+    ]
+
+
+def _whole(
+    chunks: Iterable[pd.DataFrame], plan: DatasetPlan, shape: str = "wide"
+) -> tuple[pd.DataFrame, list[Variable]]:
+    """The whole table (SPSS and Stata files are written at once) and its variables."""
+    variables = _long_variables(plan) if shape == "long" else plan.variables
+    parts = [long_chunk(chunk, plan) if shape == "long" else chunk for chunk in chunks]
+    columns = [v.name for v in variables]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    for variable in variables:
         if variable.type in ("integer", "number"):
             frame[variable.name] = pd.to_numeric(frame[variable.name]).astype(float)
         elif variable.type == "string":
             frame[variable.name] = frame[variable.name].fillna("").astype(object)
-    frame["submitted_date"] = [
-        date.fromisoformat(value) if value else None for value in frame["submitted_date"]
-    ]
-    return frame
+    if "submitted_date" in frame.columns:
+        frame["submitted_date"] = [
+            date.fromisoformat(value) if value else None for value in frame["submitted_date"]
+        ]
+    return frame[columns], variables
 
 
-def write_sav(chunks: Iterable[pd.DataFrame], plan: DatasetPlan, path: Path) -> None:
-    """SPSS file with variable labels, value labels and missing codes declared user-missing."""
+def spss_measure(variable: Variable) -> str:
+    """SPSS measurement level: ordinal for answers on a scale, nominal for categories."""
+    if variable.type == "string" or variable.kind == "flag":
+        return "nominal"
+    if variable.kind == "item" and variable.type == "integer":
+        if variable.item_id != variable.name:  # an option of a multiple-choice question
+            return "nominal"
+        ordered = variable.construct is not None or variable.name in ORDINAL_ITEMS
+        return "ordinal" if ordered else "nominal"
+    if variable.value_labels and variable.type == "integer":
+        return "nominal"
+    return "scale"
+
+
+def write_sav(
+    chunks: Iterable[pd.DataFrame], plan: DatasetPlan, path: Path, shape: str = "wide"
+) -> None:
+    """SPSS file with variable labels, value labels, measurement levels and user-missing codes."""
     import pyreadstat
 
-    frame = _whole(chunks, plan)
+    frame, variables = _whole(chunks, plan, shape)
     pyreadstat.write_sav(
         frame,
         str(path),
         file_label=plan.title[:64],
-        column_labels={v.name: v.label[:256] for v in plan.variables},
+        column_labels={v.name: v.label[:256] for v in variables},
         variable_value_labels={
             v.name: {float(k): x for k, x in v.value_labels.items()}
-            for v in plan.variables
+            for v in variables
             if v.value_labels and v.type != "string"
         },
         missing_ranges={
-            v.name: [float(code) for code in v.missing_codes]
-            for v in plan.variables
-            if v.missing_codes
+            v.name: [float(code) for code in v.missing_codes] for v in variables if v.missing_codes
         },
-        variable_measure={
-            v.name: "nominal" if v.type == "string" or v.kind == "flag" else "scale"
-            for v in plan.variables
-        },
+        variable_measure={v.name: spss_measure(v) for v in variables},
     )
 
 
-def write_dta(chunks: Iterable[pd.DataFrame], plan: DatasetPlan, path: Path) -> None:
-    """Stata 15 file with variable labels (at most 80 characters) and value labels."""
+def stata_missing(frame: pd.DataFrame, variables: list[Variable]) -> pd.DataFrame:
+    """Missing-value codes as Stata's extended missing values (.a, .b, ...), as text codes."""
+    out = frame.copy()
+    for variable in variables:
+        if not variable.missing_codes or variable.name not in out.columns:
+            continue
+        column = out[variable.name].astype(object)
+        for code in variable.missing_codes:
+            column = column.where(out[variable.name] != code, STATA_MISSING[code])
+        out[variable.name] = column
+    return out
+
+
+def write_dta(
+    chunks: Iterable[pd.DataFrame], plan: DatasetPlan, path: Path, shape: str = "wide"
+) -> None:
+    """Stata 15 file: labels (at most 80 characters), missing codes as .a, .b, .c (labelled)."""
     import pyreadstat
 
-    frame = _whole(chunks, plan)
+    frame, variables = _whole(chunks, plan, shape)
+    labels = {}
+    for v in variables:
+        if v.value_labels and v.type != "string":
+            labels[v.name] = {
+                STATA_MISSING[k] if k in v.missing_codes else int(k): x
+                for k, x in v.value_labels.items()
+            }
     pyreadstat.write_dta(
-        frame,
+        stata_missing(frame, variables),
         str(path),
         file_label=plan.title[:80],
-        column_labels={v.name: _short(v.label) for v in plan.variables},
-        variable_value_labels={
-            v.name: {int(k): x for k, x in v.value_labels.items()}
-            for v in plan.variables
-            if v.value_labels and v.type != "string"
+        column_labels={v.name: _short(v.label) for v in variables},
+        variable_value_labels=labels,
+        missing_user_values={
+            v.name: [STATA_MISSING[code] for code in v.missing_codes]
+            for v in variables
+            if v.missing_codes
         },
         version=15,
     )
@@ -199,9 +258,9 @@ def write_file(
     elif fmt == "parquet":
         write_parquet(chunks, plan, shape, path)
     elif fmt == "sav":
-        write_sav(chunks, plan, path)
+        write_sav(chunks, plan, path, shape)
     elif fmt == "dta":
-        write_dta(chunks, plan, path)
+        write_dta(chunks, plan, path, shape)
     else:
         raise ValueError(f"Unknown format {fmt!r}; expected one of {FORMATS}.")
 

@@ -27,13 +27,14 @@ from analysis.disclosure import publication_sample
 from surveyapp import scoring
 from surveyapp.audit import record as audit
 from surveyapp.db import utcnow
-from surveyapp.exports import codebook, formats
+from surveyapp.exports import codebook, formats, protection, scripts
 from surveyapp.exports.aggregates import aggregate_table
 from surveyapp.exports.dataset import DatasetPlan, build_plan
 from surveyapp.exports.rows import iter_chunks, weighting_notes
 from surveyapp.extensions import db
 from surveyapp.i18n import translations_dir
 from surveyapp.models import (
+    City,
     Initiative,
     Role,
     ScoringModel,
@@ -48,7 +49,8 @@ EXTENSIONS = {"csv": "csv", "parquet": "parquet", "sav": "sav", "dta": "dta"}
 AGGREGATE_KEYS = ["initiative_id", "wave_order", "wave", "area", "group", "weight", "flag_exclude"]
 
 
-def _city_id(scope: str, obj: Any) -> int:
+def city_id_of(scope: str, obj: Any) -> int:
+    """The id of the city a wave, an initiative or a city belongs to."""
     return {"wave": lambda: obj.initiative.city_id, "initiative": lambda: obj.city_id}.get(
         scope, lambda: obj.id
     )()
@@ -150,20 +152,32 @@ def dataset_response(
     free_text: bool = False,
     via: str = "console",
     bundle: bool = False,
+    purpose: str | None = None,
 ) -> Response:
     """The dataset download (see module notes); ``zip`` or ``bundle`` adds the codebook.
+
+    The file is disclosure-controlled (:mod:`surveyapp.exports.protection`) unless a
+    ``purpose`` is given: the unprotected file is for admins, and its purpose is audited.
 
     Raises werkzeug HTTP errors: 400 for a bad format or shape, 403 for a role that may not.
     """
     check_request(fmt, shape, role=role, free_text=free_text)
+    if purpose is not None and role != Role.ADMIN:
+        abort(403, description=_("Only admins can download the file without disclosure control."))
     if fmt == "zip":
         fmt, bundle = "csv", True
     freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj, free_text=free_text)
+    k = protection.city_k(db.session.get(City, city_id_of(scope, obj)))
+    if purpose is None:
+        plan, protected = protection.protect_plan(db.session, plan, k)
+        risk = protected.after
+    else:
+        risk = unprotected_risk(plan, k)
     audit(
         db.session,
         user,
-        _city_id(scope, obj),
+        city_id_of(scope, obj),
         "dataset_downloaded",
         scope,
         obj.id,
@@ -172,6 +186,10 @@ def dataset_response(
         free_text=free_text,
         bundle=bundle,
         via=via,
+        disclosure_control=purpose is None,
+        k=k,
+        below_k=risk.below_k,
+        **({"purpose": purpose} if purpose is not None else {}),
     )
     db.session.commit()
     headers = {
@@ -180,16 +198,16 @@ def dataset_response(
         "X-Content-Type-Options": "nosniff",
     }
     if bundle:
-        return _bundle_response(plan, fmt, shape, headers)
+        return _bundle_response(plan, fmt, shape, headers, disclosure(plan, risk))
     name = f"{plan.name}-{shape}.{EXTENSIONS[fmt]}"
     headers["Content-Disposition"] = f'attachment; filename="{name}"'
     if fmt == "csv":
-        pieces = formats.csv_rows(iter_chunks(db.session, plan), plan, shape)
+        pieces = formats.csv_rows(rows_of(plan), plan, shape)
         headers["Content-Type"] = "text/csv; charset=utf-8"
         return Response(stream_with_context(pieces), headers=headers)
     path = formats.temporary_path(f".{fmt}")
     try:
-        formats.write_file(fmt, iter_chunks(db.session, plan), plan, shape, path)
+        formats.write_file(fmt, rows_of(plan), plan, shape, path)
     except Exception:
         path.unlink(missing_ok=True)
         raise
@@ -197,32 +215,64 @@ def dataset_response(
     return Response(formats.file_pieces(path), mimetype=codebook.MEDIA_TYPES[fmt], headers=headers)
 
 
-def _bundle_response(plan: DatasetPlan, fmt: str, shape: str, headers: dict[str, str]) -> Response:
+def rows_of(plan: DatasetPlan) -> Iterator[pd.DataFrame]:
+    """The plan's rows, as released: disclosure-controlled when the plan is protected."""
+    chunks = iter_chunks(db.session, plan)
+    return chunks if plan.protection is None else protection.apply(chunks, plan.protection)
+
+
+def unprotected_risk(plan: DatasetPlan, k: int) -> Any:
+    """The disclosure risk of the plan's file without disclosure control."""
+    keys = protection.plan_keys(plan)
+    columns = ["weight", *keys]
+    parts = [chunk[columns] for chunk in iter_chunks(db.session, plan)]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return protection.risk_of(frame, keys, k)
+
+
+def disclosure(plan: DatasetPlan, risk: Any) -> dict[str, Any]:
+    """What the codebook and datapackage say about the file's disclosure risk and control."""
+    if plan.protection is not None:
+        return dict(plan.protection.as_dict())
+    return {
+        "k": risk.k,
+        "key_variables": list(risk.keys),
+        "risk_before": risk.as_dict(),
+        "unprotected": True,
+    }
+
+
+def _bundle_response(
+    plan: DatasetPlan, fmt: str, shape: str, headers: dict[str, str], control: dict[str, Any]
+) -> Response:
     data_name = f"data-{shape}.{EXTENSIONS[fmt]}"
     package = codebook.datapackage(
         plan, fmt=fmt, shape=shape, data_path=data_name, aggregates_path="aggregates.csv"
     )
+    package["surveyapp:disclosure"] = control
     html = codebook.codebook_html(
         db.session,
         plan,
         translations_dir=translations_dir(),
         weighting_notes=weighting_notes(db.session, plan),
+        disclosure=control,
     )
-    if fmt == "csv":
-        data: Any = formats.csv_rows(iter_chunks(db.session, plan), plan, shape)
-    else:
+    members: list[tuple[str, Any]] = []
+    if fmt != "csv":
         path = formats.temporary_path(f".{fmt}")
-        formats.write_file(fmt, iter_chunks(db.session, plan), plan, shape, path)
-        data = formats.file_pieces(path)
+        formats.write_file(fmt, rows_of(plan), plan, shape, path)
+        members.append((data_name, formats.file_pieces(path)))
+    csv_name = f"data-{shape}.csv"
+    members.insert(0, (csv_name, formats.csv_rows(rows_of(plan), plan, shape)))
 
     def aggregates() -> Iterator[bytes]:
         yield formats.aggregates_csv(aggregates_for(plan))
 
-    members = [
-        (data_name, data),
+    members += [
         ("aggregates.csv", aggregates()),
         ("datapackage.json", [json.dumps(package, indent=1, ensure_ascii=False).encode()]),
         ("codebook.html", [html.encode("utf-8")]),
+        *((name, [text.encode("utf-8")]) for name, text in scripts.scripts(plan, fmt, shape)),
     ]
     headers["Content-Disposition"] = f'attachment; filename="{plan.name}-{shape}-{fmt}.zip"'
     return Response(
@@ -256,7 +306,7 @@ def aggregates_response(scope: str, obj: Any, *, user: User, via: str = "console
     """The aggregate table as CSV, for every member of the city."""
     freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj)
-    audit(db.session, user, _city_id(scope, obj), "aggregates_downloaded", scope, obj.id, via=via)
+    audit(db.session, user, city_id_of(scope, obj), "aggregates_downloaded", scope, obj.id, via=via)
     db.session.commit()
     body = formats.aggregates_csv(aggregates_for(plan))
     return Response(
@@ -276,12 +326,15 @@ def codebook_response(scope: str, obj: Any, *, user: User, via: str = "console")
 
     freeze_scoring_models(scope, obj, user=user)
     plan = build_plan(db.session, scope, obj)
+    k = protection.city_k(db.session.get(City, city_id_of(scope, obj)))
+    plan, _protected = protection.protect_plan(db.session, plan, k)
     html = codebook.codebook_html(
         db.session,
         plan,
         translations_dir=translations_dir(),
         weighting_notes=weighting_notes(db.session, plan),
+        disclosure=disclosure(plan, None),
     )
-    audit(db.session, user, _city_id(scope, obj), "codebook_viewed", scope, obj.id, via=via)
+    audit(db.session, user, city_id_of(scope, obj), "codebook_viewed", scope, obj.id, via=via)
     db.session.commit()
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, UTCDateTime, utcnow
@@ -30,6 +30,9 @@ class City(Base):
     # Whom residents contact about their data (e-mail or address), shown in the privacy notice.
     privacy_contact: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # k of the k-anonymity of analysts' response-level files (surveyapp.exports.protection;
+    # the console's form accepts 3 to 20).
+    microdata_k: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
     areas: Mapped[list[Area]] = relationship(back_populates="city", order_by="Area.name")
     initiatives: Mapped[list[Initiative]] = relationship(back_populates="city")

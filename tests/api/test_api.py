@@ -428,6 +428,9 @@ def test_the_demo_initiative_downloads_as_csv_for_analysts_only(
     bundle = _get(client, f"{url}?format=dta&bundle=true", token)
     with zipfile.ZipFile(io.BytesIO(bundle.get_data())) as archive:
         assert {"data-wide.dta", "codebook.html", "datapackage.json"} <= set(archive.namelist())
+    # The long shape in SPSS, as the schema allows it.
+    long = _get(client, f"{url}?format=sav&shape=long", token)
+    assert long.status_code == 200 and long.mimetype == "application/x-spss-sav"
     event = make.session.scalar(select(AuditEvent).where(AuditEvent.action == "dataset_downloaded"))
     assert event.user_id == user.id and event.details["via"] == "api"
 
@@ -461,6 +464,9 @@ def test_every_api_error_is_json(app: Flask, client: FlaskClient, make: Factory)
     assert unknown.status_code == 404 and unknown.get_json() == {"error": "Not found."}
     posted = client.post("/api/v1/me", headers=headers)
     assert posted.status_code == 405 and "GET" in posted.get_json()["error"]
+    assert "GET" in posted.headers["Allow"]
+    deleted = client.delete(f"/api/v1/cities/{user.memberships[0].city_id}/dataset")
+    assert deleted.status_code == 405 and "GET" in deleted.headers["Allow"]
     not_an_id = client.get("/api/v1/cities/abc", headers=headers)
     assert not_an_id.status_code == 404 and not_an_id.is_json
     too_large = client.get(f"/api/v1/waves/{2**40}", headers=headers)

@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
@@ -79,7 +80,7 @@ def test_parquet_opens_with_pyarrow_with_labels(client: FlaskClient, analyst: In
 
 
 def test_long_shape_has_one_row_per_value(
-    client: FlaskClient, analyst: Initiative, db_session: Session
+    client: FlaskClient, analyst: Initiative, db_session: Session, tmp_path: Path
 ) -> None:
     from surveyapp.exports.dataset import build_plan
 
@@ -92,8 +93,21 @@ def test_long_shape_has_one_row_per_value(
     first = wide["response_id"][0]
     one = long[(long["response_id"] == first) & (long["variable"] == "idx_trust")]
     assert one["value"].iloc[0] == pytest.approx(wide["idx_trust"][0])
-    refused = client.get(f"/staff/initiatives/{analyst.id}/dataset?format=sav&shape=long")
-    assert refused.status_code == 400 and "long" in refused.get_data(as_text=True)
+    # Every long row carries the response's weight, flags and scoring-model hash.
+    merged = long.merge(wide, on="response_id", suffixes=("", "_wide"))
+    for column in ("weight", "flag_exclude", "flag_speeder", "scoring_model"):
+        assert (merged[column] == merged[f"{column}_wide"]).all(), column
+    assert set(long["scoring_model"]) == {wide["scoring_model"][0]} != {""}
+    # The long shape in SPSS and Stata, read back with their own readers.
+    for fmt, read in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        path = tmp_path / f"long.{fmt}"
+        path.write_bytes(
+            _get(client, f"/staff/initiatives/{analyst.id}/dataset?format={fmt}&shape=long")
+        )
+        frame, meta = read(str(path))
+        assert len(frame) == len(long)
+        assert meta.column_names_to_labels["weight"] == "Raking weight"
+        assert frame["weight"].to_numpy() == pytest.approx(long["weight"].to_numpy())
 
 
 def test_spss_file_has_variable_and_value_labels_and_user_missing(
@@ -112,6 +126,11 @@ def test_spss_file_has_variable_and_value_labels_and_user_missing(
     # Without user_missing, SPSS's missing codes read as missing values.
     plain, _meta = pyreadstat.read_sav(str(path))
     assert plain["ppltrst"].min() >= 0
+    # Measurement levels: scales ordinal, categories nominal, scores scale.
+    measure = meta.variable_measure
+    assert measure["ppltrst"] == "ordinal" and measure["age_band"] == "ordinal"
+    assert measure["gender"] == "nominal" and measure["flag_exclude"] == "nominal"
+    assert measure["idx_trust"] == "scale" and measure["weight"] == "scale"
 
 
 def test_stata_file_has_labels(client: FlaskClient, analyst: Initiative, tmp_path: Path) -> None:
@@ -121,24 +140,48 @@ def test_stata_file_has_labels(client: FlaskClient, analyst: Initiative, tmp_pat
     assert len(frame) == 400
     assert all(len(label) <= 80 for label in meta.column_labels if label)
     assert meta.column_names_to_labels["idx_trust"] == "Trust index (0-100)"
-    assert meta.variable_value_labels["nbh_help"][-2] == "Prefer not to say"
+    # "Don't know" and "prefer not to say" are Stata's .a and .b, labelled: a naive mean
+    # leaves them out (the 5.225 with -1 and -2 counted as numbers).
+    assert meta.variable_value_labels["nbh_help"]["b"] == "Prefer not to say"
+    assert meta.variable_value_labels["ppltrst"]["a"] == "Don't know"
+    assert frame["ppltrst"].min() >= 0
+    coded, coded_meta = pyreadstat.read_dta(str(path), user_missing=True)
+    assert {"a", "b"} <= set(coded["ppltrst"].dropna().map(str))
+    assert coded_meta.missing_user_values["ppltrst"] == ["a", "b"]
     assert set(frame["group"]) == {"treated", "comparison"}
+    # pandas reads the same file, the extended missing values as missing.
+    pandas_frame = pd.read_stata(io.BytesIO(path.read_bytes()), convert_categoricals=False)
+    assert pandas_frame["ppltrst"].mean() == pytest.approx(frame["ppltrst"].mean())
+    sav = tmp_path / "data.sav"
+    sav.write_bytes(_get(client, f"/staff/initiatives/{analyst.id}/dataset?format=sav"))
+    spss, _meta = pyreadstat.read_sav(str(sav))
+    assert frame["ppltrst"].mean() == pytest.approx(spss["ppltrst"].mean())
 
 
-@pytest.mark.parametrize("shape", ["wide", "long"])
+@pytest.mark.parametrize(
+    ("fmt", "shape"),
+    [("csv", "wide"), ("csv", "long"), ("parquet", "wide"), ("sav", "wide"), ("dta", "long")],
+)
 def test_bundle_is_a_valid_frictionless_data_package(
-    client: FlaskClient, analyst: Initiative, tmp_path: Path, shape: str
+    client: FlaskClient, analyst: Initiative, tmp_path: Path, fmt: str, shape: str
 ) -> None:
     from frictionless import Package
 
-    body = _get(client, f"/staff/initiatives/{analyst.id}/dataset?format=zip&shape={shape}")
-    with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        assert sorted(archive.namelist()) == [
-            "aggregates.csv",
-            "codebook.html",
-            f"data-{shape}.csv",
-            "datapackage.json",
-        ]
+    url = f"/staff/initiatives/{analyst.id}/dataset?format={fmt}&shape={shape}&bundle=true"
+    with zipfile.ZipFile(io.BytesIO(_get(client, url))) as archive:
+        binary = [f"data-{shape}.{fmt}"] if fmt != "csv" else []
+        assert sorted(archive.namelist()) == sorted(
+            [
+                "aggregates.csv",
+                "codebook.html",
+                f"data-{shape}.csv",
+                "datapackage.json",
+                "import.R",
+                "import.do",
+                "import.sps",
+                *binary,
+            ]
+        )
         archive.extractall(tmp_path)
     package = json.loads((tmp_path / "datapackage.json").read_text())
     fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
@@ -146,17 +189,15 @@ def test_bundle_is_a_valid_frictionless_data_package(
         assert fields["ppltrst"]["categories"][0] == {"value": -2, "label": "Prefer not to say"}
         assert fields["nbh_not_get_along"]["surveyapp:reverse"] is True
     else:
-        assert list(fields) == [
-            "response_id",
-            "wave_id",
-            "wave",
-            "area",
-            "group",
-            "variable",
-            "value",
-        ]
+        assert list(fields)[:6] == ["response_id", "wave_id", "wave", "area", "group", "weight"]
+        assert list(fields)[-3:] == ["scoring_model", "variable", "value"]
+        assert "flag_exclude" in fields
     report = Package(str(tmp_path / "datapackage.json")).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    # Rows were read: every response (wide) or every value (long), and the aggregates.
+    rows = {task.name: task.stats["rows"] for task in report.tasks}
+    assert rows["responses"] == 400 if shape == "wide" else rows["responses"] > 400
+    assert rows["aggregates"] > 0
     html = (tmp_path / "codebook.html").read_text()
     assert "Pensez-vous" in html or 'lang="fr"' in html
     assert analyst.name not in html or "&#34;" in html or "&quot;" in html
@@ -211,6 +252,9 @@ def test_download_is_audited_with_its_options(
         "free_text": False,
         "bundle": False,
         "via": "console",
+        "disclosure_control": True,
+        "k": 5,
+        "below_k": 0,
     }
     assert client.get(f"/staff/waves/{analyst.waves[0].id}/dataset?format=nope").status_code == 400
     assert (
@@ -246,8 +290,9 @@ def test_bundle_of_an_spss_file_describes_it(
         package = json.loads(archive.read("datapackage.json"))
         archive.extract("data-wide.sav", tmp_path)
     assert "data-wide.sav" in names and "codebook.html" in names
-    assert package["resources"][0]["path"] == "data-wide.sav"
-    assert package["resources"][0]["mediatype"] == "application/x-spss-sav"
+    assert package["resources"][0]["path"] == "data-wide.csv"
+    assert package["surveyapp:files"][0]["path"] == "data-wide.sav"
+    assert package["surveyapp:files"][0]["mediatype"] == "application/x-spss-sav"
     frame, meta = pyreadstat.read_sav(str(tmp_path / "data-wide.sav"))
     assert len(frame) == 400 and meta.column_names_to_labels["weight"] == "Raking weight"
 
