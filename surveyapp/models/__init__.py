@@ -18,7 +18,14 @@ from surveyapp.models.response import (
 )
 from surveyapp.models.scoring import ScoringModel
 from surveyapp.models.user import Membership, Role, User
-from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, WaveStatus
+from surveyapp.models.wave import (
+    Invitation,
+    UsedInvitations,
+    Wave,
+    WaveArea,
+    WaveMode,
+    WaveStatus,
+)
 
 __all__ = [
     "REPEAT_IN_SAME_BROWSER",
@@ -48,6 +55,7 @@ __all__ = [
     "UsedInvitations",
     "User",
     "Wave",
+    "WaveArea",
     "WaveMode",
     "WaveStatus",
 ]
