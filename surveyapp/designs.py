@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Area, AreaRole, Initiative, InitiativeArea, Response, Wave
@@ -33,8 +33,9 @@ BEFORE, AFTER, SPANNING, UNDATED = "before", "after", "spanning", "undated"
 def wave_areas(session: Session, wave: Wave) -> list[Area]:
     """The areas a wave covers: a city-wide round's listed areas (else every area of the
     city); an initiative's wave, the initiative's treated and comparison areas."""
-    if wave.initiative is not None:
-        return sorted({link.area for link in wave.initiative.area_links}, key=_area_key)
+    if wave.initiative is not None:  # treated, then comparison, as the pages list them
+        roles = (AreaRole.TREATED, AreaRole.COMPARISON)
+        return [area for role in roles for area in wave.initiative.areas_with_role(role)]
     listed = [link.area for link in wave.area_links]
     if listed:
         return sorted(listed, key=_area_key)
@@ -128,12 +129,22 @@ def waves_by_timing(session: Session, initiative: Initiative) -> dict[str, list[
 def response_scope(session: Session, initiative: Initiative) -> ColumnElement[bool]:
     """A condition on ``Response`` (joined to ``Wave``) selecting the initiative's rows: all
     of its own waves, and of each city-wide round those in its treated and comparison areas."""
-    rounds = [w.id for w in waves_for_initiative(session, initiative) if w.initiative_id is None]
+    waves = waves_for_initiative(session, initiative)
+    rounds = [w.id for w in waves if w.initiative_id is None]
     own = Wave.initiative_id == initiative.id
     if not rounds:
         return own
     areas = list(area_groups(session, initiative))
-    return or_(own, and_(Wave.id.in_(rounds), Response.area_id.in_(areas) if areas else false()))
+    return or_(own, and_(Response.wave_id.in_(rounds), round_rows(rounds, areas)))
+
+
+def round_rows(round_ids: list[int], area_ids: list[int]) -> ColumnElement[bool]:
+    """A condition on ``Response`` alone: outside the rounds ``round_ids`` every row, in them
+    only rows in ``area_ids`` (the design's areas; for exports streamed from plain ids)."""
+    if not round_ids:
+        return true()
+    inside = Response.area_id.in_(area_ids) if area_ids else false()
+    return or_(Response.wave_id.not_in(round_ids), inside)
 
 
 def initiatives_for_wave(session: Session, wave: Wave) -> list[Initiative]:

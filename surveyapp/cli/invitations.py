@@ -35,7 +35,7 @@ def _area_counts(wave: Wave, per_area: tuple[str, ...]) -> dict[int, int]:
         code, _, number = spec.partition("=")
         if not number.isdigit():
             raise click.BadParameter(f"{spec!r}: write AREA_CODE=NUMBER.")
-        counts[lookups.area(wave.initiative.city, code).id] = int(number)
+        counts[lookups.area(wave.city, code).id] = int(number)
     return counts
 
 

@@ -13,6 +13,7 @@ from flask import Response, abort, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp import designs
 from surveyapp.auth import services as auth_services
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import (
@@ -23,6 +24,7 @@ from surveyapp.console import (
     downloads,
     initiatives,
     queries,
+    rounds,
     team,
     wave_views,
 )
@@ -203,13 +205,19 @@ def initiative(initiative_id: int):
     """An initiative with its areas and waves."""
     found, membership = access.initiative(initiative_id)
     summaries = queries.wave_summaries(db.session, found.waves)
+    comparison = designs.comparison_areas(db.session, found)
     return render_template(
         "console/initiative.html",
         user=current_user(),
         initiative=found,
         membership=membership,
         summaries=summaries,
-        design=design_power(found, summaries),
+        rounds=rounds.initiative_rounds(db.session, found),
+        timing_names=rounds.timing_names(),
+        own_timing={w.id: designs.timing(w, found.start_date) for w in found.waves},
+        comparison=comparison,
+        comparison_default=designs.comparison_is_default(found),
+        design=design_power(found, summaries, len(comparison)),
     )
 
 
@@ -217,13 +225,13 @@ def initiative(initiative_id: int):
 PLANNED_ANSWERS = 80
 
 
-def design_power(initiative: Initiative, summaries: list) -> dict | None:
+def design_power(initiative: Initiative, summaries: list, comparison: int) -> dict | None:
     """What the initiative's design can show (``analysis.plan_design`` with the documented
-    defaults), from its areas and the answers per area of its latest wave with answers."""
+    defaults), from its areas (``comparison``: how many, chosen or by default) and the
+    answers per area of its latest wave with answers."""
     from analysis.planning import DEFAULT_ICC, DEFAULT_SD, plan_design
 
     treated = len(initiative.areas_with_role("treated"))
-    comparison = len(initiative.areas_with_role("comparison"))
     if min(treated, comparison) < 2:
         return {"too_few": True, "treated": treated, "comparison": comparison}
     answered = [s.completed for s in summaries if s.completed]
