@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.disclosure import publication_sample
-from surveyapp import scoring
+from surveyapp import designs, scoring
 from surveyapp.area_sources import area_source_notes
 from surveyapp.audit import record
 from surveyapp.db import utcnow
@@ -21,7 +21,6 @@ from surveyapp.models import (
     Area,
     AreaMargin,
     Initiative,
-    InitiativeArea,
     Response,
     ResponseStatus,
     ScoringModel,
@@ -51,19 +50,17 @@ def initiative_frame(
 ) -> pd.DataFrame:
     """Complete responses of every wave of an initiative, wide, in wave order.
 
-    Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
+    The waves and rows are those :mod:`surveyapp.designs` gives: the initiative's own waves
+    and, from each city-wide round that covers it, the rows in its treated and comparison
+    areas. Columns: ``response_id``, ``wave`` (wave name), ``wave_id``, ``area`` (area code),
     ``group`` (``treated``/``comparison``, empty for areas outside the design),
     ``language``, ``duration_seconds``, ``panel_id`` (empty outside panels) and one
     column per item with its code (negative codes are missing-value answers such as "don't
     know"; numbers as given). Free-text answers are left out: they can hold personal
     details. With ``sent_day``, also ``sent_on``, the day sent (for :func:`published_frame`).
     """
-    roles = {
-        link.area_id: link.role
-        for link in session.scalars(
-            select(InitiativeArea).where(InitiativeArea.initiative_id == initiative.id)
-        )
-    }
+    roles = designs.area_groups(session, initiative)
+    scope = designs.response_scope(session, initiative)
     rows = session.execute(
         select(
             Response.id,
@@ -79,7 +76,7 @@ def initiative_frame(
         )
         .join(Wave, Response.wave_id == Wave.id)
         .outerjoin(Area, Response.area_id == Area.id)
-        .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
+        .where(scope, Response.status == ResponseStatus.COMPLETE)
         .order_by(Wave.id, Response.id)
     ).all()
     wave_numbers: dict[int, int] = {}
@@ -112,7 +109,7 @@ def initiative_frame(
         select(Answer.response_id, Answer.item_id, Answer.value_code, Answer.value_number)
         .join(Response, Answer.response_id == Response.id)
         .join(Wave, Response.wave_id == Wave.id)
-        .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
+        .where(scope, Response.status == ResponseStatus.COMPLETE)
     ).all()
     long = pd.DataFrame(answers, columns=["response_id", "item_id", "code", "number"])
     long["value"] = long["code"].astype("float64").fillna(long["number"].astype("float64"))
@@ -196,7 +193,7 @@ def report_inputs(session: Session, initiative: Initiative) -> ReportInputs | No
     from analysis.report.cleaning import kept_rows
     from surveyapp.instruments.registry import wave_instrument
 
-    waves = list(initiative.waves)
+    waves = designs.waves_for_initiative(session, initiative)
     frame = initiative_frame(session, initiative, sent_day=True)
     if not waves or frame.empty:
         return None
@@ -299,14 +296,12 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
     responses = session.execute(
         select(func.count(Response.id), func.max(Response.id), func.max(Response.submitted_on))
         .join(Wave, Response.wave_id == Wave.id)
-        .where(Wave.initiative_id == initiative.id, Response.status == ResponseStatus.COMPLETE)
+        .where(designs.response_scope(session, initiative))
+        .where(Response.status == ResponseStatus.COMPLETE)
     ).one()
     waves = tuple(
-        session.execute(
-            select(Wave.id, Wave.name, Wave.modules, Wave.status)
-            .where(Wave.initiative_id == initiative.id)
-            .order_by(Wave.id)
-        ).all()
+        (w.id, w.name, w.modules, w.status)
+        for w in designs.waves_for_initiative(session, initiative)
     )
     model = tuple(
         session.execute(
@@ -316,13 +311,7 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
         ).first()
         or ()
     )
-    areas = tuple(
-        session.execute(
-            select(InitiativeArea.area_id, InitiativeArea.role)
-            .where(InitiativeArea.initiative_id == initiative.id)
-            .order_by(InitiativeArea.area_id)
-        ).all()
-    )
+    areas = tuple(sorted(designs.area_groups(session, initiative).items()))
     # Replaced margins get new ids, so the largest id changes with every upload.
     margins = tuple(
         session.execute(

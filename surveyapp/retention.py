@@ -80,7 +80,7 @@ def purge(session: Session, now: datetime, *, dry_run: bool = False, actor: str)
         audit(
             session,
             actor,
-            wave.initiative.city_id,
+            wave.city_id,
             "retention_purged",
             "wave",
             wave.id,

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from surveyapp import designs
 from surveyapp.db import utcnow
 from surveyapp.models import Initiative, ScoringModel, Wave, WaveStatus
 
@@ -109,7 +110,7 @@ def for_download(
             "first made with complete responses in the first wave. Index columns are empty."
         )
     if stored.frozen_at is None:
-        return stored, provisional_note(initiative.waves[0])
+        return stored, provisional_note(designs.waves_for_initiative(session, initiative)[0])
     return stored, None
 
 
@@ -126,7 +127,7 @@ def bring_up_to_date(
     stored = latest_scoring_model(session, initiative)
     if stored is not None and stored.frozen_at is not None:
         return stored
-    waves = list(initiative.waves)
+    waves = designs.waves_for_initiative(session, initiative)
     if not waves or frame.empty:
         return stored
     fitted, _reason = fit_scoring_model(frame, spec, duration="duration_seconds")

@@ -40,6 +40,7 @@ from surveyapp.models import (
     Role,
     User,
     Wave,
+    WaveArea,
     WaveMode,
     WaveStatus,
 )
@@ -318,12 +319,38 @@ class Factory:
         )
         return self._add(wave)
 
+    def citywide_wave(self, city: City, areas: list[Area] | None = None, **fields: Any) -> Wave:
+        """A city-wide round of ``city`` over ``areas`` (every area of the city if None)."""
+        row = self.instrument_row()
+        status = fields.pop("status", WaveStatus.OPEN)
+        now = utcnow()
+        wave = Wave(
+            city=city,
+            instrument_id=row.id,
+            name=fields.pop("name", "City round"),
+            languages=fields.pop("languages", ["en", "fr"]),
+            modules=fields.pop("modules", []),
+            mode=fields.pop("mode", WaveMode.BOTH),
+            status=status,
+            opens_at=fields.pop("opens_at", now - timedelta(days=1)),
+            closes_at=fields.pop("closes_at", now + timedelta(days=30)),
+            open_token=fields.pop("open_token", secrets.token_urlsafe(12)),
+            frozen_instrument_hash=None if status == WaveStatus.DRAFT else row.content_hash,
+            **fields,
+        )
+        wave.area_links = [WaveArea(area=area, city_id=city.id) for area in areas or []]
+        return self._add(wave)
+
     def invitation(
         self, wave: Wave | None = None, area: Area | None = None
     ) -> tuple[str, Invitation]:
         """A new invitation and its plain code (which the database never sees)."""
         wave = wave or self.wave()
-        area = area or wave.initiative.areas_with_role(AreaRole.TREATED)[0]
+        area = area or (
+            wave.initiative.areas_with_role(AreaRole.TREATED)[0]
+            if wave.initiative is not None
+            else wave.city.areas[0]
+        )
         code = generate_code()
         stored = hash_code(code, key=TEST_CODE_KEY)
         return code, self._add(Invitation(wave=wave, area=area, code_hash=stored))

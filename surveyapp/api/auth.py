@@ -109,4 +109,4 @@ def initiative_or_404(initiative_id: int) -> tuple[Initiative, Membership]:
 def wave_or_404(wave_id: int) -> tuple[Wave, Membership]:
     """A wave of an initiative in one of the token user's cities."""
     wave = _get(Wave, wave_id)
-    return wave, membership(wave.initiative.city_id)
+    return wave, membership(wave.city_id)

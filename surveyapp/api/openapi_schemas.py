@@ -105,7 +105,11 @@ SCHEMAS: dict[str, Any] = {
     "Wave": _obj(
         {
             "id": ID,
-            "initiative_id": ID,
+            "city_id": ID,
+            "initiative_id": _nullable(
+                ID | {"description": "Null for a city-wide round, owned by the city."}
+            ),
+            "citywide": {"type": "boolean"},
             "name": STRING,
             "status": {"type": "string", "enum": ["draft", "open", "closed", "archived"]},
             "mode": {"type": "string", "enum": ["invitation", "open_link", "both"]},
@@ -116,10 +120,26 @@ SCHEMAS: dict[str, Any] = {
             "modules": STRINGS,
         }
     ),
+    "InitiativeWave": {
+        "allOf": [
+            ref("Wave"),
+            _obj(
+                {
+                    "timing": {
+                        "type": "string",
+                        "enum": ["before", "after", "spanning", "undated"],
+                        "description": "Relative to the initiative's start date: closed by "
+                        "then, opened on or after it, spanning it (or no closing date), or "
+                        "undated (no opening date or no start date).",
+                    }
+                }
+            ),
+        ]
+    },
     "WaveList": _obj(
         {
             "initiative_id": ID,
-            "waves": _array(ref("Wave")),
+            "waves": _array(ref("InitiativeWave")),
             "truncated": {"type": "boolean"},
         }
     ),
@@ -139,7 +159,7 @@ SCHEMAS: dict[str, Any] = {
                             }
                         )
                     ),
-                    "waves": _array(ref("Wave")),
+                    "waves": _array(ref("InitiativeWave")),
                 }
             ),
         ]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.disclosure import MIN_CELL as SMALL
+from surveyapp import designs
 from surveyapp.models import (
     ApiToken,
     City,
@@ -123,7 +124,9 @@ def wave_summary(wave: Wave) -> dict[str, Any]:
     """A wave's set-up and status (no counts)."""
     return {
         "id": wave.id,
+        "city_id": wave.city_id,
         "initiative_id": wave.initiative_id,
+        "citywide": wave.initiative_id is None,
         "name": wave.name,
         "status": wave.status,
         "mode": wave.mode,
@@ -135,15 +138,12 @@ def wave_summary(wave: Wave) -> dict[str, Any]:
     }
 
 
-def _waves(session: Session, initiative: Initiative) -> list[Wave]:
-    return list(
-        session.scalars(
-            select(Wave)
-            .where(Wave.initiative_id == initiative.id)
-            .order_by(Wave.id)
-            .limit(MAX_LIST + 1)
-        )
-    )
+def _waves(session: Session, initiative: Initiative) -> list[dict[str, Any]]:
+    """Its own waves and the city-wide rounds that evaluate it (:mod:`surveyapp.designs`)."""
+    return [
+        wave_summary(wave) | {"timing": designs.timing(wave, initiative.start_date)}
+        for wave in designs.waves_for_initiative(session, initiative)[: MAX_LIST + 1]
+    ]
 
 
 def initiative_detail(session: Session, initiative: Initiative) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def initiative_detail(session: Session, initiative: Initiative) -> dict[str, Any
             {"id": link.area.id, "code": link.area.code, "name": link.area.name, "role": link.role}
             for link in links
         ],
-        "waves": [wave_summary(w) for w in waves[:MAX_LIST]],
+        "waves": waves[:MAX_LIST],
     }
 
 
@@ -165,7 +165,7 @@ def initiative_waves(session: Session, initiative: Initiative) -> dict[str, Any]
     waves = _waves(session, initiative)
     return {
         "initiative_id": initiative.id,
-        "waves": [wave_summary(w) for w in waves[:MAX_LIST]],
+        "waves": waves[:MAX_LIST],
         "truncated": len(waves) > MAX_LIST,
     }
 
@@ -201,10 +201,10 @@ def report_wave_ids(session: Session, initiative: Initiative) -> dict[str, int]:
     """
     rows = session.execute(
         select(Wave.id, Wave.name)
-        .where(
-            Wave.initiative_id == initiative.id,
-            Wave.id.in_(select(Response.wave_id).where(Response.status == ResponseStatus.COMPLETE)),
-        )
+        .join(Response, Response.wave_id == Wave.id)
+        .where(designs.response_scope(session, initiative))
+        .where(Response.status == ResponseStatus.COMPLETE)
+        .group_by(Wave.id, Wave.name)
         .order_by(Wave.id)
     ).all()
     return {f"{number}. {name}": wave_id for number, (wave_id, name) in enumerate(rows, 1)}

@@ -35,7 +35,7 @@ def _area_counts(wave: Wave, per_area: tuple[str, ...]) -> dict[int, int]:
         code, _, number = spec.partition("=")
         if not number.isdigit():
             raise click.BadParameter(f"{spec!r}: write AREA_CODE=NUMBER.")
-        counts[lookups.area(wave.initiative.city, code).id] = int(number)
+        counts[lookups.area(wave.city, code).id] = int(number)
     return counts
 
 
@@ -148,7 +148,7 @@ def invitations_poster(wave_id: int, language: str, out: Path, area_code: str | 
     if area_code is None:
         pdf = committed(lambda: poster_pdf(wave, language, base_url(), translations_dir()))
     else:
-        area_id = lookups.area(wave.initiative.city, area_code).id
+        area_id = lookups.area(wave.city, area_code).id
         link = committed(lambda: area_link(db.session, wave, area_id, base_url()))
         pdf = area_poster_pdf(wave, link, language, translations_dir())
     out.write_bytes(pdf)

@@ -22,7 +22,7 @@ def waves_group() -> None:
 
 
 @waves_group.command("create")
-@click.argument("initiative_id", type=int)
+@click.argument("initiative_id", type=int, required=False)
 @click.option("--name", required=True)
 @click.option("--instrument", "instrument_ref", default="social-cohesion-safety@1.0.0")
 @click.option("--modules", default="", help="Comma-separated optional modules.")
@@ -34,9 +34,19 @@ def waves_group() -> None:
 @click.option("--closes", help="Last day residents can answer (YYYY-MM-DD).")
 @click.option("--panel", is_flag=True, help="The same residents are invited in later waves.")
 @click.option("--retention-days", type=int, default=730, show_default=True)
+@click.option(
+    "--city",
+    "city_slug",
+    help="Instead of INITIATIVE_ID: a city-wide round of this city (its slug).",
+)
+@click.option(
+    "--areas",
+    default="",
+    help="With --city: comma-separated area codes the round covers (default: every area).",
+)
 @needs_database
 def waves_create(
-    initiative_id: int,
+    initiative_id: int | None,
     name: str,
     instrument_ref: str,
     modules: str,
@@ -46,12 +56,23 @@ def waves_create(
     closes: str | None,
     panel: bool,
     retention_days: int,
+    city_slug: str | None,
+    areas: str,
 ) -> None:
-    """Create a draft wave of an initiative."""
+    """Create a draft wave of an initiative, or with --city a city-wide round."""
     from surveyapp.console.waves import create_wave
     from surveyapp.instruments.registry import published_version
 
-    initiative = lookups.by_id(Initiative, initiative_id, "initiative")
+    if (initiative_id is None) == (city_slug is None):
+        raise click.UsageError("Give either INITIATIVE_ID or --city SLUG (a city-wide round).")
+    if areas and city_slug is None:
+        raise click.UsageError("--areas only goes with --city (an initiative has its own areas).")
+    initiative, city, covered = None, None, []
+    if initiative_id is not None:
+        initiative = lookups.by_id(Initiative, initiative_id, "initiative")
+    else:
+        city = lookups.city(city_slug)
+        covered = [lookups.area(city, code) for code in arguments.csv_list(areas)]
     key, _, version = instrument_ref.partition("@")
     row = published_version(db.session, key, version)
     if row is None:
@@ -74,9 +95,15 @@ def waves_create(
             retention_days=retention_days,
             translations=translations_dir(),
             actor=ACTOR,
+            city=city,
+            areas=covered,
         )
     )
-    click.echo(f"Created draft wave {wave.id}: {wave.name}.")
+    if city is None:
+        click.echo(f"Created draft wave {wave.id}: {wave.name}.")
+    else:
+        scope = ", ".join(a.code for a in covered) if covered else "every area"
+        click.echo(f"Created draft city-wide wave {wave.id} of {city.slug}: {wave.name} ({scope}).")
 
 
 @waves_group.command("open")

@@ -62,4 +62,4 @@ def wave(wave_id: int, roles: Roles = None) -> tuple[Wave, Membership]:
     found = db.session.get(Wave, wave_id)
     if found is None:
         abort(404)
-    return found, membership(found.initiative.city_id, roles)
+    return found, membership(found.city_id, roles)

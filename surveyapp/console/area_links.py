@@ -91,7 +91,7 @@ def area_poster_pdf(wave: Wave, link: AreaOpenLink, language: str, translations:
         html = render_template(
             "console/poster.html",
             wave=wave,
-            city=wave.initiative.city,
+            city=wave.city,
             area=link.area,
             title=translated_title(instrument, language, translations),
             url=link.url,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis.disclosure import suppress_counts
+from surveyapp import designs
 from surveyapp.models import Initiative, PyramidLevel, Response, ResponseStatus, User, Wave
 
 #: The two groups of areas of an initiative's design, in the order they are shown.
@@ -281,22 +282,27 @@ def city_dashboard(
         )
     )
     per_wave: dict[int, dict[int, int]] = {}
-    for initiative_id, wave_id, count in session.execute(
-        select(Wave.initiative_id, Wave.id, func.count(Response.id))
-        .join(Response, Response.wave_id == Wave.id)
-        .where(
-            Wave.initiative_id.in_([i.id for i in initiatives]),
-            Response.status == ResponseStatus.COMPLETE,
+    waves: dict[int, int] = {}
+    for initiative in initiatives:
+        # Its own waves and the rows of city-wide rounds in its design (surveyapp.designs).
+        waves[initiative.id] = len(designs.waves_for_initiative(session, initiative))
+        per_wave[initiative.id] = dict(
+            session.execute(
+                select(Wave.id, func.count(Response.id))
+                .join(Response, Response.wave_id == Wave.id)
+                .where(
+                    designs.response_scope(session, initiative),
+                    Response.status == ResponseStatus.COMPLETE,
+                )
+                .group_by(Wave.id)
+            ).all()
         )
-        .group_by(Wave.initiative_id, Wave.id)
-    ):
-        per_wave.setdefault(initiative_id, {})[wave_id] = count
     completed = {key: sum(counts.values()) for key, counts in per_wave.items()}
     summaries: dict[int, list[InitiativeSummary]] = {level.value: [] for level in PyramidLevel}
     for initiative in sorted(initiatives, key=lambda i: (i.name.casefold(), i.id)):
         summary = InitiativeSummary(
             initiative,
-            len(initiative.waves),
+            waves[initiative.id],
             completed.get(initiative.id, 0),
             # Each wave's count is on its monitoring page: the sum would give a small one.
             completed_hidden=suppress_counts(

@@ -16,10 +16,11 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from surveyapp import designs
 from surveyapp.console import areas, initiatives, waves
 from surveyapp.console.invitations import MAX_CODES
 from surveyapp.console.margins import MarginProblem, MarginRow, parse_margins
@@ -372,12 +373,9 @@ class InvitationsForm(FlaskForm):
                 "`surveyapp invitations generate` for large mailings.",
                 limit=self.limit,
             )
-        initiative = self.wave.initiative
-        own = {
-            area.id
-            for role in ("treated", "comparison")
-            for area in initiative.areas_with_role(role)
-        }
+        own = {area.id for area in designs.wave_areas(object_session(self.wave), self.wave)}
         if set(wanted) - own:
+            if self.wave.initiative is None:
+                return _l("Codes can only be made for the areas this city-wide round covers.")
             return _l("Codes can only be made for the initiative's own areas.")
         return None

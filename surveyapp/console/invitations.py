@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from surveyapp import designs
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
 from surveyapp.i18n import RTL
@@ -101,8 +102,7 @@ def generate(
         raise ConsoleError("This wave uses an open link only; change its mode to send letters.")
     if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
         raise ConsoleError("The wave is closed; codes for it would not work.")
-    areas = {area.id: area for area in wave.initiative.areas_with_role("treated")}
-    areas |= {area.id: area for area in wave.initiative.areas_with_role("comparison")}
+    areas = {area.id: area for area in designs.wave_areas(session, wave)}
     wanted = {area_id: n for area_id, n in counts.items() if n}
     if not wanted:
         raise ConsoleError("Enter how many codes to make for at least one area.")
@@ -125,7 +125,7 @@ def generate(
     audit(
         session,
         actor,
-        wave.initiative.city_id,
+        wave.city_id,
         "codes_generated",
         "wave",
         wave.id,
@@ -166,7 +166,7 @@ def letters_html(
         return render_template(
             "console/letters.html",
             wave=wave,
-            city=wave.initiative.city,
+            city=wave.city,
             title=translated_title(instrument, language, translations),
             letters=[(i, qr_svg(i.url), format_code(i.code)) for i in invitations],
             language=language,
@@ -207,7 +207,7 @@ def letters_download(
     audit(
         session,
         actor,
-        wave.initiative.city_id,
+        wave.city_id,
         "letters_downloaded",
         "wave",
         wave.id,
@@ -227,7 +227,7 @@ def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> 
         html = render_template(
             "console/poster.html",
             wave=wave,
-            city=wave.initiative.city,
+            city=wave.city,
             title=translated_title(instrument, language, translations),
             url=url,
             qr=qr_svg(url),

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from surveyapp import designs
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.invitations import MAX_CODES, NewInvitation, add_letters, letters_zip
@@ -31,13 +32,14 @@ class BatchRow:
 
 
 def city_id_of(wave: Wave) -> int:
-    return wave.initiative.city_id
+    return wave.city_id
 
 
 def wave_areas(wave: Wave) -> dict[int, Area]:
-    """The areas letters of ``wave`` may be for, by id."""
-    areas = {area.id: area for area in wave.initiative.areas_with_role("treated")}
-    return areas | {area.id: area for area in wave.initiative.areas_with_role("comparison")}
+    """The areas letters of ``wave`` may be for, by id (:func:`surveyapp.designs.wave_areas`)."""
+    session = object_session(wave)
+    assert session is not None, "the wave must belong to a session"
+    return {area.id: area for area in designs.wave_areas(session, wave)}
 
 
 def batches_of(session: Session, wave: Wave) -> list[BatchRow]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.planning import DEFAULT_ICC, DEFAULT_SD, plan_design, responses_needed
+from surveyapp import designs
 from surveyapp.models import Initiative, Invitation, Response, ResponseStatus
 from surveyapp.reports import fresh_report
 
@@ -105,15 +106,22 @@ def components(report: Any | None, constructs: list[str]) -> dict[str, dict[str,
 
 
 def design_plan(
-    session: Session, initiative: Initiative, summaries: list, labels: dict[str, str]
+    session: Session,
+    initiative: Initiative,
+    summaries: list,
+    labels: dict[str, str],
+    *,
+    comparison: int | None = None,
 ) -> DesignPlan:
     """The plan of ``initiative``: per index its MDC with the answers per area of its latest
     wave with answers (or :data:`PLANNED_ANSWERS`), and, for its ``target_change``, the
-    answers and letters each area needs. ``labels`` names the constructs to plan for."""
+    answers and letters each area needs. ``labels`` names the constructs to plan for;
+    ``comparison`` is the number of comparison areas, chosen or by default
+    (:func:`surveyapp.designs.comparison_areas`; counted here when not given)."""
+    if comparison is None:
+        comparison = len(designs.comparison_areas(session, initiative))
     plan = DesignPlan(
-        len(initiative.areas_with_role("treated")),
-        len(initiative.areas_with_role("comparison")),
-        target=initiative.target_change,
+        len(initiative.areas_with_role("treated")), comparison, target=initiative.target_change
     )
     if plan.too_few:
         return plan
@@ -172,16 +180,19 @@ def area_targets(
     """What each area of the initiatives' designs needs: the largest need of any initiative
     using the area (one round can serve several initiatives)."""
     from surveyapp.console.queries import wave_summaries
+    from surveyapp.console.rounds import initiative_rounds
 
     targets = AreaTargets()
     for initiative in initiatives:
         if initiative.target_change is None:
             targets.without_target.append(initiative.name)
             continue
-        plan = design_plan(session, initiative, wave_summaries(session, initiative.waves), labels)
+        used = [*wave_summaries(session, initiative.waves), *initiative_rounds(session, initiative)]
+        used.sort(key=lambda s: s.wave.id)
+        plan = design_plan(session, initiative, used, labels)
         if plan.too_few or plan.needed is None:
             targets.unreachable.append(initiative.name)
             continue
-        for link in initiative.area_links:
-            targets.needed[link.area_id] = max(targets.needed.get(link.area_id, 0), plan.needed)
+        for area_id in designs.area_groups(session, initiative):
+            targets.needed[area_id] = max(targets.needed.get(area_id, 0), plan.needed)
     return targets

@@ -13,6 +13,7 @@ from flask import Response, abort, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp import designs
 from surveyapp.auth import services as auth_services
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import (
@@ -25,6 +26,7 @@ from surveyapp.console import (
     panel_views,
     planner,
     queries,
+    rounds,
     team,
     wave_views,
 )
@@ -195,14 +197,27 @@ def initiative(initiative_id: int):
     """An initiative with its areas and waves."""
     found, membership = access.initiative(initiative_id)
     summaries = queries.wave_summaries(db.session, found.waves)
+    comparison = designs.comparison_areas(db.session, found)
+    used_rounds = rounds.initiative_rounds(db.session, found)
+    # Answers per area in the design: the own waves' and, from rounds, its areas' answers.
+    by_creation = sorted([*summaries, *used_rounds], key=lambda s: s.wave.id)
     return render_template(
         "console/initiative.html",
         user=current_user(),
         initiative=found,
         membership=membership,
         summaries=summaries,
+        rounds=used_rounds,
+        timing_names=rounds.timing_names(),
+        own_timing={w.id: designs.timing(w, found.start_date) for w in found.waves},
+        comparison=comparison,
+        comparison_default=designs.comparison_is_default(found),
         design=planner.design_plan(
-            db.session, found, summaries, planner.construct_labels(db.session)
+            db.session,
+            found,
+            by_creation,
+            planner.construct_labels(db.session),
+            comparison=len(comparison),
         ),
     )
 

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp import designs
 from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import access, area_links, monitoring, panel_letters, planner, waves
@@ -23,11 +24,11 @@ from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
-from surveyapp.models import Initiative, Role, WaveMode, WaveStatus
+from surveyapp.models import City, Initiative, Role, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
 
 
-def _instrument_rows() -> list[InstrumentRow]:
+def instrument_rows() -> list[InstrumentRow]:
     return list(db.session.scalars(select(InstrumentRow).order_by(InstrumentRow.loaded_at.desc())))
 
 
@@ -36,12 +37,12 @@ def _instrument_rows() -> list[InstrumentRow]:
 def wave_new(initiative_id: int):
     """Set up a wave: questionnaire version, modules, languages, mode, dates, retention."""
     found, _m = access.initiative(initiative_id, access.WRITE)
-    rows = _instrument_rows()
+    rows = instrument_rows()
     form = WaveForm(rows, translations_dir())
     if form.is_submitted():
         if not form.validate():
             flash_errors(error_messages(form))
-            return _wave_form(found, rows, 422)
+            return wave_form_page(found, rows, 422)
         wave = waves.create_wave(
             db.session,
             found,
@@ -51,10 +52,13 @@ def wave_new(initiative_id: int):
         )
         db.session.commit()
         return redirect(url_for(".wave", wave_id=wave.id), code=303)
-    return _wave_form(found, rows, 200)
+    return wave_form_page(found, rows, 200)
 
 
-def _wave_form(initiative: Initiative, rows: list[InstrumentRow], status: int):
+def wave_form_page(
+    initiative: Initiative | None, rows: list[InstrumentRow], status: int, city: City | None = None
+):
+    """The new-wave form of an initiative, or (``city``) of a city-wide round, with areas."""
     known = catalogs.languages(translations_dir())
     choices = []
     for row in rows:
@@ -71,6 +75,7 @@ def _wave_form(initiative: Initiative, rows: list[InstrumentRow], status: int):
         "console/wave_form.html",
         user=current_user(),
         initiative=initiative,
+        city=city,
         choices=choices,
         modes=list(WaveMode),
         form=request.form if request.method == "POST" else None,
@@ -94,8 +99,8 @@ def wave(wave_id: int):
         membership=membership,
         can_write=membership.role in access.WRITE,
         open_link=f"{base}/w/{found.open_token}" if found.open_token else None,
-        areas=found.initiative.areas_with_role("treated")
-        + found.initiative.areas_with_role("comparison"),
+        areas=designs.wave_areas(db.session, found),
+        evaluates=designs.initiatives_for_wave(db.session, found),
         area_links=per_area,
         now=datetime.now(UTC),
         statuses=WaveStatus,
@@ -111,7 +116,7 @@ def wave_action(wave_id: int, action: str):
     """Open (or reopen, or schedule), close, archive or delete a wave."""
     found, _m = access.wave(wave_id, access.WRITE)
     here = url_for(".wave", wave_id=wave_id)
-    initiative_id = found.initiative_id
+    initiative_id, city_id = found.initiative_id, found.city_id
     actor = current_user()
     try:
         if action == "open":  # also schedules (opening date ahead) and reopens
@@ -127,6 +132,8 @@ def wave_action(wave_id: int, action: str):
     db.session.commit()
     if action == "delete":
         flash_ok(_("Wave deleted."))
+        if initiative_id is None:
+            return redirect(url_for(".city_rounds", city_id=city_id), code=303)
         return redirect(url_for(".initiative", initiative_id=initiative_id), code=303)
     return redirect(here, code=303)
 
@@ -154,7 +161,7 @@ def wave_invitations(wave_id: int):
     record(
         db.session,
         current_user(),
-        found.initiative.city_id,
+        found.city_id,
         "letters_downloaded",
         "wave",
         found.id,
@@ -190,7 +197,7 @@ def wave_poster(wave_id: int):
     record(
         db.session,
         current_user(),
-        found.initiative.city_id,
+        found.city_id,
         "poster_downloaded",
         "wave",
         found.id,
@@ -220,7 +227,7 @@ def wave_area_poster(wave_id: int, area_id: int):
     record(
         db.session,
         current_user(),
-        found.initiative.city_id,
+        found.city_id,
         "poster_downloaded",
         "wave",
         found.id,
@@ -245,7 +252,9 @@ def wave_monitor(wave_id: int):
         db.session, found, language=str(get_locale()), translations_dir=translations_dir()
     )
     targets = planner.area_targets(
-        db.session, [found.initiative], planner.construct_labels(db.session)
+        db.session,
+        designs.initiatives_for_wave(db.session, found),
+        planner.construct_labels(db.session),
     )
     return render_template(
         "console/monitor.html",

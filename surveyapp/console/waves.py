@@ -23,7 +23,17 @@ from surveyapp.console.errors import ConsoleError
 from surveyapp.i18n.instrument import missing_texts
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument
-from surveyapp.models import Initiative, Response, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import (
+    Area,
+    City,
+    Initiative,
+    Response,
+    User,
+    Wave,
+    WaveArea,
+    WaveMode,
+    WaveStatus,
+)
 from surveyapp.models import Instrument as InstrumentRow
 from surveyapp.respond.drafts import flag_drafts_of_closed_wave
 
@@ -89,7 +99,7 @@ def contents_problem(
 
 def create_wave(
     session: Session,
-    initiative: Initiative,
+    initiative: Initiative | None,
     *,
     instrument_row: InstrumentRow,
     name: str,
@@ -102,18 +112,37 @@ def create_wave(
     retention_days: int,
     translations: Path,
     actor: User | str,
+    city: City | None = None,
+    areas: Sequence[Area] = (),
 ) -> Wave:
     """A new draft wave of ``initiative`` (checked by :class:`forms.WaveForm` on the pages).
 
-    Whoever asks, a wave only gets known modules and fully translated languages: else
-    :class:`WaveError` (the form reports it first).
+    With ``initiative`` None, a city-wide round of ``city`` over ``areas`` (none: every
+    area of the city). Whoever asks, a wave only gets known modules and fully translated
+    languages, and a round only its city's areas: else :class:`WaveError` (the form
+    reports it first).
     """
     instrument = Instrument.from_definition(instrument_row.definition)
     problem = contents_problem(instrument, modules, languages, translations)
     if problem:
         raise WaveError(problem)
+    owner = initiative.city if initiative is not None else city
+    if owner is None:
+        raise WaveError(_l("A wave belongs to an initiative or, as a city-wide round, a city."))
+    strangers = [area.code for area in areas if area.city_id != owner.id]
+    if strangers:
+        raise WaveError(
+            _l(
+                "Areas %(codes)s are not areas of %(city)s.",
+                codes=", ".join(strangers),
+                city=owner.name,
+            )
+        )
+    # Setting ``initiative=None`` would also clear city_id (the composite key): leave it.
+    owned = {"initiative": initiative} if initiative is not None else {}
     wave = Wave(
-        initiative=initiative,
+        city=owner,
+        **owned,
         instrument_id=instrument_row.id,
         name=name.strip(),
         modules=sorted(set(modules)),
@@ -125,9 +154,11 @@ def create_wave(
         is_panel=is_panel,
         retention_days=retention_days,
     )
+    if initiative is None:
+        wave.area_links = [WaveArea(area=area, city_id=owner.id) for area in dict.fromkeys(areas)]
     session.add(wave)
     session.flush()
-    record(session, actor, initiative.city_id, "wave_created", "wave", wave.id, name=wave.name)
+    record(session, actor, owner.id, "wave_created", "wave", wave.id, name=wave.name)
     return wave
 
 
@@ -214,7 +245,7 @@ def archive_wave(session: Session, wave: Wave, *, actor: User | str) -> None:
     if wave.status != WaveStatus.CLOSED:
         raise WaveError(_l("Only a closed wave can be archived."))
     wave.status = WaveStatus.ARCHIVED
-    record(session, actor, wave.initiative.city_id, "wave_archived", "wave", wave.id)
+    record(session, actor, wave.city_id, "wave_archived", "wave", wave.id)
 
 
 def delete_wave(session: Session, wave: Wave, *, actor: User | str) -> None:
@@ -229,7 +260,7 @@ def delete_wave(session: Session, wave: Wave, *, actor: User | str) -> None:
         )
     if wave.status != WaveStatus.DRAFT:
         raise WaveError(_l("Only a draft wave can be deleted."))
-    record(session, actor, wave.initiative.city_id, "wave_deleted", "wave", wave.id, name=wave.name)
+    record(session, actor, wave.city_id, "wave_deleted", "wave", wave.id, name=wave.name)
     session.delete(wave)
     session.flush()
 
@@ -238,7 +269,7 @@ def _record(session: Session, wave: Wave, actor: User | str, action: str) -> Non
     record(
         session,
         actor,
-        wave.initiative.city_id,
+        wave.city_id,
         action,
         "wave",
         wave.id,

@@ -31,6 +31,7 @@ from analysis.cleaning import (
 )
 from analysis.instrument_model import InstrumentModel, from_instrument
 from analysis.scoring import verify_scoring_model
+from surveyapp import designs
 from surveyapp import scoring as scoring_models
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument, wave_sections
@@ -41,7 +42,6 @@ from surveyapp.models import (
     Area,
     City,
     Initiative,
-    InitiativeArea,
     PyramidLevel,
     Wave,
 )
@@ -102,6 +102,8 @@ class InitiativePart:
     scoring_note: str | None
     scoring_frozen: bool
     roles: dict[int, str]
+    # City-wide rounds among the waves: only their rows in ``roles``' areas belong here.
+    round_ids: list[int]
     area_codes: dict[int, str]
     blocks: dict[str, list[str]]
     attention_checks: dict[str, int]
@@ -161,13 +163,19 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
     ValueError
         For an unknown scope.
     """
-    if scope == "wave":
+    if scope == "wave" and obj.initiative is None:
+        # A city-wide round: one part per initiative it evaluates (designs.py).
+        initiatives = [(i, [obj]) for i in designs.initiatives_for_wave(session, obj)]
+        city = obj.city
+        name = f"{city.slug}-citywide-wave-{obj.id}"
+        title = f"{city.name}: {obj.name}"
+    elif scope == "wave":
         initiatives = [(obj.initiative, [obj])]
         city = obj.initiative.city
         name = f"{city.slug}-initiative-{obj.initiative_id}-wave-{obj.id}"
         title = f"{city.name}: {obj.initiative.name}, {obj.name}"
     elif scope == "initiative":
-        initiatives = [(obj, list(obj.waves))]
+        initiatives = [(obj, designs.waves_for_initiative(session, obj))]
         city = obj.city
         name = f"{city.slug}-initiative-{obj.id}"
         title = f"{city.name}: {obj.name}"
@@ -176,7 +184,7 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
         found = session.scalars(
             select(Initiative).where(Initiative.city_id == obj.id).order_by(Initiative.id)
         ).all()
-        initiatives = [(initiative, list(initiative.waves)) for initiative in found]
+        initiatives = [(i, designs.waves_for_initiative(session, i)) for i in found]
         name = f"{city.slug}-all-initiatives"
         title = f"{city.name}: all initiatives"
     else:
@@ -193,7 +201,7 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
 
 
 def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> InitiativePart:
-    all_waves = list(initiative.waves)
+    all_waves = designs.waves_for_initiative(session, initiative)
     instrument = wave_instrument(all_waves[0])
     model = from_instrument(instrument, initiative_modules(instrument, all_waves))
     stored, note = scoring_models.for_download(session, initiative)
@@ -201,13 +209,7 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
     if stored is not None:
         verify_scoring_model(stored.definition)
         scoring = stored.definition
-    roles = dict(
-        session.execute(
-            select(InitiativeArea.area_id, InitiativeArea.role).where(
-                InitiativeArea.initiative_id == initiative.id
-            )
-        ).all()
-    )
+    roles = designs.area_groups(session, initiative)
     area_codes = dict(
         session.execute(select(Area.id, Area.code).where(Area.city_id == initiative.city_id)).all()
     )
@@ -228,6 +230,7 @@ def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> Initia
         scoring_note=note,
         scoring_frozen=stored is not None and stored.frozen_at is not None,
         roles=roles,
+        round_ids=[wave.id for wave in all_waves if wave.initiative_id is None],
         area_codes=area_codes,
         blocks=model.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
         attention_checks=dict(model.attention_checks),

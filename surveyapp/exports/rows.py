@@ -28,6 +28,7 @@ from analysis.cleaning import (
     clean,
 )
 from analysis.scoring import score
+from surveyapp import designs
 from surveyapp.exports.dataset import (
     DatasetPlan,
     InitiativePart,
@@ -76,7 +77,7 @@ def _part_chunks(
 ) -> Iterator[pd.DataFrame]:
     wave_ids = part.wave_ids
     wave_names = part.wave_names
-    median = _median_duration(session, part.initiative_id)
+    median = _median_duration(session, part)
     weights = _weights(session, part, wave_ids)
     paired = panel_pair_ids(session, wave_ids)
     seen = SeenRows()
@@ -87,7 +88,11 @@ def _part_chunks(
     # Core statements on the session's connection: the ORM's row handling would cost more
     # than the queries.
     connection = session.connection()
-    in_scope = (Response.wave_id.in_(wave_ids), Response.status == ResponseStatus.COMPLETE)
+    in_scope = (
+        Response.wave_id.in_(wave_ids),
+        Response.status == ResponseStatus.COMPLETE,
+        designs.round_rows(part.round_ids, list(part.roles)),
+    )
     last_id = 0
     while True:
         rows = connection.execute(
@@ -329,13 +334,18 @@ def _flags(
     return flags
 
 
-def _median_duration(session: Session, initiative_id: int) -> float | None:
-    """Median completion time (seconds) of the initiative's complete responses.
+def _median_duration(session: Session, part: InitiativePart) -> float | None:
+    """Median completion time (seconds) of the initiative's complete responses (its rows of
+    city-wide rounds included).
 
     PostgreSQL computes it (``percentile_cont``, the same interpolated median as NumPy's);
     elsewhere the durations are read in partitions, as floats.
     """
-    scope = (Wave.initiative_id == initiative_id, Response.status == ResponseStatus.COMPLETE)
+    scope = (
+        Response.wave_id.in_(list(part.wave_numbers)),
+        designs.round_rows(part.round_ids, list(part.roles)),
+        Response.status == ResponseStatus.COMPLETE,
+    )
     done = Response.duration_seconds.is_not(None)
     seconds = Response.duration_seconds
     if session.get_bind().dialect.name == "postgresql":
@@ -435,6 +445,7 @@ def weighting_notes(session: Session, plan: DatasetPlan) -> list[str]:
             rows = session.execute(
                 select(Response.area_id)
                 .where(Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE)
+                .where(designs.round_rows(part.round_ids, list(part.roles)))
                 .distinct()
             ).all()
             for (area_id,) in rows:

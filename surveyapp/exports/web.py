@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from analysis.disclosure import publication_sample
-from surveyapp import scoring
+from surveyapp import designs, scoring
 from surveyapp.audit import record as audit
 from surveyapp.db import utcnow
 from surveyapp.exports import codebook, formats, protection, scripts
@@ -51,7 +51,7 @@ AGGREGATE_KEYS = ["initiative_id", "wave_order", "wave", "area", "group", "weigh
 
 def city_id_of(scope: str, obj: Any) -> int:
     """The id of the city a wave, an initiative or a city belongs to."""
-    return {"wave": lambda: obj.initiative.city_id, "initiative": lambda: obj.city_id}.get(
+    return {"wave": lambda: obj.city_id, "initiative": lambda: obj.city_id}.get(
         scope, lambda: obj.id
     )()
 
@@ -65,7 +65,7 @@ def freeze_scoring_models(scope: str, obj: Any, *, user: User) -> None:
     had opened a dashboard lately. Initiatives with a frozen model are left alone.
     """
     if scope == "wave":
-        initiatives = [obj.initiative]
+        initiatives = designs.initiatives_for_wave(db.session, obj)
     elif scope == "initiative":
         initiatives = [obj]
     else:

@@ -24,7 +24,14 @@ from surveyapp.models.response import (
 )
 from surveyapp.models.scoring import ScoringModel
 from surveyapp.models.user import Membership, Role, User
-from surveyapp.models.wave import Invitation, UsedInvitations, Wave, WaveMode, WaveStatus
+from surveyapp.models.wave import (
+    Invitation,
+    UsedInvitations,
+    Wave,
+    WaveArea,
+    WaveMode,
+    WaveStatus,
+)
 
 __all__ = [
     "BURST_COMPLETIONS",
@@ -60,6 +67,7 @@ __all__ = [
     "UsedInvitations",
     "User",
     "Wave",
+    "WaveArea",
     "WaveMode",
     "WaveStatus",
 ]

@@ -1,4 +1,9 @@
-"""Survey waves of an initiative and their single-use invitation codes."""
+"""Survey waves and their single-use invitation codes.
+
+A wave belongs to one initiative, or (``initiative_id`` NULL) to its city as a city-wide
+round over all or chosen areas (:class:`WaveArea`); :mod:`surveyapp.designs` decides which
+waves evaluate which initiative.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,18 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, UTCDateTime, utcnow, values_check
-from surveyapp.models.city import Area
+from surveyapp.models.city import Area, City
 from surveyapp.models.initiative import Initiative
 from surveyapp.models.instrument import Instrument
 
@@ -36,14 +48,18 @@ class WaveMode(enum.StrEnum):
 
 
 class Wave(Base):
-    """One round of data collection for an initiative with one instrument version."""
+    """One round of data collection with one instrument version.
+
+    Owned by an initiative, or by the city (``initiative_id`` NULL): a city-wide round
+    covering the areas in :attr:`area_links`, or every area of the city when none are listed.
+    The composite foreign key keeps an initiative's wave in the initiative's city.
+    """
 
     __tablename__ = "waves"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    initiative_id: Mapped[int] = mapped_column(
-        ForeignKey("initiatives.id", ondelete="RESTRICT"), index=True
-    )
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="RESTRICT"), index=True)
+    initiative_id: Mapped[int | None] = mapped_column(index=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(200))
     # Optional instrument modules switched on for this wave (core is always included).
@@ -61,12 +77,24 @@ class Wave(Base):
     retention_days: Mapped[int] = mapped_column(default=730)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    initiative: Mapped[Initiative] = relationship(back_populates="waves")
+    city: Mapped[City] = relationship(overlaps="initiative,waves")
+    initiative: Mapped[Initiative | None] = relationship(back_populates="waves", overlaps="city")
+    area_links: Mapped[list[WaveArea]] = relationship(
+        back_populates="wave", cascade="all, delete-orphan", overlaps="area"
+    )
     instrument: Mapped[Instrument] = relationship()
     invitations: Mapped[list[Invitation]] = relationship(back_populates="wave")
     responses: Mapped[list[Response]] = relationship(back_populates="wave")
 
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["initiative_id", "city_id"],
+            ["initiatives.id", "initiatives.city_id"],
+            ondelete="RESTRICT",
+            name="fk_waves_initiative_city",
+        ),
+        # Target of the composite foreign key that keeps a wave's areas in its city.
+        UniqueConstraint("id", "city_id"),
         values_check("status", WaveStatus, "status_known"),
         values_check("mode", WaveMode, "mode_known"),
         CheckConstraint(
@@ -77,6 +105,44 @@ class Wave(Base):
         CheckConstraint(
             "status = 'draft' OR frozen_instrument_hash IS NOT NULL",
             name="instrument_frozen_once_opened",
+        ),
+    )
+
+    @property
+    def is_citywide(self) -> bool:
+        """True for a round owned by the city rather than by one initiative."""
+        return self.initiative_id is None and self.initiative is None
+
+    @property
+    def owner_name(self) -> str:
+        """The initiative's name, or the city's for a city-wide round (for page titles)."""
+        return self.initiative.name if self.initiative is not None else self.city.name
+
+
+class WaveArea(Base):
+    """An area a city-wide wave covers (a city-wide wave without any covers every area)."""
+
+    __tablename__ = "wave_areas"
+
+    wave_id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int]
+
+    wave: Mapped[Wave] = relationship(back_populates="area_links", overlaps="area")
+    area: Mapped[Area] = relationship(overlaps="wave,area_links")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["wave_id", "city_id"],
+            ["waves.id", "waves.city_id"],
+            ondelete="CASCADE",
+            name="fk_wave_areas_wave_city",
+        ),
+        ForeignKeyConstraint(
+            ["area_id", "city_id"],
+            ["areas.id", "areas.city_id"],
+            ondelete="RESTRICT",
+            name="fk_wave_areas_area_city",
         ),
     )
 

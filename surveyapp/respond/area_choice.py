@@ -24,11 +24,11 @@ def areas_offered(session: Session, wave: Wave) -> list[Area]:
     """The areas a resident of ``wave`` can choose from: the city's, sorted by name.
 
     The one place that decides which areas an open link offers and which get their own
-    link and poster (city-wide rounds will take the wave's own city here).
+    link and poster: the areas of the wave's city (an initiative's or a city-wide round).
     """
     return list(
         session.scalars(
-            select(Area).where(Area.city_id == wave.initiative.city_id).order_by(Area.name, Area.id)
+            select(Area).where(Area.city_id == wave.city_id).order_by(Area.name, Area.id)
         )
     )
 

@@ -209,7 +209,7 @@ def _welcome(visit: visits.Visit, open_token: str | None = None):
         return redirect(visit.page_url(draft.page), code=303)
     with force_locale(language):
         instrument = registry.wave_instrument(wave)
-        city = wave.initiative.city
+        city = wave.city
         return render_template(
             "respond/welcome.html",
             title=translated_title(instrument, language, translations_dir()),

@@ -56,6 +56,9 @@ ROUTES = [
     ("GET", "console.aggregates", "/staff/cities/{city}/aggregates.csv"),
     ("GET", "console.initiative_dashboard", "/staff/initiatives/{initiative}/dashboard"),
     ("GET", "console.city_dashboard", "/staff/cities/{city}/dashboard"),
+    ("GET", "console.city_rounds", "/staff/cities/{city}/rounds"),
+    ("GET", "console.city_round_new", "/staff/cities/{city}/rounds/new"),
+    ("POST", "console.city_round_new", "/staff/cities/{city}/rounds/new"),
 ]
 # Open to every signed-in staff member by design (no object of a city, only aggregates
 # across cities): tested in test_dashboards.py instead. The own account page and the pages
