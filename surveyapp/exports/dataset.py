@@ -255,7 +255,13 @@ def _meta_variables() -> list[Variable]:
             "treated or comparison area of the initiative; empty for areas outside its design.",
         ),
         Variable("language", "Questionnaire language", m, "string", "BCP 47 language tag."),
-        Variable("channel", "Channel", m, "string", "invitation (letter code) or open_link."),
+        Variable(
+            "channel",
+            "Channel",
+            m,
+            "string",
+            "invitation (letter code), open_link, paper (entered by staff), interviewer or offline_app (ODK or Kobo import).",
+        ),
         Variable(
             "panel_id",
             "Panel pseudonym",
