@@ -260,7 +260,8 @@ def _meta_variables() -> list[Variable]:
             "Channel",
             m,
             "string",
-            "invitation (letter code), open_link, paper (entered by staff), interviewer or offline_app (ODK or Kobo import).",
+            "invitation (letter code), open_link, paper (entered by staff), interviewer, or "
+            "offline_app (imported from ODK or KoboToolbox).",
         ),
         Variable(
             "panel_id",
