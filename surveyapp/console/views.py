@@ -28,6 +28,7 @@ from surveyapp.console import (
 )
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
+from surveyapp.console.margin_codes import margin_codes
 from surveyapp.extensions import db
 from surveyapp.instruments import Instrument
 from surveyapp.models import AuditEvent, City, Initiative, Membership, PyramidLevel
@@ -116,7 +117,7 @@ def area(area_id: int):
 def area_margins(area_id: int):
     """Replace the area's age band x gender population counts from a CSV file."""
     found, membership = access.area(area_id, access.WRITE)
-    form = MarginsForm()
+    form = MarginsForm(margin_codes(db.session, found))
     if not form.validate():
         return render_template(
             "console/area.html",
