@@ -22,6 +22,7 @@ from surveyapp.console import (
     dashboards,
     downloads,
     initiatives,
+    paper_views,
     queries,
     team,
     wave_views,
@@ -39,7 +40,7 @@ from surveyapp.security import REPORT_CSP
 __all__ = ["bp"]
 
 #: The other modules with console pages: importing them registers their routes on ``bp``.
-PAGE_MODULES = (wave_views, dashboards, downloads, team, account)
+PAGE_MODULES = (wave_views, dashboards, downloads, team, account, paper_views)
 
 #: How many audit events the audit page shows.
 AUDIT_PAGE = 500

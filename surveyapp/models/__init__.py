@@ -6,6 +6,7 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
+from surveyapp.models.paper_entry import PaperEntry
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     REPEAT_IN_SAME_BROWSER,
@@ -39,6 +40,7 @@ __all__ = [
     "LinkPurpose",
     "Membership",
     "PageSubmission",
+    "PaperEntry",
     "PyramidLevel",
     "RecoveryCode",
     "Response",

@@ -126,7 +126,7 @@ def _moment(raw: str) -> datetime | None:
         return None
 
 
-def _form_values(item: Item, raw: str) -> list[tuple[str, str]]:
+def form_values(item: Item, raw: str) -> list[tuple[str, str]]:
     """The answer as the web form would post it."""
     raw = raw.strip()
     if not raw:
@@ -198,7 +198,7 @@ def match_rows(table: Table, sections: tuple[Section, ...], version: str) -> Mat
             [
                 pair
                 for item_id, at in columns.items()
-                for pair in _form_values(items[item_id], cells[at])
+                for pair in form_values(items[item_id], cells[at])
             ]
         )
         parsed = parse_form(sections, form)
