@@ -26,7 +26,8 @@ class PaperEntry(Base):
     sheet: Mapped[str] = mapped_column(String(32))
     entered_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
-    # Keyed hash of the invitation code written on the sheet, if any (as Invitation.code_hash).
+    # Keyed hash of "paper:" + the code written on the sheet, if any, only to compare the two
+    # entries (like a draft's resume_key_hash: not the invitation's hash, and gone once stored).
     code_hash: Mapped[str | None] = mapped_column(String(64))
     answer_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from surveyapp.instruments import Section
 from surveyapp.models import Area, Channel, PaperEntry, User, Wave
 from surveyapp.offline.importing import offline_key, store_response
 from surveyapp.offline.submissions import Submission, form_values
-from surveyapp.respond.codes import hash_code
+from surveyapp.respond.codes import normalize_code, resume_hash
 
 
 @dataclass
@@ -131,7 +131,7 @@ def enter_sheet(
         sheet=sheet.sheet,
         entered_by=user.id,
         area_id=sheet.area.id if sheet.area else None,
-        code_hash=hash_code(sheet.code) if sheet.code else None,
+        code_hash=resume_hash(f"paper:{normalize_code(sheet.code)}") if sheet.code else None,
         answer_values=sheet.values,
     )
     if not entries:
