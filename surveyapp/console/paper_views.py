@@ -15,7 +15,7 @@ from surveyapp.console import access
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok
 from surveyapp.extensions import db
 from surveyapp.instruments.registry import wave_sections
-from surveyapp.models import Area, PaperEntry, Wave
+from surveyapp.models import Area, Channel, PaperEntry, Wave
 from surveyapp.offline import paper
 from surveyapp.offline.importing import WaveNotReady, check_wave, import_export, summary_lines
 from surveyapp.offline.reading import UnreadableFile
@@ -84,9 +84,13 @@ def _sheet_from_form(wave: Wave) -> tuple[paper.Sheet | None, dict[str, str]]:
         errors["sheet"] = _("At most %(max)s characters.", max=MAX_SHEET)
     if request.form.get("double") and not sheet:
         errors["sheet"] = _("Double entry needs the sheet number written on the questionnaire.")
+    channel = request.form.get("channel") or Channel.PAPER
+    if channel not in (Channel.PAPER, Channel.INTERVIEWER):
+        errors["channel"] = _("Choose how the questionnaire was answered.")
     if errors:
         return None, errors
-    return paper.Sheet(values=parsed.values, area=area, sheet=sheet, code=code), {}
+    found = paper.Sheet(values=parsed.values, area=area, sheet=sheet, code=code, channel=channel)
+    return found, {}
 
 
 @bp.route("/waves/<int:wave_id>/paper", methods=["GET", "POST"])
@@ -171,8 +175,15 @@ def wave_offline_import(wave_id: int):
     if upload is None or not upload.filename:
         flash_errors([_("Choose the exported CSV or XLSX file.")])
         return _page(wave, 422)
+    area = None
+    raw_area = request.form.get("area") or ""
+    if raw_area:
+        area = db.session.get(Area, int(raw_area)) if raw_area.isdigit() else None
+        if area is None or area.city_id != wave.initiative.city_id:
+            flash_errors([_("Choose one of the city's areas.")])
+            return _page(wave, 422)
     try:
-        report = import_export(db.session, wave, upload.read(), upload.filename)
+        report = import_export(db.session, wave, upload.read(), upload.filename, area=area)
     except (UnreadableFile, NotThisQuestionnaire, WaveNotReady) as error:
         db.session.rollback()
         flash_errors([_("The file was not imported: %(reason)s", reason=str(error))])

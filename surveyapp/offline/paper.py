@@ -30,6 +30,8 @@ class Sheet:
     area: Area | None
     sheet: str = ""
     code: str = ""
+    #: ``paper`` (filled in by the resident) or ``interviewer`` (read out and noted).
+    channel: str = Channel.PAPER
 
 
 @dataclass
@@ -66,7 +68,7 @@ def _store(session: Session, wave: Wave, sheet: Sheet) -> str | None:
         session,
         wave,
         submission,
-        channel=Channel.PAPER,
+        channel=sheet.channel,
         key=offline_key("paper", wave.id, identifier),
         area=sheet.area,
     )

@@ -43,9 +43,12 @@ def test_a_paper_questionnaire_is_saved_as_channel_paper(
     assert saved.status_code == 303
     (stored,) = _responses(make, wave)
     assert (stored.channel, stored.status, stored.area_id) == (Channel.PAPER, "complete", area.id)
+    interview = _sheet(wave, area.id, sheet="I-1", channel="interviewer")
+    assert client.post(f"/staff/waves/{wave.id}/paper", data=interview).status_code == 303
+    assert sorted(r.channel for r in _responses(make, wave)) == ["interviewer", "paper"]
     again = client.post(f"/staff/waves/{wave.id}/paper", data=_sheet(wave, area.id, sheet="P-001"))
     assert again.status_code == 409 and "already been entered" in again.get_data(as_text=True)
-    assert len(_responses(make, wave)) == 1
+    assert len(_responses(make, wave)) == 2
 
 
 def test_double_entry_lists_disagreements_until_resolved(
