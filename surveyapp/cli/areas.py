@@ -75,10 +75,11 @@ def areas_rename(city_slug: str, code: str, new_code: str | None, name: str | No
 def areas_margins(city_slug: str, code: str, csv_file: Path) -> None:
     """Replace an area's age band x gender population counts from a CSV file."""
     from surveyapp.console.areas import replace_margins
+    from surveyapp.console.margin_codes import margin_codes
     from surveyapp.console.margins import parse_margins
 
     area = lookups.area(lookups.city(city_slug), code)
-    rows, problems = parse_margins(csv_file.read_bytes())
+    rows, problems = parse_margins(csv_file.read_bytes(), margin_codes(db.session, area))
     if problems:
         for problem in problems:
             click.echo(f"{csv_file}: {problem}", err=True)

@@ -23,6 +23,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 from surveyapp import designs
 from surveyapp.console import areas, initiatives, waves
 from surveyapp.console.invitations import MAX_CODES
+from surveyapp.console.margin_codes import MarginCodes
 from surveyapp.console.margins import MarginProblem, MarginRow, parse_margins
 from surveyapp.instruments import Instrument
 from surveyapp.models import Area, City, PyramidLevel, Wave, WaveMode, WaveStatus
@@ -152,14 +153,15 @@ class MarginsForm(FlaskForm):
 
     file = FileField(_l("CSV file with the columns age_band, gender, population"))
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, codes: MarginCodes | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.codes = codes
         self.rows: list[MarginRow] = []
         self.problems: list[MarginProblem] = []
 
     def validate_file(self, field: FileField) -> None:
         data = field.data.read() if field.data else b""
-        self.rows, self.problems = parse_margins(data)
+        self.rows, self.problems = parse_margins(data, self.codes)
         if self.problems:
             raise ValidationError(_l("The file was not saved. Please correct these lines:"))
 

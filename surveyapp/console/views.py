@@ -24,6 +24,7 @@ from surveyapp.console import (
     downloads,
     initiatives,
     panel_views,
+    paper_views,
     planner,
     queries,
     rounds,
@@ -32,6 +33,7 @@ from surveyapp.console import (
 )
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
+from surveyapp.console.margin_codes import margin_codes
 from surveyapp.extensions import db
 from surveyapp.models import AuditEvent, City, Initiative, Membership, PyramidLevel
 from surveyapp.reports import build_initiative_report, report_page
@@ -40,7 +42,7 @@ from surveyapp.security import REPORT_CSP
 __all__ = ["bp"]
 
 #: The other modules with console pages: importing them registers their routes on ``bp``.
-PAGE_MODULES = (wave_views, panel_views, dashboards, downloads, team, account)
+PAGE_MODULES = (wave_views, panel_views, dashboards, downloads, team, account, paper_views)
 
 #: How many audit events the audit page shows.
 AUDIT_PAGE = 500
@@ -118,7 +120,7 @@ def area(area_id: int):
 def area_margins(area_id: int):
     """Replace the area's age band x gender population counts from a CSV file."""
     found, membership = access.area(area_id, access.WRITE)
-    form = MarginsForm()
+    form = MarginsForm(margin_codes(db.session, found))
     if not form.validate():
         return render_template(
             "console/area.html",

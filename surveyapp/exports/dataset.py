@@ -299,7 +299,14 @@ def _meta_variables() -> list[Variable]:
             value_labels=AREA_REPLY_LABELS,
         ),
         Variable("language", "Questionnaire language", m, "string", "BCP 47 language tag."),
-        Variable("channel", "Channel", m, "string", "invitation (letter code) or open_link."),
+        Variable(
+            "channel",
+            "Channel",
+            m,
+            "string",
+            "invitation (letter code), open_link, paper (entered by staff), interviewer, or "
+            "offline_app (imported from ODK or KoboToolbox).",
+        ),
         Variable(
             "panel_id",
             "Panel pseudonym",

@@ -8,6 +8,7 @@ from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
 from surveyapp.models.letter_batch import LetterBatch
+from surveyapp.models.paper_entry import PaperEntry
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     BURST_COMPLETIONS,
@@ -58,6 +59,7 @@ __all__ = [
     "LinkPurpose",
     "Membership",
     "PageSubmission",
+    "PaperEntry",
     "PyramidLevel",
     "RecoveryCode",
     "Response",

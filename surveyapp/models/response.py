@@ -38,10 +38,14 @@ class ResponseStatus(enum.StrEnum):
 
 
 class Channel(enum.StrEnum):
-    """How the resident arrived."""
+    """How the answers reached us: on the web (by letter or open link), or entered by staff
+    from a paper questionnaire or an interview, or imported from an offline app (ODK, Kobo)."""
 
     INVITATION = "invitation"
     OPEN_LINK = "open_link"
+    PAPER = "paper"
+    INTERVIEWER = "interviewer"
+    OFFLINE_APP = "offline_app"
 
 
 class AreaSource(enum.StrEnum):

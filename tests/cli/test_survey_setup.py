@@ -125,7 +125,7 @@ def test_cli_errors_say_what_is_wrong(
     bad.write_text("age_band,gender,population\n16-24,woman,-3\n")
     result = runner.invoke(main, ["areas", "margins", "lyon", "A1", str(bad)])
     assert result.exit_code == 1
-    assert "line 2: population cannot be negative" in result.output
+    assert "line 2, column 3: population cannot be negative" in result.output
     assert "nothing was saved" in result.output
     result = runner.invoke(main, ["areas", "add", "lyon", "a1", "Again"])
     assert result.exit_code == 1 and "already has an area" in result.output

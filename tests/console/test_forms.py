@@ -48,7 +48,7 @@ def test_margin_file_problems_are_listed_in_french(client: FlaskClient, make: Fa
     )
     assert page.status_code == 422
     html = page.get_data(as_text=True)
-    assert "Ligne 2" in html and "la population ne peut pas être négative" in html
+    assert "Ligne 2, colonne 3" in html and "la population ne peut pas être négative" in html
     assert "Ligne 3" not in html  # the negative line is refused, so 16-24 x woman is new here
 
 

@@ -19,8 +19,8 @@ def test_every_bad_line_is_reported_with_its_number(app: Flask) -> None:
         found = [str(problem) for problem in problems]
     assert rows == [("16-24", "woman", 12)]
     assert found == [
-        "line 3: 16-24 x woman already given on line 2",
-        "line 4: age_band is empty or longer than 16 characters",
+        "line 3, column 1: 16-24 x woman already given on line 2",
+        "line 4, column 1: age_band is empty or longer than 16 characters",
         "line 5: expected 3 cells, found 2",
     ]
 

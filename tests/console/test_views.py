@@ -91,7 +91,8 @@ def test_margins_upload_reports_every_bad_line_and_saves_nothing(
     assert saved.status_code == 303
     make.session.expire_all()
     margins = make.session.get(Area, area.id).margins
-    assert sorted((m.gender, m.population) for m in margins) == [("man", 110), ("woman", 120)]
+    # Stored as the questionnaire's codes (Woman 1, Man 2), which weighting matches.
+    assert sorted((m.gender, m.population) for m in margins) == [("1", 120), ("2", 110)]
 
 
 # --- Initiatives ----------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Answers that did not come through the web questionnaire: paper and offline apps."""
