@@ -150,7 +150,7 @@ def fresh_rate_limits() -> None:
 def demo_engine(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A second database holding what `surveyapp instruments load` and `surveyapp demo` make.
 
-    Built once per run for the tests that request ``demo``: the demo's 400 synthetic
+    Built once per run for the tests that request ``demo``: the demo's 1,200 synthetic
     responses cost seconds to build, which dashboards, exports, reports and API tests
     used to spend each.
     """
@@ -201,18 +201,19 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session]:
 
 @pytest.fixture
 def demo(db_session: Session) -> Initiative:
-    """The demo initiative (`surveyapp demo`: one city, four areas, two waves of 200).
+    """The demo's effective initiative, "Neighbourhood hosts" (`surveyapp demo`: a city of
+    12 areas, two city-wide rounds of about 600 answers, two initiatives).
 
     Requesting it runs the test on the demo database (see ``demo_engine``), rolled back
     after the test like the empty one, so the test may change the demo. Its city, waves
     and areas are loaded, as if just built: they stay readable after a request.
     """
-    from surveyapp.demo import DEMO_CITY_SLUG
+    from surveyapp.demo import DEMO_CITY_SLUG, EFFECTIVE
 
     return db_session.scalars(
         select(Initiative)
         .join(City)
-        .where(City.slug == DEMO_CITY_SLUG)
+        .where(City.slug == DEMO_CITY_SLUG, Initiative.name == EFFECTIVE)
         .options(
             selectinload(Initiative.city),
             selectinload(Initiative.waves),
