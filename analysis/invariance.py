@@ -22,7 +22,13 @@ Missing answers are handled pairwise, as in :func:`analysis.fit_cfa`.
 
 A level *holds* when, compared with the previous level, CFI drops by at most
 ``max_delta_cfi`` (.010) and RMSEA rises by at most ``max_delta_rmsea`` (.015)
-(Cheung & Rensvold, 2002; Chen, 2007). Mean comparisons across the groups are only
+(Cheung & Rensvold, 2002; Chen, 2007). By WLSMV a level fails only when those cut-offs
+are exceeded *and* the scaled difference test is significant at .05
+(:data:`analysis.verdicts.WLSMV_DIFFERENCE_ALPHA`): on their own the scaled changes of
+small ordinal models reject invariant data too often (docs/statistics.md). Answer
+categories that no one chose in some group are merged with their neighbour towards the
+middle (:func:`analysis.ordinal_invariance.collapse_categories`; listed in
+``DataFrame.attrs["collapsed"]``). Mean comparisons across the groups are only
 meaningful when scalar invariance holds.
 
 References
@@ -59,7 +65,12 @@ from analysis.ordinal_invariance import (
     ordinal_groups,
 )
 from analysis.threads import one_blas_thread
-from analysis.verdicts import MAX_DELTA_CFI, MAX_DELTA_RMSEA
+from analysis.verdicts import (
+    MAX_DELTA_CFI,
+    MAX_DELTA_RMSEA,
+    WLSMV_DIFFERENCE_ALPHA,
+    level_holds,
+)
 
 __all__ = [
     "INVARIANCE_LEVELS",
@@ -110,8 +121,9 @@ def measurement_invariance(
     estimator : {"ML", "WLSMV"}, default "ML"
         ``"WLSMV"`` treats the items as ordered categories (module notes); the
         ``chi2``, ``cfi``, ``tli``, ``rmsea`` are then lavaan's ``.scaled`` measures and
-        ``delta_chi2`` its scaled difference test. Every answer category must occur in
-        every group.
+        ``delta_chi2`` its scaled difference test, and a level also holds when that
+        test is not significant at .05. Categories empty in a group are merged with
+        their neighbour towards the middle (``attrs["collapsed"]``).
     max_delta_cfi : float, default 0.010
         Largest acceptable drop in CFI from the previous level.
     max_delta_rmsea : float, default 0.015
@@ -192,9 +204,14 @@ def ordinal_invariance_table(
     data: OrdinalGroups,
     max_delta_cfi: float = MAX_DELTA_CFI,
     max_delta_rmsea: float = MAX_DELTA_RMSEA,
+    alpha: float | None = WLSMV_DIFFERENCE_ALPHA,
 ) -> pd.DataFrame:
     """The table of :func:`measurement_invariance` for ordered items already grouped
-    (:func:`analysis.ordinal_invariance.ordinal_groups`), by WLSMV."""
+    (:func:`analysis.ordinal_invariance.ordinal_groups`), by WLSMV.
+
+    A level fails only when the CFI/RMSEA cut-offs are exceeded and the scaled
+    difference test is significant at ``alpha`` (``None``: the cut-offs alone;
+    :func:`analysis.verdicts.level_holds`)."""
     rows = []
     previous: dict[str, Any] | None = None
     previous_fit = None
@@ -202,16 +219,23 @@ def ordinal_invariance_table(
         row, fit = fit_ordinal_level(data, level)
         row = {"level": level, **row}
         row.update(_change_from(previous, row, max_delta_cfi, max_delta_rmsea))
-        if previous_fit is not None:
+        if previous is not None and previous_fit is not None:
             row.update(difference_test(data, previous_fit, fit))
+            holds = level_holds(
+                row["delta_cfi"], row["delta_rmsea"], row["delta_pvalue"], alpha,
+                max_delta_cfi, max_delta_rmsea,
+            )  # fmt: skip
+            row["holds"] = bool(previous["holds"] and holds)
         rows.append(row)
         previous, previous_fit = row, fit
     table = pd.DataFrame(rows).set_index("level")[_COLUMNS]
     table.attrs.update(
         groups=[str(label) for label in data.labels],
         group_sizes=list(data.sizes),
+        collapsed=dict(data.collapsed),
         max_delta_cfi=max_delta_cfi,
         max_delta_rmsea=max_delta_rmsea,
+        difference_alpha=alpha,
         estimator="WLSMV",
     )
     return table

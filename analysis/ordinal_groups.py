@@ -28,7 +28,9 @@ group. lavaan's levels (``lavInspect(fit, "partable")`` of each):
 
 Each group's thresholds, polychoric correlations and :math:`\\Gamma_g`
 (:mod:`analysis.ordinal_acov`) come from that group's answers (pairwise deletion); the
-categories are those seen in all the data, and must all be seen in every group.
+categories are those seen in all the data, with any category empty in a group merged
+into its neighbour towards the middle in every group
+(:func:`analysis.ordinal_invariance.collapse_categories`).
 The estimates minimise :math:`T = \\sum_g (N_g - 1) (s_g - \\sigma_g)^\\top W_g
 (s_g - \\sigma_g)` with :math:`W_g = \\operatorname{diag}(\\Gamma_g)^{-1}`; the test is
 scaled and shifted as in :mod:`analysis.wlsmv` with the groups stacked

@@ -44,16 +44,29 @@ from analysis.ordinal_groups import GroupFit, GroupStatistics, Layout, fit_group
 from analysis.polychoric import OrdinalData
 from analysis.wlsmv import scaled_shifted
 
-__all__ = ["OrdinalGroups", "difference_test", "fit_ordinal_level", "ordinal_groups"]
+__all__ = [
+    "OrdinalGroups",
+    "collapse_categories",
+    "difference_test",
+    "fit_ordinal_level",
+    "ordinal_groups",
+]
 
 
 class OrdinalGroups:
     """The groups' sample statistics, and what every model fitted to them shares."""
 
     def __init__(
-        self, pattern: np.ndarray, labels: list[Any], groups: list[GroupStatistics]
+        self,
+        pattern: np.ndarray,
+        labels: list[Any],
+        groups: list[GroupStatistics],
+        collapsed: dict[str, list[str]] | None = None,
     ) -> None:
         self.pattern = pattern
+        #: Items whose empty categories were merged: item -> the merged answers
+        #: ("9 and 10"), the same in every group.
+        self.collapsed = collapsed or {}
         self.labels = labels
         self.groups = groups
         self.sizes = [gs.n for gs in groups]
@@ -99,14 +112,16 @@ def ordinal_groups(
     """Code the items of every group on the categories seen in all of ``frame``.
 
     Groups are taken in order of first appearance; rows without a group or without any
-    answer are left out (lavaan's pairwise deletion keeps all the others).
+    answer are left out (lavaan's pairwise deletion keeps all the others). An answer
+    category that no one chose in some group is merged with its neighbour towards the
+    middle of the scale, the same in every group (:func:`collapse_categories`); the
+    merges are in ``OrdinalGroups.collapsed``.
 
     Raises
     ------
     ValueError
         With fewer than two groups, a group with fewer than ``minimum`` respondents, or
-        an answer category that no one in a group chose (its thresholds cannot be
-        estimated there: lavaan stops too).
+        an item left with fewer than two categories chosen in every group.
     """
     present = frame.dropna(subset=[group])
     labels = list(pd.unique(present[group]))
@@ -117,33 +132,82 @@ def ordinal_groups(
     for item, level in zip(items, levels, strict=True):
         if len(level) < 2:
             raise ValueError(f"Item {item!r} needs at least two different answers.")
-    groups = []
+    blocks = []
     for label in labels:
         rows = values[(present[group] == label).to_numpy()]
         rows = rows[~np.isnan(rows).all(axis=1)]
         if rows.shape[0] < minimum:
             raise ValueError(f"Group {label!r} has {rows.shape[0]} respondents; need {minimum}.")
-        groups.append(group_statistics(_code(rows, list(items), levels, label)))
-    return OrdinalGroups(pattern, labels, groups)
+        blocks.append(rows)
+    bins, collapsed = [], {}
+    for j, (item, level) in enumerate(zip(items, levels, strict=True)):
+        counts = np.array([_counts(rows[:, j], level) for rows in blocks])
+        merged = collapse_categories(counts)
+        if len(merged) < 2:
+            raise ValueError(
+                f"Item {item!r} has fewer than two answers chosen in every group: its "
+                "thresholds cannot be compared across the groups."
+            )
+        bins.append(np.array([b[0] for b in merged]))
+        joined = [" and ".join(f"{level[k]:g}" for k in b) for b in merged if len(b) > 1]
+        if joined:
+            collapsed[str(item)] = joined
+    groups = [group_statistics(_code(rows, list(items), levels, bins)) for rows in blocks]
+    return OrdinalGroups(pattern, labels, groups, collapsed)
+
+
+def collapse_categories(counts: np.ndarray) -> list[list[int]]:
+    """Merge categories that no one chose in some group (rows of ``counts``, one column
+    per category in order) into their neighbour towards the middle of the scale.
+
+    The standard remedy for empty cells in multi-group ordinal models (Rutkowski,
+    Svetina & Liaw, 2019): the same recoding in every group, so that every group has
+    every threshold. A bin is merged with its neighbour nearer the middle of the
+    current bins; a bin in the middle merges with its smaller neighbour. Returns the
+    bins, each a list of the original category indices; one bin means the item cannot
+    be used.
+    """
+    bins = [[k] for k in range(counts.shape[1])]
+    totals = [counts[:, [k]].sum(axis=1) for k in range(counts.shape[1])]
+    while len(bins) > 1:
+        empty = [b for b, t in enumerate(totals) if (t == 0).any()]
+        if not empty:
+            break
+        middle = (len(bins) - 1) / 2
+        b = max(empty, key=lambda e: abs(e - middle))  # the outermost empty bin first
+        if b < middle:
+            other = b + 1
+        elif b > middle:
+            other = b - 1
+        else:
+            other = b - 1 if totals[b - 1].sum() <= totals[b + 1].sum() else b + 1
+        low, high = min(b, other), max(b, other)
+        bins[low : high + 1] = [bins[low] + bins[high]]
+        totals[low : high + 1] = [totals[low] + totals[high]]
+    return bins
+
+
+def _counts(column: np.ndarray, level: np.ndarray) -> np.ndarray:
+    answered = column[~np.isnan(column)]
+    return np.bincount(np.searchsorted(level, answered), minlength=len(level))
 
 
 def _code(
-    rows: np.ndarray, items: list[Hashable], levels: list[np.ndarray], label: Any
+    rows: np.ndarray, items: list[Hashable], levels: list[np.ndarray], bins: list[np.ndarray]
 ) -> OrdinalData:
+    """Code one group's answers on the merged categories; ``bins[j]`` holds the index of
+    the first original category of each merged one."""
     codes = np.full(rows.shape, -1, dtype=int)
     thresholds = []
+    kept = []
     for j, level in enumerate(levels):
         answered = ~np.isnan(rows[:, j])
-        codes[answered, j] = np.searchsorted(level, rows[answered, j])
-        counts = np.bincount(codes[answered, j], minlength=len(level))
-        if (counts == 0).any():
-            empty = ", ".join(f"{v:g}" for v in level[counts == 0])
-            raise ValueError(
-                f"No one in group {label!r} answered {empty} to item {items[j]!r}: its "
-                "thresholds cannot be compared across the groups."
-            )
+        original = np.searchsorted(level, rows[answered, j])
+        codes[answered, j] = np.searchsorted(bins[j], original, side="right") - 1
+        counts = np.bincount(codes[answered, j], minlength=len(bins[j]))
         thresholds.append(stats.norm.ppf(np.cumsum(counts)[:-1] / counts.sum()))
-    return OrdinalData(items, codes, levels, thresholds)
+        kept.append(level[bins[j]])
+    return OrdinalData(items, codes, kept, thresholds)
 
 
 def fit_ordinal_level(
