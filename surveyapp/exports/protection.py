@@ -159,8 +159,12 @@ def risk_of(frame: pd.DataFrame, keys: list[str], k: int) -> Risk:
 def protect(frame: pd.DataFrame, keys: list[str], k: int) -> Protection:
     """Recode, suppress and re-weight the key columns of a whole file (see module notes).
 
-    ``frame`` holds ``response_id``, ``wave_id``, ``weight`` and the key columns.
+    ``frame`` holds ``response_id``, ``wave_id``, ``weight`` and the key columns. A city's
+    file can hold a city-wide round's response once per initiative it evaluates: each
+    response counts once (a repeat would make its key combination look more common than it
+    is), and its repeats are released like its first row.
     """
+    frame = frame.drop_duplicates("response_id").reset_index(drop=True)
     before = risk_of(frame, keys, k)
     released = recode(frame)
     known = key_frame(released, keys)
