@@ -34,13 +34,13 @@ from surveyapp.reports import build_initiative_report, initiative_frame
 from .conftest import STAFF_PASSWORD, Factory, sign_in
 
 
-def _collecting(make: Factory, per_wave: int = 120) -> tuple[Initiative, Wave, list[Response]]:
+def _collecting(make: Factory, per_area: int = 10) -> tuple[Initiative, Wave, list[Response]]:
     """The demo initiative with its baseline still open and half its answers not in yet.
 
     Half of 120 is 15 per area, so reports see 10 per area (the published sample moves in
     steps of 10 per wave and area).
     """
-    info = build_demo(make.session, make.instrument_row(), make.core, per_wave=per_wave)
+    info = build_demo(make.session, make.instrument_row(), make.core, per_area=per_area)
     make.session.commit()
     initiative = info.open_wave.initiative
     baseline = initiative.waves[0]
@@ -186,7 +186,7 @@ def test_a_module_asked_later_by_every_wave_leaves_the_frozen_model_alone(make: 
     stopped with "Item column(s) missing"), fits a model for itself and says so, and the
     frozen model that downloads use stays as it was."""
     # 30 per area: reports see whole tens of answers per wave and area.
-    info = build_demo(make.session, make.instrument_row(), make.core, per_wave=120)
+    info = build_demo(make.session, make.instrument_row(), make.core, per_area=10)
     make.session.commit()
     initiative = info.open_wave.initiative
     coordinator = make.user(initiative.city)

@@ -78,7 +78,7 @@ def add_round(
         shift = {c: spec.trend.get(c, 0.0) + spec.shifts.get(code, {}).get(c, 0.0)
                  for c in population.CORE}  # fmt: skip
         # Who answers differs by area (lognormal around per_area).
-        count = max(25, round(per_area * rng.lognormal(0, 0.3)))
+        count = max(round(per_area / 2), round(per_area * rng.lognormal(0, 0.3)))
         members = panel.setdefault(code, []) if not follow_up else list(panel.get(code, []))
         for index in range(count):
             resident = _resident(rng, profile, wave, shift, members, follow_up)

@@ -72,11 +72,11 @@ def _complete(session: Session, wave: Wave, number: int) -> None:
     session.commit()
 
 
-def _demo(make: Factory, per_wave: int) -> tuple[User, Initiative]:
-    """A demo city with ``per_wave`` responses per wave (the ``demo`` fixture has 200)."""
+def _demo(make: Factory, per_area: int) -> tuple[User, Initiative]:
+    """A demo city with about ``per_area`` responses per area and round (the ``demo`` fixture: 50)."""
     from surveyapp.demo import build_demo
 
-    info = build_demo(make.session, make.instrument_row(), make.core, per_wave=per_wave)
+    info = build_demo(make.session, make.instrument_row(), make.core, per_area=per_area)
     make.session.commit()
     return _demo_coordinator(make.session), info.open_wave.initiative
 
@@ -316,7 +316,7 @@ def test_indices_and_changes_carry_confidence_intervals(
 def test_estimates_of_small_groups_are_withheld_with_the_reason(
     client: FlaskClient, make: Factory
 ) -> None:
-    user, initiative = _demo(make, per_wave=40)
+    user, initiative = _demo(make, per_area=4)
     token = _token(make.session, user)
     data = _get(client, f"/api/v1/initiatives/{initiative.id}/indices", token).get_json()
     arms = [m for m in data["indices"] if m["arm"] == "treated"]

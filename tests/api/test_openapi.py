@@ -62,7 +62,7 @@ def api_access(app: Flask, core_instrument: Instrument) -> Iterator[Access]:
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         make = Factory(db.session, core_instrument)
-        info = build_demo(db.session, make.instrument_row(), core_instrument, per_wave=60)
+        info = build_demo(db.session, make.instrument_row(), core_instrument, per_area=5)
         db.session.commit()
         user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
         # Admin: every download is allowed, so the files themselves are checked too.
