@@ -20,12 +20,21 @@ or an initiative without a start date): neither before nor after.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Area, AreaRole, Initiative, InitiativeArea, Response, Wave
+from surveyapp.models import (
+    Area,
+    AreaRole,
+    Initiative,
+    InitiativeArea,
+    Response,
+    ResponseStatus,
+    Wave,
+)
 
 BEFORE, AFTER, SPANNING, UNDATED = "before", "after", "spanning", "undated"
 
@@ -177,3 +186,33 @@ def _period_end(session: Session, initiative: Initiative, treated: set[int]) -> 
 
 def _area_key(area: Area) -> tuple[str, int]:
     return (area.name, area.id)
+
+
+@dataclass
+class RoundUse:
+    """A city-wide round as one initiative uses it: its timing and answers in the design."""
+
+    wave: Wave
+    timing: str
+    completed: int
+
+
+def initiative_rounds(session: Session, initiative: Initiative) -> list[RoundUse]:
+    """The city-wide rounds that evaluate the initiative, with their complete responses in
+    its treated and comparison areas."""
+    rounds = [w for w in waves_for_initiative(session, initiative) if w.initiative_id is None]
+    counts: dict[int, int] = {}
+    if rounds:
+        areas = list(area_groups(session, initiative))
+        counts = dict(
+            session.execute(
+                select(Response.wave_id, func.count(Response.id))
+                .where(
+                    Response.wave_id.in_([w.id for w in rounds]),
+                    Response.area_id.in_(areas),
+                    Response.status == ResponseStatus.COMPLETE,
+                )
+                .group_by(Response.wave_id)
+            ).all()
+        )
+    return [RoundUse(w, timing(w, initiative.start_date), counts.get(w.id, 0)) for w in rounds]

@@ -180,14 +180,16 @@ def area_targets(
     """What each area of the initiatives' designs needs: the largest need of any initiative
     using the area (one round can serve several initiatives)."""
     from surveyapp.console.queries import wave_summaries
-    from surveyapp.console.rounds import initiative_rounds
 
     targets = AreaTargets()
     for initiative in initiatives:
         if initiative.target_change is None:
             targets.without_target.append(initiative.name)
             continue
-        used = [*wave_summaries(session, initiative.waves), *initiative_rounds(session, initiative)]
+        used = [
+            *wave_summaries(session, initiative.waves),
+            *designs.initiative_rounds(session, initiative),
+        ]
         used.sort(key=lambda s: s.wave.id)
         plan = design_plan(session, initiative, used, labels)
         if plan.too_few or plan.needed is None:

@@ -4,12 +4,8 @@ comparison areas). Which round evaluates which initiative is :mod:`surveyapp.des
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from surveyapp import designs
 from surveyapp.auth.views import current_user, login_required
@@ -19,41 +15,7 @@ from surveyapp.console.forms import WaveForm, error_messages
 from surveyapp.console.wave_views import instrument_rows, wave_form_page
 from surveyapp.extensions import db
 from surveyapp.i18n import translations_dir
-from surveyapp.models import Area, City, Initiative, Response, ResponseStatus, Wave
-
-
-@dataclass
-class RoundUse:
-    """A city-wide round as one initiative uses it: its timing and answers in the design."""
-
-    wave: Wave
-    timing: str
-    completed: int
-
-
-def initiative_rounds(session: Session, initiative: Initiative) -> list[RoundUse]:
-    """The city-wide rounds that evaluate the initiative, with their complete responses in
-    its treated and comparison areas."""
-    rounds = [
-        w for w in designs.waves_for_initiative(session, initiative) if w.initiative_id is None
-    ]
-    counts: dict[int, int] = {}
-    if rounds:
-        areas = list(designs.area_groups(session, initiative))
-        counts = dict(
-            session.execute(
-                select(Response.wave_id, func.count(Response.id))
-                .where(
-                    Response.wave_id.in_([w.id for w in rounds]),
-                    Response.area_id.in_(areas),
-                    Response.status == ResponseStatus.COMPLETE,
-                )
-                .group_by(Response.wave_id)
-            ).all()
-        )
-    return [
-        RoundUse(w, designs.timing(w, initiative.start_date), counts.get(w.id, 0)) for w in rounds
-    ]
+from surveyapp.models import Area, City
 
 
 def timing_names() -> dict[str, str]:
