@@ -163,6 +163,23 @@ def _response_rate(session: Session, waves: list) -> float | None:
     return None
 
 
+def initiative_plan(
+    session: Session, initiative: Initiative, labels: dict[str, str] | None = None
+) -> DesignPlan:
+    """:func:`design_plan` with the answers of the initiative's own waves and, from the
+    city-wide rounds that evaluate it, of its design's areas, in the order made."""
+    from surveyapp.console.queries import wave_summaries
+
+    used = [
+        *wave_summaries(session, initiative.waves),
+        *designs.initiative_rounds(session, initiative),
+    ]
+    used.sort(key=lambda summary: summary.wave.id)
+    return design_plan(
+        session, initiative, used, construct_labels(session) if labels is None else labels
+    )
+
+
 @dataclass
 class AreaTargets:
     """Answers needed per area for the initiatives a wave serves (fieldwork targets)."""
@@ -179,19 +196,12 @@ def area_targets(
 ) -> AreaTargets:
     """What each area of the initiatives' designs needs: the largest need of any initiative
     using the area (one round can serve several initiatives)."""
-    from surveyapp.console.queries import wave_summaries
-
     targets = AreaTargets()
     for initiative in initiatives:
         if initiative.target_change is None:
             targets.without_target.append(initiative.name)
             continue
-        used = [
-            *wave_summaries(session, initiative.waves),
-            *designs.initiative_rounds(session, initiative),
-        ]
-        used.sort(key=lambda s: s.wave.id)
-        plan = design_plan(session, initiative, used, labels)
+        plan = initiative_plan(session, initiative, labels)
         if plan.too_few or plan.needed is None:
             targets.unreachable.append(initiative.name)
             continue

@@ -200,7 +200,7 @@ def initiative(initiative_id: int):
     found, membership = access.initiative(initiative_id)
     summaries = queries.wave_summaries(db.session, found.waves)
     comparison = designs.comparison_areas(db.session, found)
-    used_rounds = rounds.initiative_rounds(db.session, found)
+    used_rounds = designs.initiative_rounds(db.session, found)
     # Answers per area in the design: the own waves' and, from rounds, its areas' answers.
     by_creation = sorted([*summaries, *used_rounds], key=lambda s: s.wave.id)
     return render_template(

@@ -71,11 +71,16 @@ def wave_form_page(
                 "languages": [(code, known[code].native) for code in core_complete],
             }
         )
+    # What the designs this wave will serve can show, before any letter goes out.
+    served = [initiative] if initiative is not None else list(city.initiatives if city else [])
+    labels = planner.construct_labels(db.session)
+    plans = [(i, planner.initiative_plan(db.session, i, labels)) for i in served]
     return render_template(
         "console/wave_form.html",
         user=current_user(),
         initiative=initiative,
         city=city,
+        plans=plans,
         choices=choices,
         modes=list(WaveMode),
         form=request.form if request.method == "POST" else None,

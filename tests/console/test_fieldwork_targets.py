@@ -147,3 +147,18 @@ def test_the_cli_registers_a_target(runner, make: Factory) -> None:
     bad = runner.invoke(main, ["initiatives", "add", city.slug, "--name", "X", "--level", "1",
                               "--treated", "a", "--target-change", "0"])  # fmt: skip
     assert bad.exit_code != 0 and "target-change" in bad.output
+
+
+def test_the_wave_forms_say_what_the_design_can_show(client: FlaskClient, make: Factory) -> None:
+    """Before any letter: the new-wave form of an initiative, and the city-wide round form
+    for every initiative of the city, give the smallest change the design can show."""
+    initiative = _design(make, 2, 2, target_change=3.0)
+    sign_in(client, make.user(initiative.city))
+    form = client.get(f"/staff/initiatives/{initiative.id}/waves/new").get_data(as_text=True)
+    found = make.session.get(Initiative, initiative.id)  # read again after a request
+    mdc = planner.initiative_plan(make.session, found).indices[0].mdc
+    assert f"can only show changes larger than {mdc:.1f} points" in form
+    assert "No number of letters can show a change of 3 points" in form
+    rounds = client.get(f"/staff/cities/{initiative.city_id}/rounds/new").get_data(as_text=True)
+    assert f"can only show changes larger than {mdc:.1f} points" in rounds
+    assert "<h3>" not in rounds  # one initiative: no heading per initiative
