@@ -121,7 +121,8 @@ def build_demo(
         return _existing_demo(session, city)
     rng = np.random.default_rng(seed)  # one generator in a fixed order: same seed, same demo
     city, areas = _city_and_areas(session, rng)
-    initiatives = [_initiative(session, city, areas, spec) for spec in INITIATIVES]
+    for spec in INITIATIVES:
+        _initiative(session, city, areas, spec)
     items = [
         item for section in instrument.sections_for(["demographics"]) for item in section.items
     ]
