@@ -76,6 +76,9 @@ def _path_values(make: Factory) -> dict[str, object]:
         "page": 1,
         "token": wave.open_token,
         "action": "close",
+        "kind": "waves",
+        "object_id": wave.id,
+        "sheet": "1",
         "token_id": 1,
         "user_id": make.user(wave.initiative.city, role=Role.ANALYST).id,
     }

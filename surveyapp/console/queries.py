@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from surveyapp.designs import waves_for_initiative
 from surveyapp.models import (
     AuditEvent,
     City,
@@ -62,7 +63,8 @@ def wave_summaries(session: Session, waves: list[Wave]) -> list[WaveSummary]:
 
 
 def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, list[WaveSummary]]]:
-    """Initiatives of one city, by pyramid level then name, with their waves' counts."""
+    """Initiatives of one city, by pyramid level then name, with their waves' counts: their
+    own waves and the city-wide rounds that evaluate them (:func:`waves_for_initiative`)."""
     initiatives = list(
         session.scalars(
             select(Initiative)
@@ -71,7 +73,10 @@ def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, l
             .order_by(Initiative.pyramid_level, Initiative.name)
         )
     )
-    return [(initiative, wave_summaries(session, initiative.waves)) for initiative in initiatives]
+    return [
+        (initiative, wave_summaries(session, waves_for_initiative(session, initiative)))
+        for initiative in initiatives
+    ]
 
 
 def city_by_slug(session: Session, slug: str) -> City | None:

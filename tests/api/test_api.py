@@ -19,6 +19,7 @@ from surveyapp.api.openapi import document as openapi_document
 from surveyapp.api.tokens import create_token, revoke_token
 from surveyapp.cli import main
 from surveyapp.db import utcnow
+from surveyapp.designs import response_scope, waves_for_initiative
 from surveyapp.models import (
     ApiToken,
     AuditEvent,
@@ -73,12 +74,25 @@ def _complete(session: Session, wave: Wave, number: int) -> None:
 
 
 def _demo(make: Factory, per_area: int) -> tuple[User, Initiative]:
-    """A demo city with about ``per_area`` responses per area and round (the ``demo`` fixture: 50)."""
-    from surveyapp.demo import build_demo
+    """A demo city with about ``per_area`` answers per area and round (``demo`` fixture: 50);
+    its coordinator and its "Neighbourhood hosts" initiative."""
+    from surveyapp.demo import EFFECTIVE, build_demo
 
     info = build_demo(make.session, make.instrument_row(), make.core, per_area=per_area)
     make.session.commit()
-    return _demo_coordinator(make.session), info.open_wave.initiative
+    initiative = make.session.scalars(
+        select(Initiative).where(Initiative.city_id == info.city.id, Initiative.name == EFFECTIVE)
+    ).one()
+    return _demo_coordinator(make.session), initiative
+
+
+def _complete_in(session: Session, scope) -> int:
+    """How many complete responses ``scope`` (a condition on Response joined to Wave) holds."""
+    return session.scalar(
+        select(func.count(Response.id))
+        .join(Wave)
+        .where(scope, Response.status == ResponseStatus.COMPLETE)
+    )
 
 
 def _demo_coordinator(session: Session) -> User:
@@ -266,7 +280,9 @@ def test_indices_and_changes_carry_confidence_intervals(
 ) -> None:
     user, initiative = _demo_coordinator(make.session), demo
     token = _token(make.session, user)
-    wave_ids = [w.id for w in initiative.waves]
+    # The demo's rounds are the city's: they evaluate the initiative in its design areas.
+    wave_ids = [w.id for w in waves_for_initiative(make.session, initiative)]
+    assert len(wave_ids) == 2
 
     data = _get(client, f"/api/v1/initiatives/{initiative.id}/indices", token).get_json()
     assert data["withheld"] is None and data["ci_level"] == 0.95
@@ -305,7 +321,9 @@ def test_indices_and_changes_carry_confidence_intervals(
     assert treated["ci_lower"] < treated["change"] < treated["ci_upper"]
     did = next(d for d in changes["did"] if d["construct"] == "trust")
     assert did["ci_lower"] < did["did"] < did["ci_upper"]
-    assert did["method"].startswith("Area-level") and did["n_areas_treated"] == 2
+    assert did["method"].startswith("Area-level") and did["n_areas_treated"] == len(
+        initiative.areas_with_role("treated")
+    )
     # Reading the estimates is audited like the console's report.
     actions = set(
         make.session.scalars(select(AuditEvent.action).where(AuditEvent.user_id == user.id))
@@ -316,7 +334,7 @@ def test_indices_and_changes_carry_confidence_intervals(
 def test_estimates_of_small_groups_are_withheld_with_the_reason(
     client: FlaskClient, make: Factory
 ) -> None:
-    user, initiative = _demo(make, per_area=4)
+    user, initiative = _demo(make, per_area=8)
     token = _token(make.session, user)
     data = _get(client, f"/api/v1/initiatives/{initiative.id}/indices", token).get_json()
     arms = [m for m in data["indices"] if m["arm"] == "treated"]
@@ -423,7 +441,9 @@ def test_the_demo_initiative_downloads_as_csv_for_analysts_only(
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Cache-Control"] == "no-store"
     lines = response.get_data(as_text=True).splitlines()
-    assert "ppltrst" in lines[0] and len(lines) == 401
+    # One row per complete response of its design areas in the two city-wide rounds.
+    expected = _complete_in(make.session, response_scope(make.session, initiative))
+    assert "ppltrst" in lines[0] and len(lines) == 1 + expected
     # The Stata file with its codebook, through the same token.
     bundle = _get(client, f"{url}?format=dta&bundle=true", token)
     with zipfile.ZipFile(io.BytesIO(bundle.get_data())) as archive:
@@ -444,13 +464,22 @@ def test_the_demo_city_downloads_as_csv(
     make.session.commit()
     token = _token(make.session, user)
     url = f"/api/v1/cities/{initiative.city_id}/dataset"
+    # A row per response and initiative it evaluates: a round's answer in an area both
+    # initiatives compare with is in both (every demo area is in one initiative's design).
+    expected = sum(
+        _complete_in(make.session, response_scope(make.session, each))
+        for each in make.session.scalars(
+            select(Initiative).where(Initiative.city_id == initiative.city_id)
+        )
+    )
+    assert expected > _complete_in(make.session, Wave.city_id == initiative.city_id)
     # A real request starts with an empty session; the objects this test made would
     # answer lazy loads that a streamed download makes after the request's session is gone.
     make.session.expunge_all()
     response = _get(client, url, token)
     assert response.status_code == 200
     lines = response.get_data(as_text=True).splitlines()
-    assert "ppltrst" in lines[0] and len(lines) == 401
+    assert "ppltrst" in lines[0] and len(lines) == 1 + expected
 
 
 # --- Errors -------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from sqlalchemy import select
 
 from surveyapp.api.openapi import document
 from surveyapp.api.tokens import create_token
+from surveyapp.designs import waves_for_initiative
 from surveyapp.extensions import db, limiter
 from surveyapp.instruments import Instrument
-from surveyapp.models import Membership, Role, User
+from surveyapp.models import Initiative, Membership, Role, User
 
 from ..conftest import Factory
 
@@ -54,7 +55,7 @@ def api_access(app: Flask, core_instrument: Instrument) -> Iterator[Access]:
     Like ``db_session`` in conftest.py, but module-wide: every operation's test reads the
     same data, built once (a demo takes seconds), and everything is rolled back after.
     """
-    from surveyapp.demo import DEMO_EMAIL, build_demo
+    from surveyapp.demo import DEMO_EMAIL, EFFECTIVE, build_demo
 
     connection = db.engine_for(app).connect()
     transaction = connection.begin()
@@ -71,13 +72,14 @@ def api_access(app: Flask, core_instrument: Instrument) -> Iterator[Access]:
         token, _row = create_token(db.session, user, name="schemathesis", days=1, actor=user)
         other = make.wave(name="Not yours")
         db.session.commit()
-        initiative = info.open_wave.initiative
+        initiative = db.session.scalar(select(Initiative).where(Initiative.name == EFFECTIVE))
+        baseline = waves_for_initiative(db.session, initiative)[0]
         yield Access(
             token=token,
             ids={
                 "city_id": (info.city.id, other.initiative.city_id, 2**31 - 1),
                 "initiative_id": (initiative.id, other.initiative_id, 2**31 - 1),
-                "wave_id": (info.open_wave.id, initiative.waves[0].id, other.id, 2**31 - 1),
+                "wave_id": (info.open_wave.id, baseline.id, other.id, 2**31 - 1),
             },
         )
     finally:
