@@ -17,3 +17,19 @@ def frozen_demo(demo: Initiative, db_session: Session) -> Initiative:
     db_session.flush()
     assert db_session.scalar(select(ScoringModel)) is not None
     return demo
+
+
+def design_rows(session: Session, initiative: Initiative, wave=None) -> int:
+    """Responses an initiative's download holds: its rounds' answers in its design areas."""
+    from sqlalchemy import func
+
+    from surveyapp.designs import area_groups, waves_for_initiative
+    from surveyapp.models import Response
+
+    waves = [wave] if wave is not None else waves_for_initiative(session, initiative)
+    return session.scalar(
+        select(func.count(Response.id)).where(
+            Response.wave_id.in_([w.id for w in waves]),
+            Response.area_id.in_(list(area_groups(session, initiative))),
+        )
+    )

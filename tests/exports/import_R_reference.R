@@ -1,6 +1,7 @@
 # The import.R of the demo SPSS bundle (analyst file, k = 5), as run with Debian bookworm
 # r-base-core 4.2.2, r-cran-survey 4.1-1 and r-cran-haven 2.5.1 in the unzipped bundle to
-# record R_MEANS in tests/exports/test_protection.py.
+# record R_MEANS in tests/exports/test_protection.py (12-area demo: re-run on the analyst
+# file's CSV with read.csv in place of read_sav; same figures to 1e-12).
 # Demo City: Neighbourhood hosts
 # Reads the data file of this bundle and sets up the survey design as the dashboards weigh:
 # raking weights, areas as clusters, responses with a quality flag left out.

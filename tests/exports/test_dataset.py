@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import CLEANING_FLAGS, score
+from surveyapp.designs import waves_for_initiative
 from surveyapp.exports.dataset import build_plan
 from surveyapp.exports.rows import iter_chunks
 from surveyapp.models import Answer, Initiative, Response, ScoringModel, User
 from surveyapp.reports import build_initiative_report, initiative_frame
+
+from .conftest import design_rows
 
 
 def dataset(session: Session, scope: str, obj, **kwargs) -> pd.DataFrame:
@@ -49,7 +52,7 @@ def test_dataset_matches_the_report_frame_and_cleaning(
     db_session.flush()
 
     data = dataset(db_session, "initiative", initiative, chunk_size=37)
-    assert len(data) == 400 and data["response_id"].is_unique
+    assert len(data) == design_rows(db_session, initiative) and data["response_id"].is_unique
 
     frame = initiative_frame(db_session, initiative).set_index("response_id")
     report = build_initiative_report(db_session, initiative, actor=db_session.scalar(select(User)))
@@ -113,10 +116,18 @@ def test_scopes_hold_their_waves_with_stable_variable_names(
 ) -> None:
     initiative = frozen_demo
     whole = dataset(db_session, "initiative", initiative)
-    obj = {"wave": initiative.waves[1], "initiative": initiative, "city": initiative.city}[scope]
+    rounds = waves_for_initiative(db_session, initiative)
+    obj = {"wave": rounds[1], "initiative": initiative, "city": initiative.city}[scope]
     data = dataset(db_session, scope, obj)
     assert list(data.columns) == list(whole.columns)
-    expected = 200 if scope == "wave" else 400
+    city_rows = db_session.scalar(
+        select(func.count(Response.id)).where(Response.wave_id.in_([w.id for w in rounds]))
+    )
+    expected = {
+        "wave": len(db_session.scalars(select(Response).where(Response.wave_id == obj.id)).all()),
+        "initiative": design_rows(db_session, initiative),
+        "city": city_rows,
+    }[scope]
     assert len(data) == expected
     if scope == "wave":
         assert set(data["wave_order"]) == {2}
@@ -162,7 +173,7 @@ def test_variable_names_stay_across_instrument_versions(
     (folder / "1.1.0.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     new = load_instrument(folder / "1.1.0.yaml")
     row, _created = publish(db_session, new)
-    old_wave = initiative.waves[-1]
+    old_wave = waves_for_initiative(db_session, initiative)[-1]
     wave = Wave(
         initiative=initiative,
         instrument_id=row.id,
