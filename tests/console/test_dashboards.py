@@ -340,7 +340,11 @@ def test_city_dashboard_shows_each_initiatives_latest_change(
     user = make.user(initiative.city, role=Role.ANALYST)
     sign_in(client, user)
     html = client.get(f"/staff/cities/{initiative.city_id}/dashboard").get_data(as_text=True)
-    page = Page(html)
+    link = f'href="/staff/initiatives/{initiative.id}/dashboard"'
+    assert link in html
+    # Each initiative has its card (both are evaluated by the same two rounds): this one's.
+    card = html.split(link, 1)[1].split('<div class="card', 1)[0]
+    page = Page(card)
     content = cached_initiative_report(make.session, initiative, actor=user).content
     rows = page.tables["Latest change: 1. Baseline round → 2. Follow-up round"]
     trust = next(row for row in rows if row[0].startswith("Trust"))
