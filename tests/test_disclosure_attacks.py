@@ -21,6 +21,7 @@ from analysis.disclosure import HIDDEN, MIN_CELL, MIN_N, SMALL
 from surveyapp.api.tokens import create_token
 from surveyapp.db import utcnow
 from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from surveyapp.designs import area_groups, comparison_areas, treated_areas, waves_for_initiative
 from surveyapp.models import (
     Answer,
     AreaRole,
@@ -56,9 +57,10 @@ def _by_cell(data: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]
 
 def _move_comparison(session: Session, initiative: Initiative, keep: int) -> None:
     """Move the comparison areas' responses to a treated area, ``keep`` per wave staying."""
-    treated = initiative.areas_with_role(AreaRole.TREATED)[0]
-    comparison = {a.id for a in initiative.areas_with_role(AreaRole.COMPARISON)}
-    for wave in initiative.waves:
+    treated = treated_areas(initiative)[0]
+    comparison = {a.id for a in comparison_areas(session, initiative)}
+    assert comparison
+    for wave in waves_for_initiative(session, initiative):
         rows = session.scalars(
             select(Response)
             .where(Response.wave_id == wave.id, Response.area_id.in_(comparison))
@@ -184,9 +186,12 @@ def test_polling_before_and_after_one_answer_shows_nothing_new(
     only when its area completes a step of 10, and then they move by 10 responses or more.
     """
     token = _coordinator_token(db_session, demo)
-    wave = max(demo.waves, key=lambda w: w.id)
+    wave = waves_for_initiative(db_session, demo)[-1]
+    design = list(area_groups(db_session, demo))
     first = db_session.scalars(
-        select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        select(Response)
+        .where(Response.wave_id == wave.id, Response.area_id.in_(design))
+        .order_by(Response.id)
     ).first()
     assert first is not None
     # Residents unlike each other (cleaning would drop copies as duplicates).
@@ -288,7 +293,7 @@ def test_api_and_report_counts_under_10_do_not_come_back_from_the_totals(
     "all" minus "treated" would give the 3 who answered them.
     """
     _move_comparison(db_session, demo, keep=10)
-    comparison = {a.id for a in demo.areas_with_role(AreaRole.COMPARISON)}
+    comparison = {a.id for a in comparison_areas(db_session, demo)}
     trust_items = {
         "ppltrst",
         "pplfair",
@@ -299,7 +304,7 @@ def test_api_and_report_counts_under_10_do_not_come_back_from_the_totals(
         "nbh_not_get_along",
         "nbh_not_share_values",
     }
-    for wave in demo.waves:
+    for wave in waves_for_initiative(db_session, demo):
         skipped = db_session.scalars(
             select(Response)
             .where(Response.wave_id == wave.id, Response.area_id.in_(comparison))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from surveyapp.designs import waves_for_initiative
+from surveyapp import designs
 from surveyapp.models import (
     AuditEvent,
     City,
@@ -42,13 +42,20 @@ def memberships(session: Session, user: User) -> list[Membership]:
     )
 
 
-def wave_summaries(session: Session, waves: list[Wave]) -> list[WaveSummary]:
-    """The waves with their completed and unfinished response counts."""
+def wave_summaries(
+    session: Session, waves: list[Wave], areas: list[int] | None = None
+) -> list[WaveSummary]:
+    """The waves with their completed and unfinished response counts; with ``areas`` (an
+    initiative's design areas), a city-wide round's counts are those in these areas only."""
     counts: dict[tuple[int, str], int] = {}
     if waves:
+        rounds = [wave.id for wave in waves if wave.initiative_id is None]
         rows = session.execute(
             select(Response.wave_id, Response.status, func.count())
-            .where(Response.wave_id.in_([wave.id for wave in waves]))
+            .where(
+                Response.wave_id.in_([wave.id for wave in waves]),
+                designs.round_rows(rounds, areas) if areas is not None else true(),
+            )
             .group_by(Response.wave_id, Response.status)
         )
         counts = {(wave_id, status): n for wave_id, status, n in rows}
@@ -64,7 +71,7 @@ def wave_summaries(session: Session, waves: list[Wave]) -> list[WaveSummary]:
 
 def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, list[WaveSummary]]]:
     """Initiatives of one city, by pyramid level then name, with their waves' counts: their
-    own waves and the city-wide rounds that evaluate them (:func:`waves_for_initiative`)."""
+    own waves and the city-wide rounds that evaluate them (counted in their areas)."""
     initiatives = list(
         session.scalars(
             select(Initiative)
@@ -74,7 +81,14 @@ def city_initiatives(session: Session, city_id: int) -> list[tuple[Initiative, l
         )
     )
     return [
-        (initiative, wave_summaries(session, waves_for_initiative(session, initiative)))
+        (
+            initiative,
+            wave_summaries(
+                session,
+                designs.waves_for_initiative(session, initiative),
+                list(designs.area_groups(session, initiative)),
+            ),
+        )
         for initiative in initiatives
     ]
 

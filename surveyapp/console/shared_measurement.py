@@ -57,32 +57,33 @@ def city_panels(session: Session) -> list[CityPanel]:
     come with 95% intervals (responses treated as independent); estimates on fewer than
     :data:`analysis.MIN_N` responses are withheld. Only aggregates leave this function.
     """
-    waves = session.scalars(
-        select(Wave)
-        .join(InstrumentRow, Wave.instrument_id == InstrumentRow.id)
-        .join(Initiative, Wave.initiative_id == Initiative.id)
-        .where(InstrumentRow.key == STANDARD_INSTRUMENT)
-        .options(selectinload(Wave.initiative))
-        .order_by(Wave.id)
-    ).all()
-    by_initiative: dict[int, list[Wave]] = {}
-    for wave in waves:
-        by_initiative.setdefault(wave.initiative_id, []).append(wave)
+    from surveyapp.designs import waves_for_initiative
+
+    standard = set(
+        session.scalars(
+            select(Wave.id)
+            .join(InstrumentRow, Wave.instrument_id == InstrumentRow.id)
+            .where(InstrumentRow.key == STANDARD_INSTRUMENT)
+        )
+    )
     answered = set(
         session.scalars(
             select(Response.wave_id)
             .where(
-                Response.wave_id.in_([w.id for w in waves]),
+                Response.wave_id.in_(standard),
                 Response.status == ResponseStatus.COMPLETE,
             )
             .distinct()
         )
     )
+    initiatives = session.scalars(
+        select(Initiative).options(selectinload(Initiative.waves)).order_by(Initiative.id)
+    ).all()
+    # Each initiative's own waves and the city-wide rounds that evaluate it.
     by_city: dict[int, list[tuple[Initiative, list[Wave]]]] = {}
-    for initiative_waves in by_initiative.values():
-        used = [w for w in initiative_waves if w.id in answered]
+    for initiative in initiatives:
+        used = [w for w in waves_for_initiative(session, initiative) if w.id in answered]
         if used:
-            initiative = used[0].initiative
             by_city.setdefault(initiative.city_id, []).append((initiative, used))
     cities = session.scalars(select(City).where(City.id.in_(list(by_city)))).all()
     panels = []
@@ -98,7 +99,8 @@ def city_panels(session: Session) -> list[CityPanel]:
             weighted = weighted or has_weights
         if not parts:
             continue
-        pooled = pd.concat(parts, ignore_index=True)
+        # A city-wide round's response in areas two initiatives share counts once.
+        pooled = pd.concat(parts, ignore_index=True).drop_duplicates("_rid")
         panel = CityPanel(
             name=city.name,
             initiatives=len(by_city[city.id]),
@@ -154,6 +156,7 @@ def _scored_periods(
     """
     from analysis import freeze_scoring_model, from_instrument, score
     from analysis.report.cleaning import kept_rows
+    from surveyapp.designs import waves_for_initiative
     from surveyapp.instruments.registry import wave_instrument
     from surveyapp.reports import (
         add_area_weights,
@@ -163,7 +166,9 @@ def _scored_periods(
     )
 
     instrument = wave_instrument(waves[0])
-    spec = from_instrument(instrument, initiative_modules(instrument, list(initiative.waves)))
+    spec = from_instrument(
+        instrument, initiative_modules(instrument, waves_for_initiative(session, initiative))
+    )
     # Only the always-asked constructs are measured in every city.
     core = from_instrument(instrument, [m.id for m in instrument.modules if not m.optional])
     periods = {waves[0].id: "baseline"}
@@ -200,6 +205,7 @@ def _scored_periods(
     scores = pd.concat([scores, frame[items].reset_index(drop=True).set_axis(scores.index)], axis=1)
     scores.attrs["items"] = {cid: list(core.model[cid]) for cid in core.model}
     scores["_period"] = frame["wave_id"].map(periods).to_numpy()
+    scores["_rid"] = frame["response_id"].to_numpy()
     scores["_w"] = frame["weight"].to_numpy() if "weight" in frame.columns else 1.0
     _withhold_like_report(scores, frame["group"].to_numpy(), list(core.model))
     weighted = "weight" in frame.columns and bool((frame["weight"] != 1.0).any())
