@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from surveyapp import designs
 from surveyapp.models import AuditEvent, Response, ResponseStatus, User, Wave
 
 from ..conftest import STAFF_PASSWORD, Factory, sign_in
@@ -72,11 +73,13 @@ def test_demo_data_appears_in_the_console(demo, client: FlaskClient, db_session)
     sign_in(client, DEMO_EMAIL, DEMO_PASSWORD)
     html = client.get("/staff/").get_data(as_text=True)
     assert "Demo City" in html and "Baseline" in html and "Follow-up" in html
-    # Each initiative lists the city-wide rounds that evaluate it, with their counts.
+    # The initiative lists the city-wide rounds that evaluate it, counted in its areas.
     baseline = db_session.scalars(select(Wave).where(Wave.name == "Baseline round")).one()
     completed = db_session.scalar(
         select(func.count(Response.id)).where(
-            Response.wave_id == baseline.id, Response.status == ResponseStatus.COMPLETE
+            Response.wave_id == baseline.id,
+            Response.status == ResponseStatus.COMPLETE,
+            Response.area_id.in_(list(designs.area_groups(db_session, demo))),
         )
     )
-    assert completed > 0 and html.count(f"<td>{completed}</td>") >= 2  # both initiatives
+    assert completed > 0 and f"<td>{completed}</td>" in html
