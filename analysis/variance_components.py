@@ -25,7 +25,6 @@ Wiley.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ MIN_CELL_ANSWERS = 10
 
 
 def variance_components(
-    data: pd.DataFrame, index: Hashable, wave: Hashable, area: Hashable
+    data: pd.DataFrame, index: str, wave: str, area: str
 ) -> dict[str, Any] | None:
     """Within and between area-wave variance of ``index`` (see the module's docstring).
 
@@ -46,7 +45,7 @@ def variance_components(
     ----------
     data : pandas.DataFrame
         One row per response with the index score, its wave and its area.
-    index, wave, area : column labels
+    index, wave, area : str
 
     Returns
     -------

@@ -138,13 +138,15 @@ def datapackage(
             for i in plan.instruments
         ],
         "surveyapp:scoring_models": {
-            str(part.initiative_id): part.scoring for part in plan.parts if part.scoring
+            str(part.initiative_id): part.scoring
+            for part in plan.parts
+            if part.scoring and part.initiative_id is not None
         },
         # A provisional model is refitted until its reference wave closes (docs/datasets.md).
         "surveyapp:scoring_model_status": {
             str(part.initiative_id): "frozen" if part.scoring_frozen else "provisional"
             for part in plan.parts
-            if part.scoring
+            if part.scoring and part.initiative_id is not None
         },
         "surveyapp:cleaning": plan.cleaning,
         **({"surveyapp:files": binary} if binary else {}),

@@ -29,23 +29,19 @@ from analysis.cleaning import (
     SPEEDER_FRACTION,
     STRAIGHTLINE_MIN_ITEMS,
 )
-from analysis.instrument_model import InstrumentModel, from_instrument
-from analysis.scoring import verify_scoring_model
 from surveyapp import designs
-from surveyapp import scoring as scoring_models
+from surveyapp.exports.parts import InitiativePart, initiative_part, rest_part, unique_parts
 from surveyapp.instruments import Instrument
-from surveyapp.instruments.registry import wave_instrument, wave_sections
+from surveyapp.instruments.registry import wave_instrument
 from surveyapp.models import (
     BURST_COMPLETIONS,
     COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
-    Area,
     City,
     Initiative,
     PyramidLevel,
     Wave,
 )
-from surveyapp.reports import initiative_modules
 
 SCOPES = ("wave", "initiative", "city")
 
@@ -78,36 +74,6 @@ class Variable:
     item_id: str | None = None
     construct: str | None = None
     reverse: bool = False
-
-
-@dataclass
-class InitiativePart:
-    """The part of a dataset that comes from one initiative."""
-
-    initiative: Initiative
-    waves: list[Wave]
-    wave_numbers: dict[int, int]
-    # Plain copies of what the rows need: rows are streamed after the request's database
-    # session is gone, when the ORM objects above can no longer load anything.
-    initiative_id: int
-    initiative_name: str
-    city_id: int
-    city_slug: str
-    pyramid_level: int
-    wave_ids: list[int]
-    wave_names: dict[int, str]
-    instrument: Instrument
-    model: InstrumentModel
-    scoring: dict[str, Any] | None
-    scoring_note: str | None
-    scoring_frozen: bool
-    roles: dict[int, str]
-    # City-wide rounds among the waves: only their rows in ``roles``' areas belong here.
-    round_ids: list[int]
-    area_codes: dict[int, str]
-    blocks: dict[str, list[str]]
-    attention_checks: dict[str, int]
-    asked_by: dict[str, set[int]]
 
 
 @dataclass
@@ -163,10 +129,11 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
     ValueError
         For an unknown scope.
     """
+    rounds: list[Wave] = []  # city-wide rounds whose rows outside every design are kept
     if scope == "wave" and obj.initiative is None:
         # A city-wide round: one part per initiative it evaluates (designs.py).
         initiatives = [(i, [obj]) for i in designs.initiatives_for_wave(session, obj)]
-        city = obj.city
+        city, rounds = obj.city, [obj]
         name = f"{city.slug}-citywide-wave-{obj.id}"
         title = f"{city.name}: {obj.name}"
     elif scope == "wave":
@@ -185,11 +152,14 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
             select(Initiative).where(Initiative.city_id == obj.id).order_by(Initiative.id)
         ).all()
         initiatives = [(i, designs.waves_for_initiative(session, i)) for i in found]
+        rounds = designs.citywide_waves(session, obj.id)
         name = f"{city.slug}-all-initiatives"
         title = f"{city.name}: all initiatives"
     else:
         raise ValueError(f"Unknown dataset scope {scope!r}; expected one of {SCOPES}.")
-    parts = [_part(session, initiative, waves) for initiative, waves in initiatives if waves]
+    parts = [initiative_part(session, i, waves) for i, waves in initiatives if waves]
+    if rounds:  # every answer once, those outside every design included (parts.py)
+        parts = [*unique_parts(parts), rest_part(session, city, rounds, parts)]
     instruments: list[Instrument] = []
     for part in parts:
         for wave in part.waves:
@@ -198,51 +168,6 @@ def build_plan(session: Session, scope: str, obj: Any, *, free_text: bool = Fals
                 instruments.append(instrument)
     variables = _variables(parts, instruments, free_text=free_text)
     return DatasetPlan(scope, name, title, city, parts, variables, instruments, free_text)
-
-
-def _part(session: Session, initiative: Initiative, waves: list[Wave]) -> InitiativePart:
-    all_waves = designs.waves_for_initiative(session, initiative)
-    instrument = wave_instrument(all_waves[0])
-    model = from_instrument(instrument, initiative_modules(instrument, all_waves))
-    stored, note = scoring_models.for_download(session, initiative)
-    scoring = None
-    if stored is not None:
-        verify_scoring_model(stored.definition)
-        scoring = stored.definition
-    roles = designs.area_groups(session, initiative)
-    area_codes = dict(
-        session.execute(select(Area.id, Area.code).where(Area.city_id == initiative.city_id)).all()
-    )
-    return InitiativePart(
-        initiative=initiative,
-        waves=waves,
-        wave_numbers={wave.id: number for number, wave in enumerate(all_waves, start=1)},
-        initiative_id=initiative.id,
-        initiative_name=initiative.name,
-        city_id=initiative.city_id,
-        city_slug=initiative.city.slug,
-        pyramid_level=int(initiative.pyramid_level),
-        wave_ids=[wave.id for wave in waves],
-        wave_names={wave.id: wave.name for wave in waves},
-        instrument=instrument,
-        model=model,
-        scoring=scoring,
-        scoring_note=note,
-        scoring_frozen=stored is not None and stored.frozen_at is not None,
-        roles=roles,
-        round_ids=[wave.id for wave in all_waves if wave.initiative_id is None],
-        area_codes=area_codes,
-        blocks=model.straightline_blocks(min_items=STRAIGHTLINE_MIN_ITEMS),
-        attention_checks=dict(model.attention_checks),
-        asked_by={
-            item_id: {
-                wave.id
-                for wave in waves
-                if any(item.id == item_id for s in wave_sections(wave) for item in s.items)
-            }
-            for item_id in model.attention_checks
-        },
-    )
 
 
 #: Value labels of the string variables ``area_source`` and ``area_reply``.

@@ -29,11 +29,8 @@ from analysis.cleaning import (
 )
 from analysis.scoring import score
 from surveyapp import designs
-from surveyapp.exports.dataset import (
-    DatasetPlan,
-    InitiativePart,
-    Variable,
-)
+from surveyapp.exports.dataset import DatasetPlan, Variable
+from surveyapp.exports.parts import InitiativePart
 from surveyapp.models import (
     COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
@@ -92,6 +89,7 @@ def _part_chunks(
         Response.wave_id.in_(wave_ids),
         Response.status == ResponseStatus.COMPLETE,
         designs.round_rows(part.round_ids, list(part.roles)),
+        *part.left_out(),
     )
     last_id = 0
     while True:
@@ -270,8 +268,9 @@ def _meta_columns(
     out["wave_id"] = base["wave_id"].to_numpy()
     out["wave"] = base["wave_id"].map(wave_names).to_numpy()
     out["wave_order"] = base["wave_id"].map(part.wave_numbers).to_numpy()
-    out["area"] = base["area_id"].map(part.area_codes).fillna("").to_numpy()
-    out["group"] = base["area_id"].map(part.roles).fillna("").to_numpy()
+    # As objects: a chunk without any known area (or a part without groups) maps to NaN.
+    out["area"] = base["area_id"].map(part.area_codes).astype(object).fillna("").to_numpy()
+    out["group"] = base["area_id"].map(part.roles).astype(object).fillna("").to_numpy()
     out["area_source"] = base["area_source"].fillna("").to_numpy()
     out["area_reply"] = base["area_reply"].fillna("").to_numpy()
     out["language"] = base["language"].to_numpy()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pyreadstat
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -87,10 +86,6 @@ def test_report_counts_area_sources_per_wave(
     assert 0 < reported < analysed <= design_rows(db_session, frozen_demo)
 
 
-@pytest.mark.xfail(
-    reason="found on the 12-area demo: the city's file leaves out an answer "
-    "with no area, though the report says such answers are kept in the data"
-)
 def test_city_file_keeps_answers_without_area(
     frozen_demo: Initiative, db_session: Session, client: FlaskClient, make: Factory
 ) -> None:

@@ -33,14 +33,18 @@ def test_dataset_matches_the_report_frame_and_cleaning(
 
     initiative = frozen_demo
     # A duplicate of an earlier response in the same wave and area, straddling chunks.
-    first = db_session.scalars(select(Response).order_by(Response.id)).first()
+    from surveyapp.designs import area_groups
+
+    in_design = Response.area_id.in_(list(area_groups(db_session, initiative)))
+    first = db_session.scalars(select(Response).where(in_design).order_by(Response.id)).first()
     twin = db_session.scalars(
         select(Response).where(
             Response.wave_id == first.wave_id,
             Response.area_id == first.area_id,
-            Response.id > first.id + 100,
+            Response.id > first.id + 40,  # more than a chunk of 37 rows later
         )
     ).first()
+    assert twin is not None
     answers = {a.item_id: a for a in first.answers}
     for answer in twin.answers:
         source = answers.get(answer.item_id)
@@ -135,8 +139,15 @@ def test_scopes_hold_their_waves_with_stable_variable_names(
         merged = data.merge(whole, on="response_id", suffixes=("", "_all"))
         for column in ("idx_trust", "weight", "flag_exclude", "ppltrst"):
             np.testing.assert_allclose(merged[column], merged[f"{column}_all"])
-    assert set(data["group"]) == {"treated", "comparison"}
-    assert (data["pyramid_level"] == int(initiative.pyramid_level)).all()
+    ours = data["initiative_id"] == initiative.id
+    assert set(data.loc[ours, "group"]) == {"treated", "comparison"}
+    assert (data.loc[ours, "pyramid_level"] == int(initiative.pyramid_level)).all()
+    if scope != "initiative":
+        # Each answer once: the other initiative's rows, then those outside every design.
+        assert data["response_id"].is_unique
+        outside = data["initiative"] == ""
+        assert outside.any() and set(data.loc[outside, "group"]) == {""}
+        assert data.loc[outside, "idx_trust"].notna().any()  # scored all the same
 
 
 def test_variable_names_stay_across_instrument_versions(

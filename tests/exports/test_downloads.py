@@ -14,9 +14,10 @@ import pyreadstat
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from surveyapp.designs import waves_for_initiative
+from surveyapp.extensions import db
 from surveyapp.models import Answer, AuditEvent, Initiative, Response, Role, ScoringModel, Wave
 
 from ..conftest import Factory, sign_in
@@ -25,12 +26,13 @@ from .conftest import design_rows
 
 def expected_rows(initiative: Initiative) -> int:
     """The responses of an initiative's download (its rounds, its design areas)."""
-    return design_rows(object_session(initiative), initiative)
+    return design_rows(db.session, db.session.get(Initiative, initiative.id))
 
 
 def rounds(initiative: Initiative) -> list:
-    """The initiative's waves, city-wide rounds included, oldest first."""
-    return waves_for_initiative(object_session(initiative), initiative)
+    """The initiative's waves, city-wide rounds included, oldest first (read again: a
+    request closed the session the fixture loaded them in)."""
+    return waves_for_initiative(db.session, db.session.get(Initiative, initiative.id))
 
 
 @pytest.fixture
@@ -310,7 +312,7 @@ def test_bundle_of_an_spss_file_describes_it(
     assert package["surveyapp:files"][0]["path"] == "data-wide.sav"
     assert package["surveyapp:files"][0]["mediatype"] == "application/x-spss-sav"
     frame, meta = pyreadstat.read_sav(str(tmp_path / "data-wide.sav"))
-    city_rows = object_session(analyst).scalar(
+    city_rows = db.session.scalar(
         select(func.count(Response.id)).join(Wave).where(Wave.city_id == analyst.city_id)
     )
     assert len(frame) == city_rows and meta.column_names_to_labels["weight"] == "Raking weight"

@@ -115,7 +115,7 @@ def test_analysts_download_the_protected_file_with_its_risk_in_the_codebook(
     assert "WEIGHT BY weight." in sps
     assert key_frequencies(protection.key_frame(rows, KEYS))["fk"].min() >= 5
     control = package["surveyapp:disclosure"]
-    assert control["risk_before"]["sample_uniques"] == 363
+    assert control["risk_before"]["sample_uniques"] == 799
     assert control["risk_after"]["below_k"] == 0
     fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
     assert "-3" in fields["age_band"]["missingValues"]
@@ -152,7 +152,7 @@ def test_admins_download_the_unprotected_file_with_a_stated_purpose(
     ).one()
     assert event.details["purpose"] == purpose
     assert event.details["disclosure_control"] is False
-    assert event.details["below_k"] == 399
+    assert event.details["below_k"] == 941
     # The city's k, set on the city's page.
     k_url = f"/staff/cities/{city.id}/microdata-k"
     refused = client.post(k_url, data={"k": "99"}, follow_redirects=True)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from surveyapp import create_app
 from surveyapp.extensions import db, limiter
 from surveyapp.instruments.registry import wave_sections
-from surveyapp.models import PageSubmission, Response
+from surveyapp.models import Initiative, PageSubmission, Response
 from surveyapp.reports import initiative_frame
 
 from ..conftest import Factory, complete_answers
@@ -121,7 +121,7 @@ def test_second_questionnaire_from_one_browser_is_flagged_and_cleaned(
     make.session.expire_all()
     flags = [r.quality_flags for r in make.session.scalars(select(Response).order_by(Response.id))]
     assert flags == [[], ["repeat_in_same_browser"]]
-    frame = initiative_frame(make.session, wave.initiative)
+    frame = initiative_frame(make.session, make.session.get(Initiative, wave.initiative_id))
     assert frame["collection_duplicate"].tolist() == [False, True]
 
     from analysis.cleaning import clean

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from surveyapp.console.area_links import area_links
 from surveyapp.instruments.registry import wave_sections
-from surveyapp.models import AreaLink, Response, WaveStatus
+from surveyapp.models import AreaLink, Initiative, Response, WaveStatus
 from surveyapp.reports import initiative_frame
 
 from ..conftest import Factory, complete_answers, sign_in
@@ -62,7 +62,7 @@ def test_an_area_link_answer_lands_in_its_area(client: FlaskClient, make: Factor
         "area_link",
     )
     assert sent.channel == "open_link" and sent.area_reply is None
-    frame = initiative_frame(make.session, wave.initiative)
+    frame = initiative_frame(make.session, make.session.get(Initiative, wave.initiative_id))
     assert list(frame["group"]) == ["treated"]  # it enters the comparison
 
 
@@ -116,7 +116,7 @@ def test_dont_know_and_outside_are_kept_without_an_area(client: FlaskClient, mak
         (None, "self_reported", "dont_know"),
         (None, "self_reported", "outside_city"),
     ]
-    frame = initiative_frame(make.session, wave.initiative)
+    frame = initiative_frame(make.session, make.session.get(Initiative, wave.initiative_id))
     assert len(frame) == 2 and set(frame["group"]) == {""}  # kept, outside the comparison
 
 
