@@ -98,6 +98,8 @@ PAGES: dict[str, Callable[[Page, LiveServer, dict[str, str]], None]] = {
     "open link question page": lambda p, live, s: (
         p.goto(f"{live.url}/w/{s['token']}"),
         _submit(p, "button[type=submit]"),
+        p.locator("label[for=area-dont_know]").click(),
+        _submit(p, "button[type=submit]"),
     ),
     "thanks": lambda p, live, s: p.goto(live.url + "/thanks"),
     "closed survey": lambda p, live, s: p.goto(f"{live.url}/w/{s['closed']}"),

@@ -147,7 +147,7 @@ def test_open_link_in_arabic_with_a_double_tap_and_the_resume_link(
     _submit(page, "button[type=submit]")
     # The wave-wide link asks the neighbourhood first: a radio button like any question.
     assert page.url.endswith("/area") and page.locator("fieldset legend").count() == 1
-    page.locator("input[name=area]").first.check()
+    page.locator("ul.options label").first.click()  # a tap on the answer's label
     _submit(page, "button[type=submit]")
     _choose(page, sections[0], rng, expected)
     page.locator("button[value=next]").dblclick()  # an impatient double tap

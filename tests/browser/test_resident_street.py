@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from surveyapp.extensions import db
@@ -48,8 +48,12 @@ def _submit(page: Page, selector: str) -> None:
 
 
 def _start(page: Page, live: LiveServer, token: str) -> None:
+    """Consent, then answer the wave-wide link's neighbourhood question ("Don't know")."""
     page.goto(f"{live.url}/w/{token}")
     _submit(page, "button[type=submit]")
+    if page.url.endswith("/area"):
+        page.locator("label[for=area-dont_know]").click()
+        _submit(page, "button[type=submit]")
 
 
 def test_next_offline_then_back_keeps_the_answers_and_saves_them_when_online(
@@ -209,7 +213,7 @@ def test_the_review_page_changes_an_answer(browser: Browser, live_server: LiveSe
         "nowrap"
     )
     page.locator("button[data-copy]").click()
-    assert page.locator("#copy-done").inner_text() == "Link copied."
+    expect(page.locator("#copy-done")).to_have_text("Link copied.")  # once the copy is done
     assert page.evaluate("navigator.clipboard.readText()") == link.inner_text()
 
     expected: dict[str, int] = {}
