@@ -203,7 +203,8 @@ def _meta_variables() -> list[Variable]:
             "Design group",
             m,
             "string",
-            "treated or comparison area of the initiative; empty for areas outside its design.",
+            "treated or comparison area of the initiative; empty for areas outside its design "
+            "(in a city's or a round's file also for answers outside every initiative's design).",
         ),
         Variable(
             "area_source",
