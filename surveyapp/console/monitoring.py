@@ -37,6 +37,9 @@ class Row:
     started: int
     completed: int
     invited: int | None = None
+    #: Of ``completed``, those answered with a letter's code: a response rate counts only
+    #: them (an open-link answer in a lettered area is not a letter answered).
+    by_letter: int | None = None
     #: Counts hidden to protect small ones (set by :func:`protect`): "started", ...
     hidden: set[str] = field(default_factory=set)
 
@@ -46,8 +49,12 @@ class Row:
 
     @property
     def rate(self) -> float | None:
-        base = self.invited if self.invited is not None else self.started
-        return self.completed / base if base else None
+        """Response rate (letters answered per letter) where letters were sent, else the
+        completion rate (completed per started)."""
+        if self.invited is not None:
+            answered = self.completed if self.by_letter is None else self.by_letter
+            return answered / self.invited if self.invited else None
+        return self.completed / self.started if self.started else None
 
 
 @dataclass
@@ -85,6 +92,7 @@ def monitor(
             Response.page,
             Response.started_on,
             Response.submitted_on,
+            Response.channel,
         ).where(Response.wave_id == wave.id)
     ).all()
     complete = [r for r in rows if r.status == ResponseStatus.COMPLETE]
@@ -114,6 +122,7 @@ def monitor(
             sum(1 for r in rows if r.area_id == area_id),
             sum(1 for r in complete if r.area_id == area_id),
             invited.get(area_id, 0) or None,
+            sum(1 for r in complete if r.area_id == area_id and r.channel == "invitation"),
         )
         for area_id in sorted(areas, key=lambda i: areas[i].name)
     ]
@@ -270,8 +279,9 @@ def rate_text(row: Row, exact: bool) -> str:
     if rate is None:
         return "–"
     base = "invited" if row.invited is not None else "started"
+    answered = row.by_letter if row.invited is not None and row.by_letter is not None else None
     if not exact and (
-        any(0 < n < SMALL for n in (row.completed, row.invited or row.started))
+        any(0 < n < SMALL for n in (row.completed, row.invited or row.started, answered or 0))
         or {"completed", base} & row.hidden
     ):
         return "–"
