@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, flash, redirect
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
@@ -35,6 +37,19 @@ def pyramid_and_status_names() -> dict:
             WaveStatus.ARCHIVED: _("archived"),
         },
     }
+
+
+@bp.app_template_filter("language_name")
+def language_name(code: str | None) -> str:
+    """A language code (``fr``) as its name in the staff member's language ("French",
+    "Französisch"), from the CLDR data Babel ships; the code itself when it is unknown."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(get_locale())
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
 
 
 def flash_ok(message: str) -> None:

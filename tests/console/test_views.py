@@ -341,7 +341,7 @@ def test_monitoring_masks_small_counts_except_for_admins(
     sign_in(admin, make.user(wave.initiative.city, role=Role.ADMIN))
     exact = admin.get(f"/staff/waves/{wave.id}/monitor").get_data(as_text=True)
     assert "&lt;10" not in exact
-    assert re.search(r"<td>fr</td><td>4</td><td>4</td>", exact)
+    assert re.search(r"<td>French</td><td>4</td><td>4</td>", exact)  # a name, not "fr"
     assert "1. Trust in people" in exact
 
 
@@ -357,6 +357,7 @@ def test_monitoring_names_the_pages_in_the_staff_members_language(
     ).get_data(as_text=True)
     assert "2. Vos voisins" in page and "1. Confiance envers les gens" in page
     assert "Trust in people" not in page
+    assert "<td>Anglais</td>" in page  # the questionnaire languages named in French too
 
 
 # --- Roles, audit, throttling ---------------------------------------------------------------
