@@ -92,11 +92,11 @@ test-fast: install compile  ## The edit-test loop: SQLite only, no browser, load
 	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q -n 2 -m 'not load and not slow' \
 		--ignore=tests/browser
 
-test-sqlite: install compile  ## Run the suite on a temporary SQLite database.
-	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest
+test-sqlite: install compile  ## Run the suite on a temporary SQLite database (two processes).
+	SURVEYAPP_TEST_DATABASE=sqlite $(BIN)/python -m pytest -n 2
 
-test-postgresql: install compile  ## Run the suite on a throw-away PostgreSQL database.
-	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+test-postgresql: install compile  ## Run the suite on throw-away PostgreSQL databases (two processes).
+	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -n 2
 
 test-load: install compile  ## Load and fault tests: gunicorn + PostgreSQL, 50 residents, restarts (~3 min).
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m load tests/load
