@@ -1,0 +1,103 @@
+"""Preview a wave's questionnaire as residents see it, in each of its languages.
+
+The preview renders the residents' own templates (``respond/*``) page by page: the
+welcome and consent page (page 0), then one page per section. It is read-only: it starts
+no draft, writes no answer, uses no invitation code, counts against no rate limit and sets
+nothing in the resident's language cookie. Its buttons are disabled and the route only
+answers GET, so nothing can be sent from it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, render_template, request
+from flask_babel import force_locale
+from markupsafe import Markup
+
+from surveyapp.auth.views import current_user, login_required
+from surveyapp.console import access
+from surveyapp.console.blueprint import bp
+from surveyapp.i18n import translations_dir
+from surveyapp.i18n.instrument import translated_sections, translated_title
+from surveyapp.instruments import registry
+from surveyapp.models import Wave, WaveMode
+from surveyapp.respond import navigation, visits
+
+#: The welcome page (language choice, privacy notice, consent) comes before page 1.
+WELCOME_PAGE = 0
+
+
+def preview_language(wave: Wave) -> str:
+    """The language asked for if the wave offers it, else the wave's first language.
+
+    The banner asks with ``?language=``: ``?lang=`` would also switch the console's own
+    language (:func:`surveyapp.i18n.select_locale`), and the banner should stay readable
+    to the staff member. ``?lang=`` still works, for the welcome page's resident links.
+    """
+    offered = visits.offered_languages(wave)
+    chosen = request.args.get("language") or request.args.get("lang")
+    return chosen if chosen in offered else offered[0]
+
+
+@bp.get("/waves/<int:wave_id>/preview", defaults={"page": WELCOME_PAGE})
+@bp.get("/waves/<int:wave_id>/preview/<int:page>")
+@login_required
+def wave_preview(wave_id: int, page: int):
+    """One page of the wave's questionnaire as residents see it, under a preview banner."""
+    found, _membership = access.wave(wave_id)
+    sections = registry.wave_sections(found)
+    if not WELCOME_PAGE <= page <= len(sections):
+        abort(404)
+    language = preview_language(found)
+    # The banner speaks the staff member's language; the page below, the previewed one.
+    banner = Markup(
+        render_template(
+            "console/_preview_banner.html",
+            user=current_user(),
+            wave=found,
+            page=page,
+            pages=range(WELCOME_PAGE, len(sections) + 1),
+            languages=visits.language_links(found),
+            language=language,
+        )
+    )
+    with force_locale(language):
+        instrument = registry.wave_instrument(found)
+        title = translated_title(instrument, language, translations_dir())
+        if page == WELCOME_PAGE:
+            return render_template(
+                "respond/welcome.html",
+                preview=banner,
+                title=title,
+                wave=found,
+                city=found.city,
+                languages=visits.language_links(found),
+                language=language,
+                key=secrets.token_urlsafe(24),
+                is_invitation=found.mode != WaveMode.OPEN_LINK,
+                is_area_link=False,
+            )
+        section = translated_sections(
+            instrument, [sections[page - 1]], language, translations_dir()
+        )[0]
+        # No answers yet: every question of the page is shown, conditional ones with the
+        # hint residents see when a condition cannot be settled.
+        return render_template(
+            "respond/page.html",
+            preview=banner,
+            title=title,
+            section=section,
+            items=list(section.items),
+            values={},
+            errors={},
+            error_items=[],
+            page=page,
+            total=len(sections),
+            is_last=navigation.step(sections, page, {}, 1) == navigation.COMPLETE,
+            from_review=False,
+            languages=visits.language_links(found),
+            language=language,
+            key=secrets.token_urlsafe(24),
+            resume_url=None,
+        )
