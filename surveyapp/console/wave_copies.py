@@ -12,7 +12,6 @@ from flask import redirect, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
 from surveyapp.console import access, rounds, waves
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok
@@ -57,24 +56,13 @@ def wave_copy(wave_id: int):
     if not form.validate() or problem:
         flash_errors(error_messages(form) + ([problem] if problem else []))
         return wave_form_page(initiative, rows, 422, city=city, copy_of=source)
-    copy = waves.create_wave(
+    copy = waves.copy_wave(
         db.session,
-        initiative,
-        city=source.city,
-        areas=chosen,
+        source,
         translations=translations_dir(),
         actor=current_user(),
+        areas=chosen,
         **form.values(),
-    )
-    record(
-        db.session,
-        current_user(),
-        copy.city_id,
-        "wave_copied",
-        "wave",
-        copy.id,
-        copied_from=source.id,
-        name=copy.name,
     )
     db.session.commit()
     flash_ok(_("Wave copied as a draft. Set its dates before opening it."))

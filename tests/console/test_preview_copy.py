@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from surveyapp.cli import main
 from surveyapp.i18n import translations_dir
 from surveyapp.i18n.instrument import translated_sections
 from surveyapp.models import (
@@ -216,3 +217,19 @@ def test_analysts_cannot_copy(client: FlaskClient, make: Factory) -> None:
     wave = make.wave(make.initiative(city))
     sign_in(client, make.user(city, role=Role.ANALYST))
     assert client.get(f"/staff/waves/{wave.id}/copy").status_code == 403
+
+
+def test_cli_copies_a_city_wide_round_with_its_areas(runner: FlaskCliRunner, make: Factory) -> None:
+    city = make.city()
+    north, _south = make.area(city), make.area(city)
+    wave = make.citywide_wave(
+        city, [north], languages=["en", "fr"], mode=WaveMode.OPEN_LINK, retention_days=90
+    )
+    result = runner.invoke(main, ["waves", "copy", str(wave.id), "--name", "Round 2"])
+    assert result.exit_code == 0, result.output
+    copy = make.session.scalars(select(Wave).where(Wave.name == "Round 2")).one()
+    assert f"a copy of wave {wave.id}" in result.output
+    assert copy.status == WaveStatus.DRAFT and copy.initiative_id is None
+    assert (copy.languages, copy.mode, copy.retention_days) == (["en", "fr"], "open_link", 90)
+    assert [link.area_id for link in copy.area_links] == [north.id]
+    assert copy.opens_at is None and copy.open_token is None
