@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from markupsafe import Markup
 
@@ -29,14 +29,14 @@ WELCOME_PAGE = 0
 
 
 def preview_language(wave: Wave) -> str:
-    """The language asked for if the wave offers it, else the wave's first language.
+    """The language asked for with ``?language=`` if the wave offers it, else its first.
 
-    The banner asks with ``?language=``: ``?lang=`` would also switch the console's own
-    language (:func:`surveyapp.i18n.select_locale`), and the banner should stay readable
-    to the staff member. ``?lang=`` still works, for the welcome page's resident links.
+    Not ``?lang=``: that also switches the console's own language
+    (:func:`surveyapp.i18n.select_locale`), and the banner should stay readable to the
+    staff member whatever language is previewed.
     """
     offered = visits.offered_languages(wave)
-    chosen = request.args.get("language") or request.args.get("lang")
+    chosen = request.args.get("language")
     return chosen if chosen in offered else offered[0]
 
 
@@ -49,6 +49,10 @@ def wave_preview(wave_id: int, page: int):
     sections = registry.wave_sections(found)
     if not WELCOME_PAGE <= page <= len(sections):
         abort(404)
+    if "lang" in request.args:
+        # The welcome page's own language links (``?lang=``, as residents use them).
+        chosen = request.args["lang"]
+        return redirect(url_for(".wave_preview", wave_id=wave_id, page=page, language=chosen))
     language = preview_language(found)
     # The banner speaks the staff member's language; the page below, the previewed one.
     banner = Markup(

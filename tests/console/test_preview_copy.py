@@ -86,6 +86,10 @@ def test_previewing_every_page_stores_nothing(client: FlaskClient, make: Factory
     welcome = client.get(f"/staff/waves/{wave.id}/preview")
     assert welcome.status_code == 200
     assert "I agree, start the survey" in welcome.get_data(as_text=True)
+    # The welcome page's resident language links stay in the preview, banner unchanged.
+    french = client.get(f"/staff/waves/{wave.id}/preview?lang=fr", follow_redirects=True)
+    assert "J'accepte et je commence l'enquête" in french.get_data(as_text=True)
+    assert "Preview of Baseline" in french.get_data(as_text=True)
     for language in ("en", "fr"):
         for page in range(1, pages + 1):
             shown = client.get(f"/staff/waves/{wave.id}/preview/{page}?language={language}")
