@@ -1,7 +1,8 @@
 """Preview a wave's questionnaire as residents see it, in each of its languages.
 
 The preview renders the residents' own templates (``respond/*``) page by page: the
-welcome and consent page (page 0), then one page per section. It is read-only: it starts
+welcome and consent page (page 0), one page per section, then the page on which residents
+check their answers (here with none). It is read-only: it starts
 no draft, writes no answer, uses no invitation code, counts against no rate limit and sets
 nothing in the resident's language cookie. Its buttons are disabled and the route only
 answers GET, so nothing can be sent from it.
@@ -20,9 +21,9 @@ from surveyapp.console import access
 from surveyapp.console.blueprint import bp
 from surveyapp.i18n import translations_dir
 from surveyapp.i18n.instrument import translated_sections, translated_title
-from surveyapp.instruments import registry
+from surveyapp.instruments import Section, registry
 from surveyapp.models import Wave, WaveMode
-from surveyapp.respond import navigation, visits
+from surveyapp.respond import navigation, review, visits
 
 #: The welcome page (language choice, privacy notice, consent) comes before page 1.
 WELCOME_PAGE = 0
@@ -47,7 +48,8 @@ def wave_preview(wave_id: int, page: int):
     """One page of the wave's questionnaire as residents see it, under a preview banner."""
     found, _membership = access.wave(wave_id)
     sections = registry.wave_sections(found)
-    if not WELCOME_PAGE <= page <= len(sections):
+    last = navigation.review_page(sections)
+    if not WELCOME_PAGE <= page <= last:
         abort(404)
     if "lang" in request.args:
         # The welcome page's own language links (``?lang=``, as residents use them).
@@ -61,38 +63,39 @@ def wave_preview(wave_id: int, page: int):
             user=current_user(),
             wave=found,
             page=page,
-            pages=range(WELCOME_PAGE, len(sections) + 1),
+            pages=range(WELCOME_PAGE, last + 1),
+            review=last,
             languages=visits.language_links(found),
             language=language,
         )
     )
     with force_locale(language):
         instrument = registry.wave_instrument(found)
-        title = translated_title(instrument, language, translations_dir())
+        shared = {
+            "preview": banner,
+            "title": translated_title(instrument, language, translations_dir()),
+            "wave": found,
+            "languages": visits.language_links(found),
+            "language": language,
+            "key": secrets.token_urlsafe(24),
+        }
         if page == WELCOME_PAGE:
             return render_template(
                 "respond/welcome.html",
-                preview=banner,
-                title=title,
-                wave=found,
                 city=found.city,
-                languages=visits.language_links(found),
-                language=language,
-                key=secrets.token_urlsafe(24),
                 is_invitation=found.mode != WaveMode.OPEN_LINK,
                 is_area_link=False,
+                **shared,
             )
-        section = translated_sections(
-            instrument, [sections[page - 1]], language, translations_dir()
-        )[0]
+        shown = translated_sections(instrument, sections, language, translations_dir())
+        if page == last:
+            return review_preview(found, shown, page, language, shared)
         # No answers yet: every question of the page is shown, conditional ones with the
         # hint residents see when a condition cannot be settled.
         return render_template(
             "respond/page.html",
-            preview=banner,
-            title=title,
-            section=section,
-            items=list(section.items),
+            section=shown[page - 1],
+            items=list(shown[page - 1].items),
             values={},
             errors={},
             error_items=[],
@@ -100,8 +103,22 @@ def wave_preview(wave_id: int, page: int):
             total=len(sections),
             is_last=navigation.step(sections, page, {}, 1) == navigation.COMPLETE,
             from_review=False,
-            languages=visits.language_links(found),
-            language=language,
-            key=secrets.token_urlsafe(24),
             resume_url=None,
+            **shared,
         )
+
+
+def review_preview(
+    wave: Wave, shown: tuple[Section, ...], page: int, language: str, shared: dict
+) -> str:
+    """The "check your answers" page residents reach after the last one, with no answers."""
+    return render_template(
+        "respond/review.html",
+        sections=review.reviewed_sections(shown, {}),
+        page=page,
+        change_url=lambda target: url_for(
+            ".wave_preview", wave_id=wave.id, page=target, language=language
+        ),
+        action_url=url_for(".wave_preview", wave_id=wave.id, page=page, language=language),
+        **shared,
+    )

@@ -91,10 +91,11 @@ def test_previewing_every_page_stores_nothing(client: FlaskClient, make: Factory
     assert "J'accepte et je commence l'enquête" in french.get_data(as_text=True)
     assert "Preview of Baseline" in french.get_data(as_text=True)
     for language in ("en", "fr"):
-        for page in range(1, pages + 1):
+        for page in range(1, pages + 2):  # the questions, then the review page
             shown = client.get(f"/staff/waves/{wave.id}/preview/{page}?language={language}")
             assert shown.status_code == 200, (language, page)
-    assert client.get(f"/staff/waves/{wave.id}/preview/{pages + 1}").status_code == 404
+    assert 'value="send" disabled' in shown.get_data(as_text=True)  # "Envoyer mes réponses"
+    assert client.get(f"/staff/waves/{wave.id}/preview/{pages + 2}").status_code == 404
     # Nothing can be sent from the preview, not even by hand.
     assert client.post(f"/staff/waves/{wave.id}/preview/1", data={"nav": "next"}).status_code == 405
     assert _counts(make) == before
