@@ -2,9 +2,9 @@
 
 The preview renders the residents' own templates (``respond/*``) page by page: the
 welcome and consent page (page 0), one page per section, then the page on which residents
-check their answers (here with none). It is read-only: it starts
-no draft, writes no answer, uses no invitation code, counts against no rate limit and sets
-nothing in the resident's language cookie. Its buttons are disabled and the route only
+check their answers (here with none). It is read-only: it starts no draft, writes no
+answer, uses no invitation code, counts against no rate limit, sets no quality flag and
+leaves the resident's language cookie alone. Its buttons are disabled and the route only
 answers GET, so nothing can be sent from it.
 """
 
