@@ -1,4 +1,4 @@
-"""``surveyapp waves``: create, open, close, archive and delete survey waves; fieldwork figures."""
+"""``surveyapp waves``: create, copy, open, close, archive and delete waves; fieldwork figures."""
 
 from __future__ import annotations
 
@@ -104,6 +104,32 @@ def waves_create(
     else:
         scope = ", ".join(a.code for a in covered) if covered else "every area"
         click.echo(f"Created draft city-wide wave {wave.id} of {city.slug}: {wave.name} ({scope}).")
+
+
+@waves_group.command("copy")
+@click.argument("wave_id", type=int)
+@click.option("--name", required=True, help="The new wave's name.")
+@click.option("--opens", help="First day residents can answer (YYYY-MM-DD).")
+@click.option("--closes", help="Last day residents can answer (YYYY-MM-DD).")
+@needs_database
+def waves_copy(wave_id: int, name: str, opens: str | None, closes: str | None) -> None:
+    """Copy a wave's settings into a new draft wave for the next round."""
+    from surveyapp.console.waves import copy_wave
+
+    source = lookups.by_id(Wave, wave_id, "wave")
+    opens_at, closes_at = arguments.day(opens), arguments.day(closes, end=True)
+    wave = committed(
+        lambda: copy_wave(
+            db.session,
+            source,
+            name=name,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            translations=translations_dir(),
+            actor=ACTOR,
+        )
+    )
+    click.echo(f"Created draft wave {wave.id} (a copy of wave {source.id}): {wave.name}.")
 
 
 @waves_group.command("open")

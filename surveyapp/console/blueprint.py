@@ -1,7 +1,8 @@
 """The console's blueprint and what every console page shares.
 
-Routes are registered on :data:`bp` by :mod:`views`, :mod:`wave_views`, :mod:`dashboards`
-and :mod:`downloads`; ``create_app`` registers it through :mod:`views`.
+Routes are registered on :data:`bp` by :mod:`views` and the page modules it lists
+(:mod:`wave_views`, :mod:`wave_copies`, :mod:`previews`, :mod:`dashboards`, ...);
+``create_app`` registers it through :mod:`views`.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def city_round_new(city_id: int):
     rows = instrument_rows()
     form = WaveForm(rows, translations_dir())
     if form.is_submitted():
-        chosen, problem = _chosen_areas(city)
+        chosen, problem = chosen_areas(city)
         if not form.validate() or problem:
             flash_errors(error_messages(form) + ([problem] if problem else []))
             return wave_form_page(None, rows, 422, city=city)
@@ -72,7 +72,7 @@ def city_round_new(city_id: int):
     return wave_form_page(None, rows, 200, city=city)
 
 
-def _chosen_areas(city: City) -> tuple[list[Area], str | None]:
+def chosen_areas(city: City) -> tuple[list[Area], str | None]:
     """The areas ticked on the form (none: the round covers every area)."""
     by_id = {str(area.id): area for area in city.areas}
     picked = request.form.getlist("areas")

@@ -26,9 +26,11 @@ from surveyapp.console import (
     panel_views,
     paper_views,
     planner,
+    previews,
     queries,
     rounds,
     team,
+    wave_copies,
     wave_views,
 )
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
@@ -42,7 +44,17 @@ from surveyapp.security import REPORT_CSP
 __all__ = ["bp"]
 
 #: The other modules with console pages: importing them registers their routes on ``bp``.
-PAGE_MODULES = (wave_views, panel_views, dashboards, downloads, team, account, paper_views)
+PAGE_MODULES = (
+    wave_views,
+    wave_copies,
+    previews,
+    panel_views,
+    dashboards,
+    downloads,
+    team,
+    account,
+    paper_views,
+)
 
 #: How many audit events the audit page shows.
 AUDIT_PAGE = 500

@@ -12,6 +12,7 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from surveyapp import designs
 from surveyapp.audit import record
@@ -24,7 +25,7 @@ from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
-from surveyapp.models import City, Initiative, Role, WaveMode, WaveStatus
+from surveyapp.models import City, Initiative, Role, Wave, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
 
 
@@ -56,9 +57,19 @@ def wave_new(initiative_id: int):
 
 
 def wave_form_page(
-    initiative: Initiative | None, rows: list[InstrumentRow], status: int, city: City | None = None
+    initiative: Initiative | None,
+    rows: list[InstrumentRow],
+    status: int,
+    city: City | None = None,
+    *,
+    prefill: MultiDict | None = None,
+    copy_of: Wave | None = None,
 ):
-    """The new-wave form of an initiative, or (``city``) of a city-wide round, with areas."""
+    """The new-wave form of an initiative, or (``city``) of a city-wide round, with areas.
+
+    ``prefill`` fills in a first view of the form (the settings of ``copy_of``, a wave
+    copied for the next round); a posted form shows what was posted.
+    """
     known = catalogs.languages(translations_dir())
     choices = []
     for row in rows:
@@ -83,7 +94,8 @@ def wave_form_page(
         plans=plans,
         choices=choices,
         modes=list(WaveMode),
-        form=request.form if request.method == "POST" else None,
+        form=request.form if request.method == "POST" else prefill,
+        copy_of=copy_of,
     ), status
 
 

@@ -1,4 +1,4 @@
-"""The whole life of a wave: create, open (or schedule, or reopen), close, archive, delete.
+"""The whole life of a wave: create or copy, open (or schedule, reopen), close, archive, delete.
 
 draft -> open -> closed -> archived; a closed wave may reopen; only a draft without
 responses may be deleted. A wave whose opening date lies ahead is "scheduled": it is open,
@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -160,6 +161,40 @@ def create_wave(
     session.flush()
     record(session, actor, owner.id, "wave_created", "wave", wave.id, name=wave.name)
     return wave
+
+
+def copy_wave(
+    session: Session, source: Wave, *, translations: Path, actor: User | str, **changes: Any
+) -> Wave:
+    """A new draft wave for the next round with ``source``'s settings, ``changes`` applied.
+
+    The same questionnaire version, modules, languages, mode, panel flag, retention period
+    and (a city-wide round) areas, so that the next round measures the same way; ``changes``
+    take :func:`create_wave`'s keywords (a name, dates, settings edited on the form). No
+    dates unless given; responses, codes and letters stay with ``source``.
+    """
+    settings = {
+        "instrument_row": source.instrument,
+        "name": source.name,
+        "modules": list(source.modules or []),
+        "languages": list(source.languages or []),
+        "mode": source.mode,
+        "opens_at": None,
+        "closes_at": None,
+        "is_panel": source.is_panel,
+        "retention_days": source.retention_days,
+        "areas": [link.area for link in source.area_links],
+    } | changes
+    copy = create_wave(
+        session,
+        source.initiative,
+        city=source.city,
+        translations=translations,
+        actor=actor,
+        **settings,
+    )
+    record(session, actor, copy.city_id, "wave_copied", "wave", copy.id, copied_from=source.id)
+    return copy
 
 
 def open_wave(session: Session, wave: Wave, *, actor: User | str, translations_dir: Path) -> Wave:
