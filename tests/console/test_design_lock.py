@@ -257,3 +257,37 @@ def test_only_admins_and_coordinators_change_the_design(client: FlaskClient, mak
     data = _form(initiative, pyramid_level="4") | {"confirm": "y", "reason": "Because"}
     assert client.post(f"{url}/confirm", data=data).status_code == 403
     assert make.session.get(Initiative, initiative.id).pyramid_level == 1
+
+
+def test_the_preview_names_a_round_that_starts_to_evaluate_and_stores_nothing(
+    make: Factory,
+) -> None:
+    from surveyapp.console import design_changes
+
+    initiative = _design(make)
+    noord, oost = _area(initiative, "N"), _area(initiative, "O")
+    city_round = make.citywide_wave(initiative.city, [noord, oost], name="City 2026")
+    _answers(make, city_round, noord.id, 3)
+    _answers(make, city_round, oost.id, 5)
+    assert city_round not in designs.waves_for_initiative(make.session, initiative)
+
+    change = design_changes.preview(
+        make.session,
+        initiative,
+        treated=[noord.id],
+        comparison=[oost.id],
+        start_date=None,
+        pyramid_level=1,
+    )
+
+    assert change.new == {"comparison": ["O"]} and change.old == {"comparison": ["Z"]}
+    assert [(m.area.code, m.old, m.new, m.answers) for m in change.areas] == [
+        ("O", None, "comparison", 5),
+        ("Z", "comparison", None, 0),
+    ]
+    assert [(s.wave.name, s.old, s.new, s.answers) for s in change.waves] == [
+        ("City 2026", None, designs.UNDATED, 8)
+    ]
+    # Nothing was stored: the design and the audit log are as before.
+    assert _groups(make, initiative.id) == {"N": "treated", "Z": "comparison"}
+    assert _events(make, "initiative_design_changed") == []
