@@ -219,18 +219,58 @@ class InitiativeForm(FlaskForm):
         if chosen - set(initiatives.city_areas(self.session, self.city, chosen)):
             raise ValidationError(initiatives.FOREIGN_AREAS)
 
-    def values(self) -> dict:
-        """The checked values, as :func:`initiatives.save_initiative` takes them."""
+    def design_values(self) -> dict:
+        """The checked design fields, as :func:`initiatives.change_design` takes them."""
         return {
-            "name": self.name.data,
-            "description": self.description.data or "",
             "pyramid_level": int(self.pyramid_level.data),
-            "target_constructs": self.constructs.data or [],
             "treated": self.treated.data or [],
             "comparison": self.comparison.data or [],
             "start_date": self.start_date.data,
+        }
+
+    def values(self) -> dict:
+        """The checked values, as :func:`initiatives.save_initiative` takes them."""
+        return self.design_values() | {
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "target_constructs": self.constructs.data or [],
             "target_change": self.target_change.data,
         }
+
+
+class DesignForm(InitiativeForm):
+    """The design of an initiative alone: treated and comparison areas, start, level."""
+
+    # WTForms leaves out a field set to None: these are the ordinary edit's.
+    name = None
+    description = None
+    target_change = None
+    constructs = None
+
+
+class DesignConfirmForm(DesignForm):
+    """A design change as confirmed: the new values, the tick and the stated reason."""
+
+    confirm = BooleanField(
+        _l("I have read what changes in the results and want to change the design."),
+        validators=[
+            DataRequired(message=_l("Tick the box to confirm that the design should change."))
+        ],
+    )
+    reason = TextAreaField(
+        _l("Why does the design change?"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=initiatives.REASON_NEEDED),
+            Length(
+                max=initiatives.MAX_REASON,
+                message=_l(
+                    "The reason may have at most %(max)d characters.",
+                    max=initiatives.MAX_REASON,
+                ),
+            ),
+        ],
+    )
 
 
 # --- Waves ----------------------------------------------------------------------------------

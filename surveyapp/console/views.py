@@ -3,8 +3,8 @@
 Thin handlers: look the object up through the user's memberships (:mod:`access`), let a
 form (:mod:`forms`) check the input, call one service, commit once, render or redirect.
 Changes need the admin or coordinator role (analysts read), the audit log needs admin.
-Wave pages are in :mod:`wave_views`, dashboards and downloads in their own modules; all
-register on the same blueprint.
+Wave pages are in :mod:`wave_views`, dashboards and downloads in their own modules, the
+change of an initiative's design in :mod:`design_views`; all register on the same blueprint.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from surveyapp.console import (
     account,
     areas,
     dashboards,
+    design_views,
     downloads,
     initiatives,
     panel_views,
@@ -34,6 +35,7 @@ from surveyapp.console import (
     wave_views,
 )
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
+from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
 from surveyapp.console.margin_codes import margin_codes
 from surveyapp.extensions import db
@@ -54,6 +56,7 @@ PAGE_MODULES = (
     team,
     account,
     paper_views,
+    design_views,
 )
 
 #: How many audit events the audit page shows.
@@ -171,20 +174,25 @@ def initiative_new(city_id: int):
 @bp.route("/initiatives/<int:initiative_id>/edit", methods=["GET", "POST"])
 @login_required
 def initiative_edit(initiative_id: int):
-    """Change an initiative."""
+    """Change an initiative; once it has answers, not its design (see :mod:`design_views`)."""
     initiative, membership = access.initiative(initiative_id, access.WRITE)
     if request.method == "POST":
         form = InitiativeForm(db.session, initiative.city)
         if not form.validate():
             flash_errors(error_messages(form))
             return _initiative_page(initiative.city, membership, initiative, 422)
-        initiatives.save_initiative(
-            db.session,
-            initiative.city,
-            actor=current_user(),
-            initiative=initiative,
-            **form.values(),
-        )
+        try:
+            initiatives.save_initiative(
+                db.session,
+                initiative.city,
+                actor=current_user(),
+                initiative=initiative,
+                **form.values(),
+            )
+        except ConsoleError as error:  # the design of an initiative with answers
+            db.session.rollback()
+            flash_errors([error])
+            return _initiative_page(initiative.city, membership, initiative, 409)
         db.session.commit()
         return redirect(url_for(".initiative", initiative_id=initiative.id), code=303)
     return _initiative_page(initiative.city, membership, initiative, 200)
@@ -199,6 +207,7 @@ def _initiative_page(
         city=city,
         membership=membership,
         initiative=initiative,
+        locked=initiative is not None and initiatives.has_answers(db.session, initiative),
         form=request.form if request.method == "POST" else None,
         levels=PyramidLevel,
         constructs=list(planner.construct_labels(db.session).items()),
@@ -254,7 +263,12 @@ def audit_log(city_id: int):
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()
     return render_template(
-        "console/audit.html", user=current_user(), city=city, events=events, colleagues=colleagues
+        "console/audit.html",
+        user=current_user(),
+        city=city,
+        events=events,
+        colleagues=colleagues,
+        field_labels=initiatives.FIELD_LABELS,
     )
 
 
