@@ -275,7 +275,7 @@ def test_monitoring_counts_under_10_do_not_come_back_from_the_totals(
     completed = int(re.search(r'<dd id="completed">([\d,]+)</dd>', page).group(1))
     started = int(re.search(r'<dd id="started">([\d,]+)</dd>', page).group(1))
     rows = _table(page, "By language")
-    assert [row[0] for row in rows] == ["en", "fr"]
+    assert [row[0] for row in rows] == ["English", "French"]
     for column, total in ((1, started), (2, completed)):
         for low, high in _bounds(total, [row[column] for row in rows]):
             assert low < high, (column, low, high)  # not pinned to one value
