@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -339,3 +340,36 @@ def test_a_few_thousand_rows_take_a_few_queries_and_seconds(
     # Codes are looked up 500 at a time: a dozen lookups, not one per row.
     assert len(statements) < 60, len(statements)
     assert elapsed < 60, elapsed
+
+
+def test_a_mail_merge_file_larger_than_other_uploads_passes_the_csrf_check(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    wave = make.wave(mode="invitation")
+    area = wave.initiative.areas_with_role("treated")[0]
+    sign_in(client, make.user(wave.initiative.city))
+    codes = _letters(client, wave, {area.id: 1})
+    page = client.get(f"/staff/waves/{wave.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    rows = [["Resident", "Street " + "x" * 100, codes[0]["code"]]]
+    rows += [["Stranger", "Street " + "x" * 100, generate_code()] for _ in range(2_500)]
+    data = _merged(rows, ["name", "street", "code"])
+    assert len(data) > 256 * 1024  # far above the app's 64 KB for other requests
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": token.group(1),
+            "language": "en",
+            "file": FileStorage(io.BytesIO(data), "merged.csv"),
+        }
+    )
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        download = client.post(
+            f"/staff/waves/{wave.id}/reminders",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert download.status_code == 200 and download.mimetype == "application/zip"
