@@ -14,6 +14,7 @@ from surveyapp.console.errors import ConsoleError
 from surveyapp.console.wave_views import wave_page
 from surveyapp.extensions import db
 from surveyapp.i18n import translations_dir
+from surveyapp.models import Membership, Wave
 
 ENDPOINT = "console.wave_reminders"
 
@@ -49,6 +50,7 @@ def wave_reminders(wave_id: int):
             base_url=current_app.config["BASE_URL"],
             translations=translations_dir(),
             actor=current_user(),
+            limit=reminders.MAX_REMINDERS,
         )
     except ConsoleError as error:
         return refused(found, membership, [error])
@@ -68,7 +70,7 @@ def wave_reminders(wave_id: int):
     )
 
 
-def refused(found, membership, messages: list[object]):
+def refused(found: Wave, membership: Membership, messages: list[object]):
     """The wave page with what is wrong with the upload; nothing was changed."""
     db.session.rollback()
     flash_errors([_("No reminder letters were made: %(reason)s", reason=str(m)) for m in messages])

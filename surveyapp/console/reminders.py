@@ -193,13 +193,22 @@ def summary_lines(plan: ReminderPlan) -> list[str]:
             repeated=format_decimal(len(plan.duplicates)),
         )
     ]
-    for label, found in (
-        (_("Lines with codes that are not this wave's: %(lines)s"), plan.unknown),
-        (_("Lines without a valid code: %(lines)s"), plan.malformed),
-        (_("Lines repeating the code of an earlier line: %(lines)s"), plan.duplicates),
-    ):
-        if found:
-            lines.append(label % {"lines": line_ranges(found)})
+    if plan.unknown:
+        lines.append(
+            _(
+                "Lines with codes that are not this wave's: %(lines)s",
+                lines=line_ranges(plan.unknown),
+            )
+        )
+    if plan.malformed:
+        lines.append(_("Lines without a valid code: %(lines)s", lines=line_ranges(plan.malformed)))
+    if plan.duplicates:
+        lines.append(
+            _(
+                "Lines repeating the code of an earlier line: %(lines)s",
+                lines=line_ranges(plan.duplicates),
+            )
+        )
     return lines
 
 

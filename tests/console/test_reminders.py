@@ -245,6 +245,20 @@ def test_too_many_rows_or_bytes_are_refused(
     assert not _audit(make)
 
 
+def test_more_reminders_than_one_request_lays_out_point_to_parts_or_the_cli(
+    client: FlaskClient, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wave = make.wave(mode="invitation")
+    kept = [make.invitation(wave)[0] for _ in range(3)]
+    sign_in(client, make.user(wave.initiative.city))
+    monkeypatch.setattr(reminders, "MAX_REMINDERS", 2)
+    page = _upload(client, wave, _merged([[code] for code in kept], ["code"]))
+    assert page.status_code == 422
+    body = page.get_data(as_text=True)
+    assert "3 codes need reminders, more than 2 at a time here" in body
+    assert "surveyapp invitations remind" in body and not _audit(make)
+
+
 def test_reminders_need_an_open_wave_and_the_wave_s_own_city(
     client: FlaskClient, make: Factory
 ) -> None:
