@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
-from surveyapp.console.invitations import NewInvitation, invitation_url, letters_html
+from surveyapp.console.invitations import (
+    MAX_CODES,
+    NewInvitation,
+    invitation_url,
+    letters_html,
+)
 from surveyapp.instruments.paper import layout
 from surveyapp.models import Area, Invitation, User, Wave, WaveMode, WaveStatus
 from surveyapp.respond.codes import ALPHABET, CODE_LENGTH, hash_code, normalize_code
@@ -34,8 +39,9 @@ from surveyapp.respond.used_codes import used_ids
 #: Largest file accepted: a mail merge of 100,000 addresses is about 15 MB.
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
-#: Most reminder letters one console request lays out (about 25 ms each); the CLI has no limit.
-MAX_REMINDERS = 1_000
+#: Most reminder letters one console request lays out: the same bound as for new letters
+#: (25 to 60 ms a letter on a shared 2-core machine); the CLI has no limit.
+MAX_REMINDERS = MAX_CODES
 #: Codes looked up per query: below every database's limit on bound parameters.
 CHUNK = 500
 DELIMITERS = (";", ",", "\t")
