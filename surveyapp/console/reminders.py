@@ -62,11 +62,13 @@ class ReminderPlan:
     """What the file's rows are, by line number; ``unused`` rows get reminders."""
 
     rows: int = 0
-    unused: list[tuple[int, list[str], Invitation]] = field(default_factory=list)
+    #: (line, row, area id) of each row whose code is unused, in the file's order.
+    unused: list[tuple[int, list[str], int]] = field(default_factory=list)
     used: int = 0
     unknown: list[int] = field(default_factory=list)
     malformed: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
+    areas: dict[int, Area] = field(default_factory=dict)
 
 
 def _text(data: bytes) -> str:
@@ -150,22 +152,26 @@ def plan_reminders(session: Session, wave: Wave, upload: Upload) -> ReminderPlan
         else:
             seen.add(code)
             hashed.append((line, row, hash_code(code)))
-    found: dict[str, Invitation] = {}
+    found: dict[str, tuple[int, int]] = {}
     hashes = [h for _line, _row, h in hashed]
     for start in range(0, len(hashes), CHUNK):
-        query = select(Invitation).where(
+        query = select(Invitation.code_hash, Invitation.id, Invitation.area_id).where(
             Invitation.wave_id == wave.id, Invitation.code_hash.in_(hashes[start : start + CHUNK])
         )
-        found.update((i.code_hash, i) for i in session.scalars(query))
+        found.update(
+            (code_hash, (id_, area_id)) for code_hash, id_, area_id in session.execute(query)
+        )
     used = used_ids(session, wave.id)
     for line, row, code_hash in hashed:
         invitation = found.get(code_hash)
         if invitation is None:
             plan.unknown.append(line)
-        elif invitation.id in used:
+        elif invitation[0] in used:
             plan.used += 1
         else:
-            plan.unused.append((line, row, invitation))
+            plan.unused.append((line, row, invitation[1]))
+    area_ids = {area_id for _line, _row, area_id in plan.unused}
+    plan.areas = {a.id: a for a in session.scalars(select(Area).where(Area.id.in_(area_ids)))}
     return plan
 
 
@@ -226,7 +232,7 @@ def reminders_csv(upload: Upload, plan: ReminderPlan) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=upload.delimiter)
     writer.writerow(upload.header)
-    writer.writerows(row for _line, row, _invitation in plan.unused)
+    writer.writerows(row for _line, row, _area in plan.unused)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -309,12 +315,10 @@ def reminders_zip(
     summary: list[str],
 ) -> bytes:
     """The letters (the invitation's design with a reminder), the unused rows, the counts."""
-    areas: dict[int, Area] = {}
     letters = []
-    for _line, row, invitation in plan.unused:
-        area = areas.setdefault(invitation.area_id, invitation.area)
+    for _line, row, area_id in plan.unused:
         code = normalize_code(row[upload.code_column])
-        letters.append(NewInvitation(area, code, invitation_url(base_url, code)))
+        letters.append(NewInvitation(plan.areas[area_id], code, invitation_url(base_url, code)))
     html = letters_html(wave, letters, language, translations, reminder=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
