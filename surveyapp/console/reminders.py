@@ -121,7 +121,8 @@ def read_upload(data: bytes) -> Upload:
         raise ConsoleError(
             _l(
                 "The first line has no “code” column; its columns are: %(columns)s.",
-                columns=", ".join(header or []),
+                # A few names, shortened: the first line of a wrong file can be anything.
+                columns=", ".join(name.strip()[:40] for name in (header or [])[:12]),
             )
         )
     if not rows:
