@@ -13,11 +13,13 @@ from flask_babel import get_locale
 from surveyapp.config import load_config
 from surveyapp.extensions import babel, compress, csrf, db, limiter, retry_after
 from surveyapp.i18n import RTL, select_locale
+from surveyapp.uploads import InMemoryUploads
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; ``config`` overrides settings read from ``SURVEYAPP_*`` variables."""
     app = Flask(__name__, instance_relative_config=False)
+    app.request_class = InMemoryUploads
     app.config.update(load_config(config, instance_path=Path(app.instance_path)))
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

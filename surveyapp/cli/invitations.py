@@ -108,6 +108,43 @@ def invitations_follow_up(wave_id: int, batch_id: int, language: str, out: Path)
     )
 
 
+@invitations_group.command("remind")
+@click.argument("wave_id", type=int)
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", required=True, help="Language of the letters.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@needs_database
+def invitations_remind(wave_id: int, csv_file: Path, language: str, out: Path) -> None:
+    """Reminder letters for the unused codes of a kept CSV (ZIP: PDF + the unused rows)."""
+    from surveyapp.console.reminders import Reminders, reminders_download
+
+    wave = _wave_in(wave_id, language)
+
+    def make() -> Reminders:
+        made = reminders_download(
+            db.session,
+            wave,
+            csv_file.read_bytes(),
+            language,
+            base_url=base_url(),
+            translations=translations_dir(),
+            actor=ACTOR,
+            limit=None,
+        )
+        if made.archive is not None:
+            private_file(out)  # holds codes and addresses: 0600 before anything is written
+            out.write_bytes(made.archive)
+        return made
+
+    made = committed(make)
+    for line in made.summary:
+        click.echo(line)
+    if made.archive is None:
+        click.echo("No reminder letters: no row of the file has an unused code of this wave.")
+    else:
+        click.echo(f"Wrote {len(made.plan.unused)} reminder letters to {out}.")
+
+
 @invitations_group.command("batches")
 @click.argument("wave_id", type=int)
 @needs_database

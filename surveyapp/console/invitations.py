@@ -158,9 +158,14 @@ def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
 
 
 def letters_html(
-    wave: Wave, invitations: list[NewInvitation], language: str, translations: Path
+    wave: Wave,
+    invitations: list[NewInvitation],
+    language: str,
+    translations: Path,
+    *,
+    reminder: bool = False,
 ) -> str:
-    """One A4 letter per code, in ``language``."""
+    """One A4 letter per code, in ``language``; a ``reminder`` says it is one."""
     instrument = wave_instrument(wave)
     with force_locale(language):
         return render_template(
@@ -170,6 +175,7 @@ def letters_html(
             title=translated_title(instrument, language, translations),
             letters=[(i, qr_svg(i.url), format_code(i.code)) for i in invitations],
             language=language,
+            reminder=reminder,
             direction="rtl" if language.split("_")[0] in RTL else "ltr",
             entry_url=invitations[0].url.rsplit("/i/", 1)[0] + "/" if invitations else "",
         )

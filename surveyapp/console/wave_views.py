@@ -25,7 +25,7 @@ from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
-from surveyapp.models import City, Initiative, Role, Wave, WaveMode, WaveStatus
+from surveyapp.models import City, Initiative, Membership, Role, Wave, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
 
 
@@ -104,6 +104,11 @@ def wave_form_page(
 def wave(wave_id: int):
     """A wave: its settings, lifecycle buttons, invitation letters and links."""
     found, membership = access.wave(wave_id)
+    return wave_page(found, membership)
+
+
+def wave_page(found: Wave, membership: Membership, status: int = 200, **extra):
+    """The wave page, with ``extra`` for its template (a refused upload's status, ...)."""
     base = current_app.config["BASE_URL"].rstrip("/")
     per_area = []
     if found.open_token and found.status != WaveStatus.DRAFT:
@@ -123,8 +128,9 @@ def wave(wave_id: int):
         statuses=WaveStatus,
         batches=panel_letters.batches_of(db.session, found),
         to_follow=panel_letters.batches_to_follow(db.session, found),
+        **extra,
     )
-    return html
+    return html, status
 
 
 @bp.post("/waves/<int:wave_id>/<any(open, close, archive, delete):action>")

@@ -68,6 +68,7 @@ ROUTES = [
     ("GET", "console.aggregates", "/staff/cities/{city}/aggregates.csv"),
     ("GET", "console.wave_area_poster", "/staff/waves/{wave}/areas/{area}/poster.pdf"),
     ("POST", "console.wave_follow_up_letters", "/staff/waves/{wave}/follow-up-letters"),
+    ("POST", "console.wave_reminders", "/staff/waves/{wave}/reminders"),
     ("POST", "console.microdata_k", "/staff/cities/{city}/microdata-k"),
     ("GET", "console.disclosure", "/staff/cities/{city}/disclosure"),
     ("POST", "console.dataset_unprotected", "/staff/cities/{city}/dataset/unprotected"),

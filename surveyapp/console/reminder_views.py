@@ -1,0 +1,77 @@
+"""Reminder letters on the wave page: upload the kept CSV, get letters for unused codes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, current_app, request
+from flask_babel import gettext as _
+
+from surveyapp.auth.views import current_user, login_required
+from surveyapp.console import access, reminders
+from surveyapp.console.blueprint import bp, flash_errors
+from surveyapp.console.errors import ConsoleError
+from surveyapp.console.wave_views import wave_page
+from surveyapp.extensions import db
+from surveyapp.i18n import translations_dir
+from surveyapp.models import Membership, Wave
+
+ENDPOINT = "console.wave_reminders"
+
+
+@bp.url_value_preprocessor
+def allow_large_upload(endpoint: str | None, _values: dict | None) -> None:
+    """Let this route's upload be larger than the app's 64 KB, before any hook reads it.
+
+    URL value preprocessors run before every ``before_request`` hook (CSRF, NUL checks),
+    which would otherwise parse the body under the app-wide limit.
+    """
+    if endpoint == ENDPOINT:
+        request.max_content_length = reminders.MAX_BYTES + 64 * 1024
+
+
+@bp.post("/waves/<int:wave_id>/reminders")
+@login_required
+def wave_reminders(wave_id: int):
+    """Reminder letters (PDF) and the unused rows (CSV) for the uploaded codes, as a ZIP."""
+    found, membership = access.wave(wave_id, access.WRITE)
+    language = request.form.get("language", "")
+    upload = request.files.get("file")
+    if language not in (found.languages or []):
+        return refused(found, membership, [_("Choose a language of the wave.")])
+    if upload is None or not upload.filename:
+        return refused(found, membership, [_("Choose the CSV file of codes you kept.")])
+    try:
+        made = reminders.reminders_download(
+            db.session,
+            found,
+            upload.read(),
+            language,
+            base_url=current_app.config["BASE_URL"],
+            translations=translations_dir(),
+            actor=current_user(),
+            limit=reminders.MAX_REMINDERS,
+        )
+    except ConsoleError as error:
+        return refused(found, membership, [error])
+    finally:
+        upload.close()
+    db.session.commit()
+    if made.archive is None:
+        return wave_page(found, membership, reminder_summary=made.summary)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        made.archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="wave-{found.id}-reminders-{stamp}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def refused(found: Wave, membership: Membership, messages: list[object]):
+    """The wave page with what is wrong with the upload; nothing was changed."""
+    db.session.rollback()
+    flash_errors([_("No reminder letters were made: %(reason)s", reason=str(m)) for m in messages])
+    return wave_page(found, membership, 422)
