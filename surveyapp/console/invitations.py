@@ -17,6 +17,7 @@ from pathlib import Path
 import segno
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -99,22 +100,25 @@ def generate(
 ) -> list[NewInvitation]:
     """Create single-use codes: ``counts`` maps area id to how many. Not committed."""
     if wave.mode == WaveMode.OPEN_LINK:
-        raise ConsoleError("This wave uses an open link only; change its mode to send letters.")
+        raise ConsoleError(_l("This wave uses an open link only; change its mode to send letters."))
     if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
-        raise ConsoleError("The wave is closed; codes for it would not work.")
+        raise ConsoleError(_l("The wave is closed; codes for it would not work."))
     areas = {area.id: area for area in designs.wave_areas(session, wave)}
     wanted = {area_id: n for area_id, n in counts.items() if n}
     if not wanted:
-        raise ConsoleError("Enter how many codes to make for at least one area.")
+        raise ConsoleError(_l("Enter how many codes to make for at least one area."))
     if any(n < 0 for n in wanted.values()):
-        raise ConsoleError("The number of codes cannot be negative.")
+        raise ConsoleError(_l("The number of codes cannot be negative."))
     if sum(wanted.values()) > limit:
         raise ConsoleError(
-            f"At most {limit} letters at a time here; make several batches, or use "
-            "`surveyapp invitations generate` for large mailings."
+            _l(
+                "At most %(limit)s letters at a time here; make several batches, or use "
+                "`surveyapp invitations generate` for large mailings.",
+                limit=limit,
+            )
         )
     if set(wanted) - set(areas):
-        raise ConsoleError("Codes can only be made for the initiative's own areas.")
+        raise ConsoleError(_l("Codes can only be made for the initiative's own areas."))
     plan = [
         (areas[area_id], new_seed() if wave.is_panel else None)
         for area_id, n in wanted.items()
