@@ -132,14 +132,18 @@ def shown(value: Any) -> str:
 
 
 def detail_parts(
-    details: Mapping[str, Any] | None, language_name: Callable[[str], str] = str
+    details: Mapping[str, Any] | None, named: Mapping[str, Callable[[str], str]] | None = None
 ) -> list[str]:
-    """The details as "label: value" parts, languages by name."""
+    """The details as "label: value" parts; ``named`` turns the values of some keys into
+    names (``{"language": language_name}``: "fr" as "French")."""
     parts = []
     for key, value in (details or {}).items():
         label = DETAILS.get(key)
-        text = language_name(value) if key == "language" and value else shown(value)
-        parts.append(f"{label if label is not None else spaced(key)}: {text}")
+        name = (named or {}).get(key)
+        text = name(value) if name is not None and isinstance(value, str) else shown(value)
+        key_label = label if label is not None else spaced(key)
+        # I18N: one detail of an audit log entry, e.g. "Letters: 120".
+        parts.append(str(_l("%(label)s: %(value)s", label=key_label, value=text)))
     return parts
 
 
@@ -155,10 +159,13 @@ def object_text(object_type: str | None, object_id: str | None, names: Mapping) 
     return f"{label} {object_id}" if object_id is not None else label
 
 
-def entry(event: Any, names: Mapping, language_name: Callable[[str], str] = str) -> Entry:
-    """The audit ``event`` in words; ``names`` maps (type, id) to an object's name."""
+def entry(
+    event: Any, names: Mapping, named: Mapping[str, Callable[[str], str]] | None = None
+) -> Entry:
+    """The audit ``event`` in words; ``names`` maps (type, id) to an object's name,
+    ``named`` detail keys to functions naming their values (see :func:`detail_parts`)."""
     return Entry(
         sentence=sentence(event.action),
         object=object_text(event.object_type, event.object_id, names),
-        details=detail_parts(event.details, language_name),
+        details=detail_parts(event.details, named),
     )

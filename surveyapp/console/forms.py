@@ -30,7 +30,8 @@ from surveyapp.instruments import Instrument
 from surveyapp.models import Area, City, PyramidLevel, Wave, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
 
-NOT_FILLED_IN = _l("Some fields are not filled in correctly.")
+#: What is wrong with a field whose text cannot be read (after the field's label).
+NOT_VALID = _l("enter a valid value.")
 
 
 def error_messages(form: FlaskForm) -> list[str]:
@@ -72,7 +73,7 @@ class IdListField(ListField):
             self.data = [int(value) for value in valuelist if value]
         except ValueError:
             self.data = []
-            raise ValueError(NOT_FILLED_IN) from None
+            raise ValueError(NOT_VALID) from None
 
 
 class DayField(Field):
@@ -85,7 +86,7 @@ class DayField(Field):
             try:
                 self.data = date.fromisoformat(raw)
             except ValueError:
-                raise ValueError(NOT_FILLED_IN) from None
+                raise ValueError(NOT_VALID) from None
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
@@ -351,7 +352,7 @@ class WaveForm(FlaskForm):
         try:
             days = int(field.data or "0")
         except ValueError:
-            raise ValidationError(NOT_FILLED_IN) from None
+            raise ValidationError(NOT_VALID) from None
         if not waves.MIN_RETENTION_DAYS <= days <= waves.MAX_RETENTION_DAYS:
             raise ValidationError(
                 _l(

@@ -39,7 +39,8 @@ from surveyapp.console import (
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, language_name, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
-from surveyapp.console.margin_codes import margin_codes
+from surveyapp.console.margin_codes import margin_codes, margin_labels
+from surveyapp.console.team_forms import role_name
 from surveyapp.extensions import db
 from surveyapp.models import City, Initiative, Membership, PyramidLevel
 from surveyapp.reports import build_initiative_report, report_page
@@ -128,7 +129,12 @@ def area(area_id: int):
         return redirect(here, code=303)
     found, membership = access.area(area_id)
     return render_template(
-        "console/area.html", user=current_user(), area=found, membership=membership, problems=[]
+        "console/area.html",
+        user=current_user(),
+        area=found,
+        membership=membership,
+        problems=[],
+        margin_names=margin_labels(db.session, str(get_locale())),
     )
 
 
@@ -145,6 +151,7 @@ def area_margins(area_id: int):
             area=found,
             membership=membership,
             problems=form.problems,
+            margin_names=margin_labels(db.session, str(get_locale())),
         ), 422
     areas.replace_margins(db.session, found, form.rows, actor=current_user())
     db.session.commit()
@@ -258,6 +265,7 @@ def audit_log(city_id: int):
     city, _m = access.city(city_id, access.ADMIN)
     events = queries.audit_events(db.session, city_id, AUDIT_PAGE)
     names = queries.audit_object_names(db.session, city_id, events)
+    named = {"language": language_name, "role": role_name}
     colleagues = db.session.scalars(
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()
@@ -265,7 +273,7 @@ def audit_log(city_id: int):
         "console/audit.html",
         user=current_user(),
         city=city,
-        events=[(event, audit_text.entry(event, names, language_name)) for event in events],
+        events=[(event, audit_text.entry(event, names, named)) for event in events],
         colleagues=colleagues,
         construct_names=planner.construct_labels(db.session, str(get_locale())),
         field_labels=initiatives.FIELD_LABELS,

@@ -3,6 +3,7 @@ the audit log as sentences, form errors that say which field is wrong."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from flask.testing import FlaskClient
@@ -62,6 +63,9 @@ def test_the_audit_log_reads_as_sentences(client: FlaskClient, make: Factory) ->
     for action in audit_text.ACTIONS:
         assert action not in cells
     assert '<table class="audit">' in page  # the fixed layout that fits 1280 px
+    french = client.get(f"/staff/cities/{city.id}/audit", headers=FRENCH).get_data(as_text=True)
+    assert "A ouvert une vague" in french and "Langue : Français" in french
+    assert "<td>administrateur</td>" in french  # the colleague's role by name
 
 
 def test_audit_details_are_words_not_python_text() -> None:
@@ -118,4 +122,19 @@ def test_a_bad_date_names_its_field(client: FlaskClient, make: Factory) -> None:
         "start_date": "31.02.2026",
     }
     page = client.post(url, data=form, headers=FRENCH).get_data(as_text=True)
-    assert "Date de début : Certains champs ne sont pas correctement remplis." in page
+    assert "Date de début : indiquez une valeur valide." in page
+
+
+def test_the_area_page_names_margin_codes(client: FlaskClient, make: Factory) -> None:
+    wave = make.wave(languages=["fr", "en"], modules=["demographics"])
+    area = wave.initiative.areas_with_role("treated")[0]
+    sign_in(client, make.user(area.city))
+    margins = "age_band;gender;population\n2;2;1200\n"
+    upload = client.post(
+        f"/staff/areas/{area.id}/margins",
+        data={"file": (io.BytesIO(margins.encode()), "margins.csv")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 303
+    page = client.get(f"/staff/areas/{area.id}", headers=FRENCH).get_data(as_text=True)
+    assert "<td>25-34</td><td>Homme</td><td>1200</td>" in page
