@@ -36,6 +36,8 @@ from surveyapp.spreadsheet import safe_cell
 #: Most codes one console request may make: letters are laid out in the request, at about
 #: 50 ms per letter, so 500 letters take about 25 s. The CLI has no such limit.
 MAX_CODES = 500
+#: Why a wave without an open link has no poster (lazily translated).
+NO_OPEN_LINK = _l("This wave has no open link; open it with mode “open link” or “both”.")
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,7 @@ def letters_download(
 def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> bytes:
     """An A4 poster with the wave's open link as a QR code."""
     if wave.mode == WaveMode.INVITATION or not wave.open_token:
-        raise ConsoleError("This wave has no open link; open it with mode 'open link' or 'both'.")
+        raise ConsoleError(NO_OPEN_LINK)
     url = f"{base_url.rstrip('/')}/w/{wave.open_token}"
     instrument = wave_instrument(wave)
     with force_locale(language):

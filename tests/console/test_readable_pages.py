@@ -138,3 +138,14 @@ def test_the_area_page_names_margin_codes(client: FlaskClient, make: Factory) ->
     assert upload.status_code == 303
     page = client.get(f"/staff/areas/{area.id}", headers=FRENCH).get_data(as_text=True)
     assert "<td>25-34</td><td>Homme</td><td>1200</td>" in page
+
+
+def test_a_poster_without_an_open_link_is_refused_in_french(
+    client: FlaskClient, make: Factory
+) -> None:
+    wave = make.wave(mode="invitation", open_token=None)
+    sign_in(client, make.user(wave.initiative.city))
+    refused = client.get(f"/staff/waves/{wave.id}/poster.pdf?language=fr", headers=FRENCH)
+    assert refused.status_code == 303
+    page = client.get(f"/staff/waves/{wave.id}", headers=FRENCH).get_data(as_text=True)
+    assert "Cette vague n’a pas de lien public" in page
