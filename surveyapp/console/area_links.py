@@ -14,12 +14,13 @@ from pathlib import Path
 
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp.console.errors import ConsoleError
-from surveyapp.console.invitations import qr_svg
+from surveyapp.console.invitations import NO_OPEN_LINK, qr_svg
 from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
 from surveyapp.instruments.paper import layout
@@ -75,12 +76,12 @@ def _stored(session: Session, wave: Wave) -> dict[int, str]:
 def area_link(session: Session, wave: Wave, area_id: int, base_url: str) -> AreaOpenLink:
     """One area's open link; ConsoleError if the wave has none or the area is not offered."""
     if wave.mode == WaveMode.INVITATION or not wave.open_token:
-        raise ConsoleError("This wave has no open link; open it with mode 'open link' or 'both'.")
+        raise ConsoleError(NO_OPEN_LINK)
     for link in area_links(session, wave, base_url):
         if link.area.id == area_id:
             return link
     raise ConsoleError(
-        "This area has no open link in this wave: it is not one of the city's areas."
+        _l("This area has no open link in this wave: it is not one of the city's areas.")
     )
 
 

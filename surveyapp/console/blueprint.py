@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from surveyapp.console.team_forms import role_name
 from surveyapp.extensions import db
 from surveyapp.models import PyramidLevel, WaveStatus
 
@@ -38,6 +39,9 @@ def pyramid_and_status_names() -> dict:
             WaveStatus.ARCHIVED: _("archived"),
         },
     }
+
+
+bp.add_app_template_filter(role_name, "role_name")
 
 
 @bp.app_template_filter("language_name")

@@ -9,10 +9,11 @@ reason. Admins and coordinators of the initiative's city only.
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, design_changes, initiatives, monitoring, rounds
+from surveyapp.console import access, design_changes, initiatives, monitoring, planner, rounds
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import DesignConfirmForm, DesignForm, error_messages
@@ -100,6 +101,7 @@ def _confirm_page(
         change=change,
         chosen=request.form,
         field_labels=initiatives.FIELD_LABELS,
+        construct_names=planner.construct_labels(db.session, str(get_locale())),
         timing_names=rounds.timing_names(),
         count=lambda n: monitoring.masked(n, exact),
     ), status

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from flask import request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -29,15 +30,26 @@ from surveyapp.instruments import Instrument
 from surveyapp.models import Area, City, PyramidLevel, Wave, WaveMode, WaveStatus
 from surveyapp.models import Instrument as InstrumentRow
 
-NOT_FILLED_IN = _l("Some fields are not filled in correctly.")
+#: What is wrong with a field whose text cannot be read (after the field's label).
+NOT_VALID = _l("enter a valid value.")
 
 
 def error_messages(form: FlaskForm) -> list[str]:
-    """Every error of ``form`` as text in the page's language, fields in form order."""
+    """Every error of ``form`` as text in the page's language, fields in form order, each
+    led by its field's label so the message says which field is wrong."""
     messages = []
-    for errors in form.errors.values():
-        messages.extend(str(error) for error in errors)
+    for name, errors in form.errors.items():
+        label = form[name].label.text if name and name in form else None
+        messages.extend(field_error(label, error) for error in errors)
     return list(dict.fromkeys(messages))
+
+
+def field_error(label: str | None, problem: object) -> str:
+    """``problem`` led by the label of the field it is about (as is, without a field)."""
+    if not label:
+        return str(problem)
+    # I18N: a form field's label and what is wrong with what was typed there.
+    return str(_l("%(field)s: %(problem)s", field=label, problem=problem))
 
 
 # --- Fields ---------------------------------------------------------------------------------
@@ -61,7 +73,7 @@ class IdListField(ListField):
             self.data = [int(value) for value in valuelist if value]
         except ValueError:
             self.data = []
-            raise ValueError(NOT_FILLED_IN) from None
+            raise ValueError(NOT_VALID) from None
 
 
 class DayField(Field):
@@ -74,7 +86,7 @@ class DayField(Field):
             try:
                 self.data = date.fromisoformat(raw)
             except ValueError:
-                raise ValueError(NOT_FILLED_IN) from None
+                raise ValueError(NOT_VALID) from None
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
@@ -340,7 +352,7 @@ class WaveForm(FlaskForm):
         try:
             days = int(field.data or "0")
         except ValueError:
-            raise ValidationError(NOT_FILLED_IN) from None
+            raise ValidationError(NOT_VALID) from None
         if not waves.MIN_RETENTION_DAYS <= days <= waves.MAX_RETENTION_DAYS:
             raise ValidationError(
                 _l(
@@ -392,32 +404,35 @@ class InvitationsForm(FlaskForm):
         return valid
 
     def _counts_problem(self, items: Iterable[tuple[str, str]]) -> str | None:
-        try:
-            self.counts = {
-                int(key.removeprefix("area-")): int(value)
-                for key, value in items
-                if key.startswith("area-") and value.strip()
-            }
-        except ValueError:
-            return _l("Enter whole numbers of codes.")
+        own = {area.id: area for area in designs.wave_areas(object_session(self.wave), self.wave)}
+        typed = {
+            key.removeprefix("area-"): value.strip()
+            for key, value in items
+            if key.startswith("area-") and value.strip()
+        }
+        if any(not key.isdigit() or int(key) not in own for key in typed):
+            if self.wave.initiative is None:
+                return _l("Codes can only be made for the areas this city-wide round covers.")
+            return _l("Codes can only be made for the initiative's own areas.")
+        for key, value in typed.items():
+            if not value.isdigit() or int(value) > self.limit:
+                # I18N: the field "Letters for <area>" of the invitation letters form.
+                return _l(
+                    "Letters for %(area)s: enter a whole number from 0 to %(limit)s.",
+                    area=own[int(key)].name,
+                    limit=format_decimal(self.limit),
+                )
+        self.counts = {int(key): int(value) for key, value in typed.items()}
         if self.wave.mode == WaveMode.OPEN_LINK:
             return _l("This wave uses an open link only; change its mode to send letters.")
         if self.wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
             return _l("The wave is closed; codes for it would not work.")
-        wanted = {area_id: n for area_id, n in self.counts.items() if n}
-        if not wanted:
+        if not any(self.counts.values()):
             return _l("Enter how many codes to make for at least one area.")
-        if any(n < 0 for n in wanted.values()):
-            return _l("The number of codes cannot be negative.")
-        if sum(wanted.values()) > self.limit:
+        if sum(self.counts.values()) > self.limit:
             return _l(
                 "At most %(limit)s letters at a time here; make several batches, or use "
                 "`surveyapp invitations generate` for large mailings.",
                 limit=self.limit,
             )
-        own = {area.id for area in designs.wave_areas(object_session(self.wave), self.wave)}
-        if set(wanted) - own:
-            if self.wave.initiative is None:
-                return _l("Codes can only be made for the areas this city-wide round covers.")
-            return _l("Codes can only be made for the initiative's own areas.")
         return None

@@ -17,6 +17,7 @@ from pathlib import Path
 import segno
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,8 @@ from surveyapp.spreadsheet import safe_cell
 #: Most codes one console request may make: letters are laid out in the request, at about
 #: 50 ms per letter, so 500 letters take about 25 s. The CLI has no such limit.
 MAX_CODES = 500
+#: Why a wave without an open link has no poster (lazily translated).
+NO_OPEN_LINK = _l("This wave has no open link; open it with mode “open link” or “both”.")
 
 
 @dataclass(frozen=True)
@@ -99,22 +102,25 @@ def generate(
 ) -> list[NewInvitation]:
     """Create single-use codes: ``counts`` maps area id to how many. Not committed."""
     if wave.mode == WaveMode.OPEN_LINK:
-        raise ConsoleError("This wave uses an open link only; change its mode to send letters.")
+        raise ConsoleError(_l("This wave uses an open link only; change its mode to send letters."))
     if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
-        raise ConsoleError("The wave is closed; codes for it would not work.")
+        raise ConsoleError(_l("The wave is closed; codes for it would not work."))
     areas = {area.id: area for area in designs.wave_areas(session, wave)}
     wanted = {area_id: n for area_id, n in counts.items() if n}
     if not wanted:
-        raise ConsoleError("Enter how many codes to make for at least one area.")
+        raise ConsoleError(_l("Enter how many codes to make for at least one area."))
     if any(n < 0 for n in wanted.values()):
-        raise ConsoleError("The number of codes cannot be negative.")
+        raise ConsoleError(_l("The number of codes cannot be negative."))
     if sum(wanted.values()) > limit:
         raise ConsoleError(
-            f"At most {limit} letters at a time here; make several batches, or use "
-            "`surveyapp invitations generate` for large mailings."
+            _l(
+                "At most %(limit)s letters at a time here; make several batches, or use "
+                "`surveyapp invitations generate` for large mailings.",
+                limit=limit,
+            )
         )
     if set(wanted) - set(areas):
-        raise ConsoleError("Codes can only be made for the initiative's own areas.")
+        raise ConsoleError(_l("Codes can only be made for the initiative's own areas."))
     plan = [
         (areas[area_id], new_seed() if wave.is_panel else None)
         for area_id, n in wanted.items()
@@ -226,7 +232,7 @@ def letters_download(
 def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> bytes:
     """An A4 poster with the wave's open link as a QR code."""
     if wave.mode == WaveMode.INVITATION or not wave.open_token:
-        raise ConsoleError("This wave has no open link; open it with mode 'open link' or 'both'.")
+        raise ConsoleError(NO_OPEN_LINK)
     url = f"{base_url.rstrip('/')}/w/{wave.open_token}"
     instrument = wave_instrument(wave)
     with force_locale(language):

@@ -91,3 +91,20 @@ def margin_codes(session: Session, area: Area) -> MarginCodes:
     for instrument, languages in instruments:
         codes.add(instrument, list(dict.fromkeys([*(languages or []), *city_languages])))
     return codes
+
+
+def margin_labels(session: Session, locale: str) -> dict[str, dict[str, str]]:
+    """Each weighting item's codes with their option labels in ``locale`` (the source
+    language's where untranslated), so the area page shows "Woman" rather than "2"."""
+    labels: dict[str, dict[str, str]] = {item: {} for item in WEIGHTING_ITEMS}
+    for row in session.scalars(select(InstrumentRow).order_by(InstrumentRow.id.desc())):
+        instrument = Instrument.from_definition(row.definition)
+        sections = instrument.sections
+        if locale != instrument.source_language:
+            sections = translated_sections(instrument, sections, locale, translations_dir())
+        for section in sections:
+            for item in section.items:
+                if item.id in WEIGHTING_ITEMS:
+                    for option in item.options:
+                        labels[item.id].setdefault(str(option.code), option.label)
+    return labels

@@ -81,15 +81,21 @@ class DesignPlan:
         return math.ceil(self.needed / self.response_rate)
 
 
-def construct_labels(session: Session) -> dict[str, str]:
-    """The constructs of the latest loaded questionnaire, by id, with their labels."""
+def construct_labels(session: Session, locale: str | None = None) -> dict[str, str]:
+    """The constructs of the latest loaded questionnaire, by id, with their labels (in
+    ``locale`` when given, from the questionnaire's catalogs; English otherwise)."""
+    from surveyapp.i18n import translations_dir
+    from surveyapp.i18n.instrument import translated_construct_labels
     from surveyapp.instruments import Instrument
     from surveyapp.models import Instrument as InstrumentRow
 
     row = session.scalar(select(InstrumentRow).order_by(InstrumentRow.loaded_at.desc()))
     if row is None:
         return {}
-    return {c.id: c.label for c in Instrument.from_definition(row.definition).constructs}
+    instrument = Instrument.from_definition(row.definition)
+    if locale:
+        return translated_construct_labels(instrument, locale, translations_dir())
+    return {c.id: c.label for c in instrument.constructs}
 
 
 def components(report: Any | None, constructs: list[str]) -> dict[str, dict[str, Any]]:

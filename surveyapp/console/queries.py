@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveyapp import designs
 from surveyapp.models import (
+    Area,
     AuditEvent,
     City,
     Initiative,
@@ -108,3 +109,24 @@ def audit_events(session: Session, city_id: int, limit: int) -> list[AuditEvent]
             .limit(limit)
         )
     )
+
+
+def audit_object_names(
+    session: Session, city_id: int, events: list[AuditEvent]
+) -> dict[tuple[str, str], str]:
+    """Names of the city's waves, initiatives and areas the ``events`` are about, keyed by
+    (object type, id as recorded), so the audit log names them instead of numbering them."""
+    wanted: dict[str, set[int]] = {"wave": set(), "initiative": set(), "area": set()}
+    for event in events:
+        if event.object_type in wanted and str(event.object_id or "").isdigit():
+            wanted[event.object_type].add(int(event.object_id))
+    names: dict[tuple[str, str], str] = {}
+    for kind, model in (("wave", Wave), ("initiative", Initiative), ("area", Area)):
+        if not wanted[kind]:
+            continue
+        rows = session.execute(
+            select(model.id, model.name).where(model.id.in_(wanted[kind]), model.city_id == city_id)
+        )
+        for object_id, name in rows:
+            names[(kind, str(object_id))] = name
+    return names

@@ -10,6 +10,7 @@ change of an initiative's design in :mod:`design_views`; all register on the sam
 from __future__ import annotations
 
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from surveyapp.console import (
     access,
     account,
     areas,
+    audit_text,
     dashboards,
     design_views,
     downloads,
@@ -35,12 +37,13 @@ from surveyapp.console import (
     wave_copies,
     wave_views,
 )
-from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
+from surveyapp.console.blueprint import bp, flash_errors, flash_ok, language_name, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import AreaForm, InitiativeForm, MarginsForm, error_messages
-from surveyapp.console.margin_codes import margin_codes
+from surveyapp.console.margin_codes import margin_codes, margin_labels
+from surveyapp.console.team_forms import role_name
 from surveyapp.extensions import db
-from surveyapp.models import AuditEvent, City, Initiative, Membership, PyramidLevel
+from surveyapp.models import City, Initiative, Membership, PyramidLevel
 from surveyapp.reports import build_initiative_report, report_page
 from surveyapp.security import REPORT_CSP
 
@@ -128,7 +131,12 @@ def area(area_id: int):
         return redirect(here, code=303)
     found, membership = access.area(area_id)
     return render_template(
-        "console/area.html", user=current_user(), area=found, membership=membership, problems=[]
+        "console/area.html",
+        user=current_user(),
+        area=found,
+        membership=membership,
+        problems=[],
+        margin_names=margin_labels(db.session, str(get_locale())),
     )
 
 
@@ -145,6 +153,7 @@ def area_margins(area_id: int):
             area=found,
             membership=membership,
             problems=form.problems,
+            margin_names=margin_labels(db.session, str(get_locale())),
         ), 422
     areas.replace_margins(db.session, found, form.rows, actor=current_user())
     db.session.commit()
@@ -230,6 +239,7 @@ def initiative(initiative_id: int):
         "console/initiative.html",
         user=current_user(),
         initiative=found,
+        construct_names=planner.construct_labels(db.session, str(get_locale())),
         membership=membership,
         summaries=summaries,
         rounds=used_rounds,
@@ -255,12 +265,9 @@ def initiative(initiative_id: int):
 def audit_log(city_id: int):
     """Staff actions in the city, newest first (admins only)."""
     city, _m = access.city(city_id, access.ADMIN)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.city_id == city_id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(AUDIT_PAGE)
-    ).all()
+    events = queries.audit_events(db.session, city_id, AUDIT_PAGE)
+    names = queries.audit_object_names(db.session, city_id, events)
+    named = {"language": language_name, "role": role_name}
     colleagues = db.session.scalars(
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()
@@ -268,8 +275,9 @@ def audit_log(city_id: int):
         "console/audit.html",
         user=current_user(),
         city=city,
-        events=events,
+        events=[(event, audit_text.entry(event, names, named)) for event in events],
         colleagues=colleagues,
+        construct_names=planner.construct_labels(db.session, str(get_locale())),
         field_labels=initiatives.FIELD_LABELS,
     )
 

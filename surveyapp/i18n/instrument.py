@@ -101,6 +101,16 @@ def translated_title(instrument: Instrument, locale: str, translations_dir: Path
     return _translations(str(translations_dir), locale).pgettext("title", instrument.title)
 
 
+def translated_construct_labels(
+    instrument: Instrument, locale: str, translations_dir: Path
+) -> dict[str, str]:
+    """The instrument's construct names by id, in ``locale`` (English where untranslated)."""
+    if locale == instrument.source_language:
+        return {c.id: c.label for c in instrument.constructs}
+    t = _translations(str(translations_dir), locale)
+    return {c.id: t.pgettext(f"construct.{c.id}.label", c.label) for c in instrument.constructs}
+
+
 def missing_texts(
     instrument: Instrument, modules: list[str], locale: str, translations_dir: Path
 ) -> list[str]:

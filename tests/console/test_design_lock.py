@@ -208,7 +208,7 @@ def test_changing_the_design_shows_what_changes_then_saves_with_a_reason(
     admin = app.test_client()
     sign_in(admin, make.user(initiative.city, role=Role.ADMIN))
     log = admin.get(f"/staff/cities/{initiative.city_id}/audit").get_data(as_text=True)
-    assert "Design changed:" in log and "Treated areas: N → Z" in log
+    assert "Changed an initiative&#39;s design" in log and "Treated areas: N → Z" in log
     assert f"Reason: {reason}" in log
 
 

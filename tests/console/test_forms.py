@@ -117,13 +117,16 @@ def test_letter_requests_are_checked_before_any_code_is_made(
 ) -> None:
     wave = make.wave(mode="invitation")
     area = wave.initiative.areas_with_role("treated")[0]
+    other = wave.initiative.areas_with_role("comparison")[0]
     sign_in(client, make.user(wave.initiative.city))
     here = f"/staff/waves/{wave.id}"
-    for count, message in (
-        ("-2", "Le nombre de codes ne peut pas être négatif."),
-        ("501", "Au maximum 500 lettres à la fois ici"),
+    named = f"Lettres pour {area.name} : indiquez un nombre entier de 0 à 500."
+    for counts, message in (
+        (("-2", "0"), named),
+        (("501", "0"), named),
+        (("300", "201"), "Au maximum 500 lettres à la fois ici"),
     ):
-        data = {f"area-{area.id}": count, "language": "en"}
+        data = {f"area-{area.id}": counts[0], f"area-{other.id}": counts[1], "language": "en"}
         refused = client.post(f"{here}/invitations", data=data, headers=FRENCH)
         assert refused.status_code == 303
         assert message in _page(client, here, FRENCH)
