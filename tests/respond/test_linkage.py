@@ -47,6 +47,11 @@ MOST_RIGHT_BY_CHANCE = 7
 @pytest.fixture
 def city(tmp_path: Path, core_instrument: Instrument) -> Iterator[tuple[Flask, Any, Factory]]:
     """An app on a database of its own whose data is committed for real, as in production."""
+    from surveyapp.extensions import limiter
+
+    # The limiter is one object: an app made with limits off switches them off for every
+    # app until the next is made, so the later tests' limits are put back afterwards.
+    limits_on = limiter.enabled
     with throwaway_database(tmp_path) as url:
         migrate.upgrade(url)
         app = create_app(
@@ -66,6 +71,7 @@ def city(tmp_path: Path, core_instrument: Instrument) -> Iterator[tuple[Flask, A
             session.close()
             engine.dispose()
             db.engine_for(app).dispose()
+            limiter.enabled = limits_on
 
 
 def _letters(make: Factory, kind: str = "plain") -> tuple[Any, list[tuple[str, int, int]]]:
