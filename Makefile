@@ -63,11 +63,13 @@ deploy-tools:  ## Install nginx and age for the deployment tests, if missing (ne
 compile: install-run  ## Compile the translation catalogs (.po -> .mo).
 	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n compile
 
-run: compile  ## Migrate the local SQLite database, load the instrument and demo data, serve.
+run: compile  ## Migrate the local SQLite database, load the demo, serve with a job worker.
 	$(RUN_ENV) $(BIN)/surveyapp db upgrade
 	$(RUN_ENV) $(BIN)/surveyapp instruments load
 	$(RUN_ENV) $(BIN)/surveyapp demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a job worker for letters (Ctrl+C stops both)"
+	$(RUN_ENV) $(BIN)/surveyapp jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
 test: install compile browser deploy-tools  ## Run the whole suite on SQLite, then on PostgreSQL.

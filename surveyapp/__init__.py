@@ -29,6 +29,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     proxy.init_app(app)
 
     db.init_app(app)
+    from surveyapp import jobs
+
+    jobs.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)

@@ -88,6 +88,9 @@ def read_environment(
         "COMPRESS_STREAMS": False,
         "RATELIMIT_STORAGE_URI": env.get("SURVEYAPP_RATELIMIT_STORAGE_URI"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # The background jobs' queue (surveyapp/jobs): set by load_config unless given.
+        "JOBS_URL": env.get("SURVEYAPP_JOBS_URL"),
+        "INSTANCE_PATH": instance,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
         "PROXY_HOPS": int(env.get("SURVEYAPP_PROXY_HOPS", "0") or 0),
         # A staff session ends after this long without a request (and at sign-out).
@@ -136,6 +139,13 @@ def load_config(
         config["RATELIMIT_STORAGE_URI"] = (
             "redis://127.0.0.1:6379/0" if env_name == "production" else "memory://"
         )
+    # Background jobs: SQLite beside the app's database by default, Redis in production
+    # (several app servers and workers share it), run at once in the request in tests.
+    if not config.get("JOBS_URL"):
+        config["JOBS_URL"] = {
+            "production": "redis://127.0.0.1:6379/1",
+            "testing": "memory://",
+        }.get(env_name, f"sqlite:///{Path(config['INSTANCE_PATH']) / 'jobs.sqlite'}")
     if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
         # A Redis that does not answer must not hold a resident's page for long: after
         # half a second the limiter counts in memory instead (extensions.py).

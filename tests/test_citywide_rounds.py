@@ -28,6 +28,7 @@ from surveyapp.models import (
     Wave,
 )
 from surveyapp.reports import initiative_frame
+from tests.letters import letters_zip
 
 from .conftest import Factory, sign_in
 
@@ -217,11 +218,11 @@ def test_a_coordinator_runs_a_round_from_the_console(
     wave = make.session.get(Wave, wave.id)
     assert wave.status == "open" and wave.open_token
 
-    letters = client.post(
+    letters_zip(
+        client,
         f"/staff/waves/{wave.id}/invitations",
-        data={f"area-{areas[0].id}": "2", f"area-{areas[2].id}": "1", "language": "en"},
+        {f"area-{areas[0].id}": "2", f"area-{areas[2].id}": "1", "language": "en"},
     )
-    assert letters.status_code == 200 and letters.mimetype == "application/zip"
     assert len(make.session.scalars(select(Invitation)).all()) == 3
     refused = client.post(
         f"/staff/waves/{wave.id}/invitations", data={f"area-{areas[1].id}": "2", "language": "en"}

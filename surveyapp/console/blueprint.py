@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from surveyapp.console.team_forms import role_name
 from surveyapp.extensions import db
-from surveyapp.models import PyramidLevel, WaveStatus
+from surveyapp.models import BatchStatus, JobStatus, PyramidLevel, WaveStatus
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
 
@@ -42,6 +42,31 @@ def pyramid_and_status_names() -> dict:
 
 
 bp.add_app_template_filter(role_name, "role_name")
+
+
+@bp.app_template_global()
+def batch_status_name(status: str) -> str:
+    """A batch of letters' status in words."""
+    names = {
+        BatchStatus.PREPARING: _("being made"),
+        BatchStatus.READY: _("ready to print, not confirmed as sent"),
+        BatchStatus.SENT: _("sent"),
+        BatchStatus.CANCELLED: _("cancelled"),
+    }
+    return names.get(status, status)  # type: ignore[call-overload]
+
+
+@bp.app_template_global()
+def job_status_name(status: str) -> str:
+    """A background job's status in words."""
+    names = {
+        JobStatus.QUEUED: _("waiting to start"),
+        JobStatus.RUNNING: _("being made"),
+        JobStatus.DONE: _("ready"),
+        JobStatus.FAILED: _("failed"),
+        JobStatus.CANCELLED: _("cancelled"),
+    }
+    return names.get(status, status)  # type: ignore[call-overload]
 
 
 @bp.app_template_filter("language_name")

@@ -433,6 +433,6 @@ class InvitationsForm(FlaskForm):
             return _l(
                 "At most %(limit)s letters at a time here; make several batches, or use "
                 "`surveyapp invitations generate` for large mailings.",
-                limit=self.limit,
+                limit=format_decimal(self.limit),
             )
         return None

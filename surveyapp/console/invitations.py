@@ -16,7 +16,7 @@ from pathlib import Path
 
 import segno
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -24,11 +24,21 @@ from sqlalchemy.orm import Session
 from surveyapp import designs
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
+from surveyapp.db import utcnow
 from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
 from surveyapp.instruments.paper import layout
 from surveyapp.instruments.registry import wave_instrument
-from surveyapp.models import Area, Invitation, LetterBatch, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import (
+    Area,
+    BatchStatus,
+    Invitation,
+    LetterBatch,
+    User,
+    Wave,
+    WaveMode,
+    WaveStatus,
+)
 from surveyapp.respond.codes import format_code, generate_code, hash_code
 from surveyapp.respond.panel import letter_reference, new_seed
 from surveyapp.spreadsheet import safe_cell
@@ -58,9 +68,16 @@ def add_letters(
     *,
     base_url: str,
     follows: LetterBatch | None = None,
+    batch: LetterBatch | None = None,
 ) -> list[NewInvitation]:
-    """One new code per (area, panel seed) of ``plan``, as one batch. Not committed."""
-    batch = LetterBatch(wave_id=wave.id, follows_batch_id=follows.id if follows else None)
+    """One new code per (area, panel seed) of ``plan``, as one batch. Not committed.
+
+    A new batch counts as sent (letters downloaded in the request that made them) unless
+    ``batch`` is given: a background job passes its own, still preparing.
+    """
+    batch = batch or LetterBatch(status=BatchStatus.SENT, sent_at=utcnow())
+    batch.wave_id = wave.id
+    batch.follows_batch_id = follows.id if follows else None
     batch.letters = len(plan)
     session.add(batch)
     session.flush()
@@ -98,35 +115,21 @@ def generate(
     *,
     base_url: str,
     actor: User | str,
-    limit: int = MAX_CODES,
+    limit: int | None = MAX_CODES,
+    batch: LetterBatch | None = None,
 ) -> list[NewInvitation]:
-    """Create single-use codes: ``counts`` maps area id to how many. Not committed."""
-    if wave.mode == WaveMode.OPEN_LINK:
-        raise ConsoleError(_l("This wave uses an open link only; change its mode to send letters."))
-    if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
-        raise ConsoleError(_l("The wave is closed; codes for it would not work."))
+    """Create single-use codes: ``counts`` maps area id to how many. Not committed.
+
+    ``limit`` (None: no limit) caps the codes of one request; ``batch`` as in add_letters.
+    """
+    wanted = check_counts(session, wave, counts, limit)
     areas = {area.id: area for area in designs.wave_areas(session, wave)}
-    wanted = {area_id: n for area_id, n in counts.items() if n}
-    if not wanted:
-        raise ConsoleError(_l("Enter how many codes to make for at least one area."))
-    if any(n < 0 for n in wanted.values()):
-        raise ConsoleError(_l("The number of codes cannot be negative."))
-    if sum(wanted.values()) > limit:
-        raise ConsoleError(
-            _l(
-                "At most %(limit)s letters at a time here; make several batches, or use "
-                "`surveyapp invitations generate` for large mailings.",
-                limit=limit,
-            )
-        )
-    if set(wanted) - set(areas):
-        raise ConsoleError(_l("Codes can only be made for the initiative's own areas."))
     plan = [
         (areas[area_id], new_seed() if wave.is_panel else None)
         for area_id, n in wanted.items()
         for _ in range(n)
     ]
-    made = add_letters(session, wave, plan, base_url=base_url)
+    made = add_letters(session, wave, plan, base_url=base_url, batch=batch)
     session.flush()
     audit(
         session,
@@ -138,6 +141,33 @@ def generate(
         per_area={areas[a].code: n for a, n in wanted.items()},
     )
     return made
+
+
+def check_counts(
+    session: Session, wave: Wave, counts: Mapping[int, int], limit: int | None = MAX_CODES
+) -> dict[int, int]:
+    """The areas' counts of codes to make, checked (ConsoleError says what is wrong)."""
+    if wave.mode == WaveMode.OPEN_LINK:
+        raise ConsoleError(_l("This wave uses an open link only; change its mode to send letters."))
+    if wave.status in (WaveStatus.CLOSED, WaveStatus.ARCHIVED):
+        raise ConsoleError(_l("The wave is closed; codes for it would not work."))
+    areas = {area.id: area for area in designs.wave_areas(session, wave)}
+    wanted = {area_id: n for area_id, n in counts.items() if n}
+    if not wanted:
+        raise ConsoleError(_l("Enter how many codes to make for at least one area."))
+    if any(n < 0 for n in wanted.values()):
+        raise ConsoleError(_l("The number of codes cannot be negative."))
+    if limit is not None and sum(wanted.values()) > limit:
+        raise ConsoleError(
+            _l(
+                "At most %(limit)s letters at a time here; make several batches, or use "
+                "`surveyapp invitations generate` for large mailings.",
+                limit=format_decimal(limit),
+            )
+        )
+    if set(wanted) - set(areas):
+        raise ConsoleError(_l("Codes can only be made for the initiative's own areas."))
+    return wanted
 
 
 def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:

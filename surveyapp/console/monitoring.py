@@ -16,13 +16,21 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.disclosure import HIDDEN, MIN_CELL, suppress_counts
 from surveyapp.i18n.instrument import translated_sections
 from surveyapp.instruments.registry import wave_instrument, wave_sections
-from surveyapp.models import Area, Invitation, Response, ResponseStatus, Wave
+from surveyapp.models import (
+    Area,
+    BatchStatus,
+    Invitation,
+    LetterBatch,
+    Response,
+    ResponseStatus,
+    Wave,
+)
 from surveyapp.respond import used_codes
 
 #: Counts below this are masked for non-admin roles (the platform's one threshold).
@@ -109,7 +117,11 @@ def monitor(
     invited = dict(
         session.execute(
             select(Invitation.area_id, func.count())
+            .outerjoin(LetterBatch, Invitation.batch_id == LetterBatch.id)
             .where(Invitation.wave_id == wave.id)
+            # Letters count once staff confirmed their batch was sent (codes made before
+            # batches existed have none and were downloaded when made).
+            .where(or_(LetterBatch.id.is_(None), LetterBatch.status == BatchStatus.SENT))
             .group_by(Invitation.area_id)
         ).all()
     )

@@ -19,7 +19,17 @@ from surveyapp import designs
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.invitations import MAX_CODES, NewInvitation, add_letters, letters_zip
-from surveyapp.models import Area, Invitation, LetterBatch, User, Wave, WaveMode, WaveStatus
+from surveyapp.models import (
+    Area,
+    BatchStatus,
+    Invitation,
+    Job,
+    LetterBatch,
+    User,
+    Wave,
+    WaveMode,
+    WaveStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class BatchRow:
     batch: LetterBatch
     wave: Wave
     follows: LetterBatch | None
+    #: The background job that made the batch (console batches), for its page.
+    job_id: int | None = None
 
 
 def city_id_of(wave: Wave) -> int:
@@ -45,7 +57,11 @@ def wave_areas(wave: Wave) -> dict[int, Area]:
 def batches_of(session: Session, wave: Wave) -> list[BatchRow]:
     """The wave's own batches of letters, oldest first."""
     query = select(LetterBatch).where(LetterBatch.wave_id == wave.id).order_by(LetterBatch.id)
-    return [BatchRow(b, wave, b.follows) for b in session.scalars(query)]
+    query_jobs = select(Job.batch_id, Job.id).where(
+        Job.wave_id == wave.id, Job.batch_id.is_not(None)
+    )
+    jobs = {batch_id: job_id for batch_id, job_id in session.execute(query_jobs)}
+    return [BatchRow(b, wave, b.follows, jobs.get(b.id)) for b in session.scalars(query)]
 
 
 def batches_to_follow(session: Session, wave: Wave) -> list[BatchRow]:
@@ -56,6 +72,7 @@ def batches_to_follow(session: Session, wave: Wave) -> list[BatchRow]:
         select(LetterBatch)
         .join(Wave, LetterBatch.wave_id == Wave.id)
         .where(Wave.is_panel.is_(True), Wave.id != wave.id)
+        .where(LetterBatch.status.in_([BatchStatus.READY, BatchStatus.SENT]))
         .order_by(LetterBatch.id.desc())
     )
     city = city_id_of(wave)
@@ -83,6 +100,14 @@ def _checked_batch(session: Session, wave: Wave, batch_id: int) -> LetterBatch:
         raise ConsoleError(
             _l("There is no batch of letters %(batch)s in this city's waves.", batch=batch_id)
         )
+    if batch.status in (BatchStatus.CANCELLED, BatchStatus.PREPARING):
+        raise ConsoleError(
+            _l(
+                "Batch %(batch)s was cancelled or is still being made: it has no letters to "
+                "follow up.",
+                batch=batch_id,
+            )
+        )
     if batch.wave_id == wave.id:
         raise ConsoleError(
             _l(
@@ -102,16 +127,10 @@ def _checked_batch(session: Session, wave: Wave, batch_id: int) -> LetterBatch:
     return batch
 
 
-def follow_up(
-    session: Session,
-    wave: Wave,
-    batch_id: int,
-    *,
-    base_url: str,
-    actor: User | str,
-    limit: int = MAX_CODES,
-) -> list[NewInvitation]:
-    """One new code in ``wave`` per letter of batch ``batch_id``, same household. Not committed."""
+def check_follow_up(
+    session: Session, wave: Wave, batch_id: int, *, limit: int | None = MAX_CODES
+) -> list[Invitation]:
+    """The letters of batch ``batch_id`` that ``wave`` would follow up, checked."""
     batch = _checked_batch(session, wave, batch_id)
     earlier = list(
         session.scalars(
@@ -147,7 +166,7 @@ def follow_up(
         raise ConsoleError(
             _l("Batch %(batch)s has letters without a panel id to keep.", batch=batch.id)
         )
-    if len(earlier) > limit:
+    if limit is not None and len(earlier) > limit:
         raise ConsoleError(
             _l(
                 "Batch %(batch)s has %(n)s letters, more than %(limit)s at a time here; use "
@@ -157,8 +176,28 @@ def follow_up(
                 limit=limit,
             )
         )
+    return earlier
+
+
+def follow_up(
+    session: Session,
+    wave: Wave,
+    batch_id: int,
+    *,
+    base_url: str,
+    actor: User | str,
+    limit: int | None = MAX_CODES,
+    into: LetterBatch | None = None,
+) -> list[NewInvitation]:
+    """One new code in ``wave`` per letter of batch ``batch_id``, same household. Not committed.
+
+    ``limit`` (None: none) caps one request's letters; ``into`` is a background job's batch.
+    """
+    earlier = check_follow_up(session, wave, batch_id, limit=limit)
+    batch = _checked_batch(session, wave, batch_id)
+    areas = wave_areas(wave)
     plan = [(areas[i.area_id], i.panel_seed) for i in earlier]
-    made = add_letters(session, wave, plan, base_url=base_url, follows=batch)
+    made = add_letters(session, wave, plan, base_url=base_url, follows=batch, batch=into)
     per_area: dict[str, int] = {}
     for invitation in made:
         per_area[invitation.area.code] = per_area.get(invitation.area.code, 0) + 1

@@ -17,15 +17,33 @@ from werkzeug.datastructures import MultiDict
 from surveyapp import designs
 from surveyapp.audit import record
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, area_links, monitoring, panel_letters, planner, waves
+from surveyapp.console import (
+    access,
+    area_links,
+    letter_jobs,
+    monitoring,
+    panel_letters,
+    planner,
+    waves,
+)
 from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
-from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
+from surveyapp.console.forms import WaveForm, error_messages
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
-from surveyapp.models import City, Initiative, Membership, Role, Wave, WaveMode, WaveStatus
+from surveyapp.models import (
+    BatchStatus,
+    City,
+    Initiative,
+    JobStatus,
+    Membership,
+    Role,
+    Wave,
+    WaveMode,
+    WaveStatus,
+)
 from surveyapp.models import Instrument as InstrumentRow
 
 
@@ -114,6 +132,11 @@ def wave_page(found: Wave, membership: Membership, status: int = 200, **extra):
     if found.open_token and found.status != WaveStatus.DRAFT:
         per_area = area_links.area_links(db.session, found, base)
         db.session.commit()  # tokens made now must stay the same once printed
+    ready = {
+        row.batch.id
+        for row in panel_letters.batches_of(db.session, found)
+        if row.batch.status == BatchStatus.READY
+    }
     html = render_template(
         "console/wave.html",
         user=current_user(),
@@ -127,6 +150,13 @@ def wave_page(found: Wave, membership: Membership, status: int = 200, **extra):
         now=datetime.now(UTC),
         statuses=WaveStatus,
         batches=panel_letters.batches_of(db.session, found),
+        pending_jobs=[
+            job
+            for job in letter_jobs.jobs_of(db.session, found)
+            if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED)
+            or (job.status == JobStatus.DONE and job.batch_id in ready)
+        ],
+        max_letters=letter_jobs.MAX_JOB_LETTERS,
         to_follow=panel_letters.batches_to_follow(db.session, found),
         **extra,
     )
@@ -159,48 +189,6 @@ def wave_action(wave_id: int, action: str):
             return redirect(url_for(".city_rounds", city_id=city_id), code=303)
         return redirect(url_for(".initiative", initiative_id=initiative_id), code=303)
     return redirect(here, code=303)
-
-
-@bp.post("/waves/<int:wave_id>/invitations")
-@login_required
-def wave_invitations(wave_id: int):
-    """Generate codes per area and download letters (PDF) and a mail-merge CSV, as a ZIP."""
-    found, _m = access.wave(wave_id, access.WRITE)
-    form = InvitationsForm(found)
-    if not form.validate():
-        return refuse(error_messages(form), url_for(".wave", wave_id=wave_id))
-    language = form.language.data
-    try:
-        made = invites.generate(
-            db.session,
-            found,
-            form.counts,
-            base_url=current_app.config["BASE_URL"],
-            actor=current_user(),
-        )
-    except ConsoleError as error:  # the form checks first; this is a second line
-        return refuse([error], url_for(".wave", wave_id=wave_id))
-    archive = invites.letters_zip(found, made, language, translations_dir())
-    record(
-        db.session,
-        current_user(),
-        found.city_id,
-        "letters_downloaded",
-        "wave",
-        found.id,
-        letters=len(made),
-        language=language,
-    )
-    db.session.commit()
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Response(
-        archive,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="wave-{found.id}-letters-{stamp}.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @bp.get("/waves/<int:wave_id>/poster.pdf")

@@ -7,7 +7,8 @@ from surveyapp.models.audit import AuditEvent
 from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
-from surveyapp.models.letter_batch import LetterBatch
+from surveyapp.models.job import Job, JobStatus
+from surveyapp.models.letter_batch import BatchStatus, LetterBatch
 from surveyapp.models.paper_entry import PaperEntry
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
@@ -49,12 +50,15 @@ __all__ = [
     "AreaRole",
     "AreaSource",
     "AuditEvent",
+    "BatchStatus",
     "Channel",
     "City",
     "Initiative",
     "InitiativeArea",
     "Instrument",
     "Invitation",
+    "Job",
+    "JobStatus",
     "LetterBatch",
     "LinkPurpose",
     "Membership",

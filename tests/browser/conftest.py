@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,18 +85,39 @@ class LiveServer:
         return Factory(db.session, load_instrument(CORE_INSTRUMENT))
 
 
+def job_worker(app: Flask, jobs_url: str, log: Path) -> subprocess.Popen:
+    """``surveyapp jobs worker`` on the live server's database and queue, logging to ``log``."""
+    env = os.environ | {
+        "SURVEYAPP_ENV": "testing",
+        "SURVEYAPP_DATABASE_URL": app.config["DATABASE_URL"],
+        "SURVEYAPP_BASE_URL": app.config["BASE_URL"],
+        "SURVEYAPP_JOBS_URL": jobs_url,
+        "SURVEYAPP_ADMIN_SECOND_FACTOR": "0",
+    }
+    command = [sys.executable, "-m", "surveyapp.cli", "jobs", "worker"]
+    with log.open("w") as out:  # the child keeps its own copy of the file
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with throwaway_database(tmp_path_factory.mktemp("live")) as url:
+    directory = tmp_path_factory.mktemp("live")
+    with throwaway_database(directory) as url:
         migrate.upgrade(url)
         # CSRF stays on: the browser goes through exactly what residents go through.
         # Admins sign in with their password alone here, as in the main suite's app.
-        app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url, "ADMIN_SECOND_FACTOR": False})
+        # Letters are made by a real job worker (another process) on a SQLite queue.
+        jobs = f"sqlite:///{directory / 'jobs.sqlite'}"
+        settings = {"ENV_NAME": "testing", "DATABASE_URL": url, "ADMIN_SECOND_FACTOR": False}
+        app = create_app(settings | {"JOBS_URL": jobs})
         live = LiveServer(app)
         live.thread.start()
+        worker = job_worker(app, jobs, directory / "worker.log")
         try:
             yield live
         finally:
+            worker.terminate()
+            worker.wait(timeout=30)
             live.server.shutdown()
             with app.app_context():
                 db.session.remove()

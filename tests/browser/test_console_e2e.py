@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
-from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Initiative, Role, Wave
 
 from .conftest import LiveServer
+from .jobs import letters_from_job
 
 PASSWORD = "correct horse battery"
 TABLET = {"width": 800, "height": 1280}
@@ -77,13 +76,11 @@ def test_coordinator_sets_up_a_wave_and_sees_the_resident_answer(
     # Codes for the Harbour area, letters in French.
     page.get_by_label("Letters for Harbour").fill("3")
     page.select_option("#letter-language", "fr")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Make codes and download letters").click()
-    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    monitor_url = page.url + "/monitor"
+    archive = letters_from_job(page, "Make codes and letters")
     rows = list(csv.DictReader(io.StringIO(archive.read("codes.csv").decode("utf-8-sig"))))
     assert len(rows) == 3 and {r["area_name"] for r in rows} == {"Harbour"}
     assert archive.read("letters.pdf").startswith(b"%PDF")
-    monitor_url = page.url + "/monitor"
 
     # A resident answers with the first code, on a phone.
     phone = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-BE")

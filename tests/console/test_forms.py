@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import re
 
+from babel.numbers import format_decimal
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from surveyapp.console.letter_jobs import MAX_JOB_LETTERS
 from surveyapp.models import Area, Initiative, Invitation, Wave, WaveStatus
 
 from ..conftest import Factory, sign_in
@@ -120,11 +122,12 @@ def test_letter_requests_are_checked_before_any_code_is_made(
     other = wave.initiative.areas_with_role("comparison")[0]
     sign_in(client, make.user(wave.initiative.city))
     here = f"/staff/waves/{wave.id}"
-    named = f"Lettres pour {area.name} : indiquez un nombre entier de 0 à 500."
+    most = format_decimal(MAX_JOB_LETTERS, locale="fr")
+    named = f"Lettres pour {area.name} : indiquez un nombre entier de 0 à {most}."
     for counts, message in (
         (("-2", "0"), named),
-        (("501", "0"), named),
-        (("300", "201"), "Au maximum 500 lettres à la fois ici"),
+        ((str(MAX_JOB_LETTERS + 1), "0"), named),
+        (("15000", "5001"), f"Au maximum {most} lettres à la fois ici"),
     ):
         data = {f"area-{area.id}": counts[0], f"area-{other.id}": counts[1], "language": "en"}
         refused = client.post(f"{here}/invitations", data=data, headers=FRENCH)

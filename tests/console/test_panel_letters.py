@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -15,14 +14,13 @@ from sqlalchemy import select
 from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import Invitation, LetterBatch, Response, ResponseStatus, Wave
 from surveyapp.respond.codes import normalize_code
+from tests.letters import letters_zip
 
 from ..conftest import Factory, complete_answers, sign_in
 from ..resident import Resident
 
 
-def _rows(download: Any) -> list[dict[str, str]]:
-    assert download.status_code == 200, download.get_data(as_text=True)[:500]
-    archive = zipfile.ZipFile(io.BytesIO(download.data))
+def _rows(archive: zipfile.ZipFile) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(archive.read("codes.csv").decode("utf-8-sig"))))
 
 
@@ -34,7 +32,7 @@ def _panel_waves(make: Factory) -> tuple[Wave, Wave]:
 
 def _letters(client: FlaskClient, wave: Wave, per_area: dict[int, int]) -> list[dict[str, str]]:
     data = {f"area-{area}": str(n) for area, n in per_area.items()} | {"language": "en"}
-    return _rows(client.post(f"/staff/waves/{wave.id}/invitations", data=data))
+    return _rows(letters_zip(client, f"/staff/waves/{wave.id}/invitations", data))
 
 
 def _answer(app: Flask, wave: Wave, code: str) -> None:
@@ -71,9 +69,10 @@ def test_follow_up_letters_reach_the_same_households_and_link_their_answers(
     assert "Follow-up letters" in page and f"Batch {batch.id} of “Baseline 2026”" in page
 
     after = _rows(
-        client.post(
+        letters_zip(
+            client,
             f"/staff/waves/{second.id}/follow-up-letters",
-            data={"batch": str(batch.id), "language": "fr"},
+            {"batch": str(batch.id), "language": "fr"},
         )
     )
     # One letter per earlier letter, same reference and area; new codes.
@@ -169,7 +168,7 @@ def test_bad_follow_up_requests_say_what_is_wrong(
     elif case == "same_wave":
         target = first
     elif case == "twice":
-        assert len(_rows(client.post(f"/staff/waves/{second.id}/follow-up-letters", data=form)))
+        assert len(_rows(letters_zip(client, f"/staff/waves/{second.id}/follow-up-letters", form)))
     elif case == "no_batch":
         form["batch"] = "latest"
     else:

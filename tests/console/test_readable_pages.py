@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from surveyapp.console import audit_text
 from surveyapp.models import Role, WaveStatus
+from tests.letters import letters_zip
 
 from ..conftest import Factory, sign_in
 
@@ -51,7 +52,7 @@ def test_the_audit_log_reads_as_sentences(client: FlaskClient, make: Factory) ->
     sign_in(client, make.user(city, role=Role.ADMIN))
     assert client.post(f"/staff/waves/{wave.id}/open").status_code == 303
     letters = {f"area-{treated.id}": "2", "language": "fr"}
-    assert client.post(f"/staff/waves/{wave.id}/invitations", data=letters).status_code == 200
+    letters_zip(client, f"/staff/waves/{wave.id}/invitations", letters)
     assert client.post(f"/staff/waves/{wave.id}/close").status_code == 303
     page = client.get(f"/staff/cities/{city.id}/audit").get_data(as_text=True)
     cells = " ".join(_audit_cells(page))
@@ -84,7 +85,7 @@ def test_a_bad_letters_count_names_the_area(client: FlaskClient, make: Factory) 
     url = f"/staff/waves/{wave.id}/invitations"
     client.post(url, data={f"area-{treated.id}": "-4", "language": "en"})
     page = client.get(f"/staff/waves/{wave.id}").get_data(as_text=True)
-    assert f"Letters for {treated.name}: enter a whole number from 0 to 500." in page
+    assert f"Letters for {treated.name}: enter a whole number from 0 to 20,000." in page
 
 
 def test_a_french_coordinator_gets_the_letters_error_in_french(

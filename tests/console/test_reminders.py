@@ -31,6 +31,7 @@ from surveyapp.models import (
     WaveStatus,
 )
 from surveyapp.respond.codes import generate_code, hash_code, normalize_code
+from tests.letters import letters_zip
 
 from ..conftest import TEST_CODE_KEY, Factory, complete_answers, sign_in
 from ..resident import Resident
@@ -42,9 +43,7 @@ ADDRESS_COLUMNS = ["name", "street", "postcode", "town"]
 def _letters(client: FlaskClient, wave: Wave, per_area: dict[int, int]) -> list[dict[str, str]]:
     """Codes made through the console's letters route: the rows of its codes.csv."""
     data = {f"area-{area}": str(n) for area, n in per_area.items()} | {"language": "en"}
-    download = client.post(f"/staff/waves/{wave.id}/invitations", data=data)
-    assert download.status_code == 200, download.get_data(as_text=True)[:500]
-    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    archive = letters_zip(client, f"/staff/waves/{wave.id}/invitations", data)
     return list(csv.DictReader(io.StringIO(archive.read("codes.csv").decode("utf-8-sig"))))
 
 

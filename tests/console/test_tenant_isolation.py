@@ -7,7 +7,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from surveyapp.models import Area, AuditEvent, Initiative, Invitation, Role, User, Wave, WaveStatus
+from surveyapp.models import (
+    Area,
+    AuditEvent,
+    BatchStatus,
+    Initiative,
+    Invitation,
+    Job,
+    JobStatus,
+    LetterBatch,
+    Role,
+    User,
+    Wave,
+    WaveStatus,
+)
 
 from ..conftest import Factory, sign_in
 
@@ -68,6 +81,11 @@ ROUTES = [
     ("GET", "console.aggregates", "/staff/cities/{city}/aggregates.csv"),
     ("GET", "console.wave_area_poster", "/staff/waves/{wave}/areas/{area}/poster.pdf"),
     ("POST", "console.wave_follow_up_letters", "/staff/waves/{wave}/follow-up-letters"),
+    ("GET", "console.letters_job", "/staff/jobs/{job}"),
+    ("GET", "console.letters_job_download", "/staff/jobs/{job}/letters.zip"),
+    ("POST", "console.letters_job_action", "/staff/jobs/{job}/confirm"),
+    ("POST", "console.letters_job_action", "/staff/jobs/{job}/cancel"),
+    ("POST", "console.letters_job_action", "/staff/jobs/{job}/restart"),
     ("POST", "console.wave_reminders", "/staff/waves/{wave}/reminders"),
     ("POST", "console.microdata_k", "/staff/cities/{city}/microdata-k"),
     ("GET", "console.disclosure", "/staff/cities/{city}/disclosure"),
@@ -111,6 +129,7 @@ def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, r
     sign_in(client, intruder)
     ids = {"city": victim.id, "area": area.id, "initiative": initiative.id, "wave": wave.id}
     ids["member"] = member.id
+    ids["job"] = _letters_job(make, wave)
     before = _state(make)
     for method, _endpoint, template in ROUTES:
         url = template.format(**ids)
@@ -130,6 +149,26 @@ def test_staff_of_another_city_get_nothing(client: FlaskClient, make: Factory, r
         for secret in ("Victimville", "Secret initiative", "Secret wave", "Secret area"):
             assert secret not in body, (method, url, secret)
     assert _state(make) == before
+
+
+def _letters_job(make: Factory, wave: Wave) -> int:
+    """A finished letters job of ``wave`` whose ZIP waits for download."""
+    batch = LetterBatch(wave_id=wave.id, status=BatchStatus.READY, letters=1)
+    make.session.add(batch)
+    make.session.flush()
+    job = Job(
+        city_id=wave.city_id,
+        wave_id=wave.id,
+        kind="letters",
+        status=JobStatus.DONE,
+        params={"language": "en"},
+        batch_id=batch.id,
+        result=b"Secret wave's codes",
+        result_name="letters.zip",
+    )
+    make.session.add(job)
+    make.session.commit()
+    return job.id
 
 
 def _state(make: Factory) -> tuple:

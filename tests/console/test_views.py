@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import re
-import zipfile
 from datetime import timedelta
 
 import pypdfium2
@@ -29,6 +28,7 @@ from surveyapp.models import (
     WaveStatus,
 )
 from surveyapp.respond.codes import hash_code, normalize_code
+from tests.letters import letters_zip
 
 from ..conftest import TEST_CODE_KEY, Factory, sign_in
 
@@ -238,12 +238,11 @@ def test_letters_have_scannable_qr_codes_and_working_codes(
     treated = wave.initiative.areas_with_role("treated")[0]
     comparison = wave.initiative.areas_with_role("comparison")[0]
     sign_in(client, make.user(wave.initiative.city))
-    download = client.post(
+    archive = letters_zip(
+        client,
         f"/staff/waves/{wave.id}/invitations",
-        data={f"area-{treated.id}": "3", f"area-{comparison.id}": "2", "language": "fr"},
+        {f"area-{treated.id}": "3", f"area-{comparison.id}": "2", "language": "fr"},
     )
-    assert download.status_code == 200 and download.mimetype == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(download.data))
     rows = list(csv.DictReader(io.StringIO(archive.read("codes.csv").decode("utf-8-sig"))))
     assert len(rows) == 5
     assert sorted(r["area_name"] for r in rows).count(treated.name) == 3
