@@ -153,7 +153,7 @@ def test_a_failed_job_says_so_forgets_its_codes_and_can_start_again(
 def test_a_job_whose_worker_died_is_shown_stalled_and_restarts_with_new_codes(
     app: Flask, client: FlaskClient, make: Factory
 ) -> None:
-    wave, form = _open_wave(make, client)
+    wave, _form = _open_wave(make, client)
     # A worker made a batch's codes, then was killed while laying out the letters.
     lost = LetterBatch(wave_id=wave.id, status=BatchStatus.PREPARING, letters=1)
     make.session.add(lost)
