@@ -26,6 +26,7 @@ from surveyapp.console import (
     design_views,
     downloads,
     initiatives,
+    letter_template_views,
     panel_views,
     paper_views,
     planner,
@@ -62,6 +63,7 @@ PAGE_MODULES = (
     account,
     paper_views,
     design_views,
+    letter_template_views,
 )
 
 #: How many audit events the audit page shows.

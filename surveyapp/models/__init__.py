@@ -8,6 +8,7 @@ from surveyapp.models.city import Area, AreaMargin, City
 from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, PyramidLevel
 from surveyapp.models.instrument import Instrument
 from surveyapp.models.letter_batch import LetterBatch
+from surveyapp.models.letter_template import LetterTemplate
 from surveyapp.models.paper_entry import PaperEntry
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
@@ -56,6 +57,7 @@ __all__ = [
     "Instrument",
     "Invitation",
     "LetterBatch",
+    "LetterTemplate",
     "LinkPurpose",
     "Membership",
     "PageSubmission",
