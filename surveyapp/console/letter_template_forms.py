@@ -101,7 +101,7 @@ def letter_template_form(
     for code in city.languages:
         field = TextAreaField(
             # I18N: the label of the city's own paragraph of its letters in one language.
-            _("Your paragraph in %(language)s", language=language_name(code)),
+            _("Your paragraph: %(language)s", language=language_name(code)),
             filters=[_strip],
             validators=[Length(max=templates.MAX_PARAGRAPH, message=too_long)],
         )

@@ -168,14 +168,20 @@ def test_a_logo_that_is_not_an_image_is_refused_with_its_field_named(
         assert "Logo (PNG or JPEG, at most 256 KB): the file is not a PNG or JPEG image." in html
     too_long = client.post(
         url,
-        data={"paragraph_nl": "x" * (templates.MAX_PARAGRAPH + 1)},
+        data={
+            "paragraph_nl": "x" * (templates.MAX_PARAGRAPH + 1),
+            "logo": (io.BytesIO(b"GIF89a"), "l.gif"),
+        },
         content_type="multipart/form-data",
         headers=FRENCH,
     )
     assert too_long.status_code == 422
     html = too_long.get_data(as_text=True)
     # In the staff member's language, led by the field's label (the paragraph in Dutch).
-    assert "Votre paragraphe en néerlandais" in html and "600" in html
+    assert "Votre paragraphe : Néerlandais : écrivez au plus 600 caractères." in html
+    assert (
+        "Logo (PNG ou JPEG, 256 Ko au plus) : le fichier n'est pas une image PNG ou JPEG." in html
+    )
     big = logo_png(1800, 1800).ljust(templates.MAX_LOGO_BYTES + 10, b"\0")
     too_big = client.post(
         url, data={"logo": (io.BytesIO(big), "logo.png")}, content_type="multipart/form-data"
