@@ -149,6 +149,15 @@ def test_template_is_saved_and_printed_on_every_letter(
     assert len(events) == 1 and "logo" in events[0].details["changed"]
     audit = client.get(f"/staff/cities/{city.id}/audit").get_data(as_text=True)
     assert "Changed the letter template" in audit
+    removed = client.post(
+        f"/staff/cities/{city.id}/letter-template",
+        data={"sender_name": "Service Cohésion sociale", "remove_logo": "y"},
+    )
+    assert removed.status_code == 303
+    make.session.expire_all()
+    stored = make.session.scalar(select(LetterTemplate))
+    assert stored.logo is None and stored.paragraphs == {}
+    assert stored.sender_name == "Service Cohésion sociale"
 
 
 def test_a_logo_that_is_not_an_image_is_refused_with_its_field_named(
