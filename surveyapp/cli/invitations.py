@@ -39,17 +39,35 @@ def _area_counts(wave: Wave, per_area: tuple[str, ...]) -> dict[int, int]:
     return counts
 
 
+def _second_in(wave: Wave, second: str | None) -> str | None:
+    """The second language, if it is one of the wave's."""
+    if second is not None:
+        _wave_in(wave.id, second)
+    return second
+
+
+SECOND_LANGUAGE = click.option(
+    "--second-language",
+    "second",
+    help="A second language printed beside the first on the same page (e.g. nl with fr).",
+)
+
+
 @invitations_group.command("generate")
 @click.argument("wave_id", type=int)
 @click.option("--area", "per_area", multiple=True, required=True, help="CODE=N, repeatable.")
 @click.option("--language", required=True, help="Language of the letters.")
+@SECOND_LANGUAGE
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @needs_database
-def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str, out: Path) -> None:
+def invitations_generate(
+    wave_id: int, per_area: tuple[str, ...], language: str, second: str | None, out: Path
+) -> None:
     """Make codes and write letters.pdf + codes.csv into a ZIP (the only copy of the codes)."""
     from surveyapp.console.invitations import letters_download
 
     wave = _wave_in(wave_id, language)
+    second = _second_in(wave, second)
     counts = _area_counts(wave, per_area)
 
     def make() -> None:
@@ -64,6 +82,7 @@ def invitations_generate(wave_id: int, per_area: tuple[str, ...], language: str,
             translations=translations_dir(),
             actor=ACTOR,
             limit=1_000_000,
+            second_language=second,
         )
         private_file(out)  # the only copy of the codes: 0600 before anything is written
         out.write_bytes(archive)
@@ -175,18 +194,26 @@ def invitations_batches(wave_id: int) -> None:
 @click.option("--language", required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--area", "area_code", help="An area's code: a poster with that area's own link.")
+@SECOND_LANGUAGE
 @needs_database
-def invitations_poster(wave_id: int, language: str, out: Path, area_code: str | None) -> None:
+def invitations_poster(
+    wave_id: int, language: str, out: Path, area_code: str | None, second: str | None
+) -> None:
     """Write an A4 poster PDF with the wave's open link (or an area's) as a QR code."""
     from surveyapp.console.area_links import area_link, area_poster_pdf
-    from surveyapp.console.invitations import poster_pdf
+    from surveyapp.console.posters import poster_pdf
 
     wave = _wave_in(wave_id, language)
+    second = _second_in(wave, second)
     if area_code is None:
-        pdf = committed(lambda: poster_pdf(wave, language, base_url(), translations_dir()))
+        pdf = committed(
+            lambda: poster_pdf(
+                wave, language, base_url(), translations_dir(), second_language=second
+            )
+        )
     else:
         area_id = lookups.area(wave.city, area_code).id
         link = committed(lambda: area_link(db.session, wave, area_id, base_url()))
-        pdf = area_poster_pdf(wave, link, language, translations_dir())
+        pdf = area_poster_pdf(wave, link, language, translations_dir(), second_language=second)
     out.write_bytes(pdf)
     click.echo(f"Wrote the poster to {out}.")

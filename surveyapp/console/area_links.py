@@ -12,19 +12,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import render_template
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp.console.errors import ConsoleError
-from surveyapp.console.invitations import NO_OPEN_LINK, qr_svg
-from surveyapp.i18n import RTL
-from surveyapp.i18n.instrument import translated_title
-from surveyapp.instruments.paper import layout
-from surveyapp.instruments.registry import wave_instrument
+from surveyapp.console.invitations import NO_OPEN_LINK
+from surveyapp.console.posters import one_page_poster
 from surveyapp.models import Area, AreaLink, Wave, WaveMode
 from surveyapp.respond.area_choice import areas_offered
 
@@ -85,19 +80,15 @@ def area_link(session: Session, wave: Wave, area_id: int, base_url: str) -> Area
     )
 
 
-def area_poster_pdf(wave: Wave, link: AreaOpenLink, language: str, translations: Path) -> bytes:
+def area_poster_pdf(
+    wave: Wave,
+    link: AreaOpenLink,
+    language: str,
+    translations: Path,
+    *,
+    second_language: str | None = None,
+) -> bytes:
     """An A4 poster with the area's name and its open link as a QR code (one page)."""
-    instrument = wave_instrument(wave)
-    with force_locale(language):
-        html = render_template(
-            "console/poster.html",
-            wave=wave,
-            city=wave.city,
-            area=link.area,
-            title=translated_title(instrument, language, translations),
-            url=link.url,
-            qr=qr_svg(link.url),
-            language=language,
-            direction="rtl" if language.split("_")[0] in RTL else "ltr",
-        )
-    return layout(html).write_pdf()
+    return one_page_poster(
+        wave, link.url, language, translations, area=link.area, second_language=second_language
+    )

@@ -32,6 +32,7 @@ ACTIONS = {
     "initiative_design_changed": _l("Changed an initiative's design"),
     "invitation_accepted": _l("Accepted an invitation to the team"),
     "invitation_created": _l("Invited a colleague"),
+    "letter_template_changed": _l("Changed the letter template"),
     "letters_downloaded": _l("Downloaded invitation letters"),
     "margins_uploaded": _l("Uploaded population margins"),
     "member_added": _l("Added a colleague to the team"),
@@ -77,6 +78,7 @@ OBJECTS = {
 #: Labels of the details most entries carry; other keys read with spaces for underscores.
 DETAILS = {
     "area": _l("Area"),
+    "changed": _l("Changed"),
     "copied_from": _l("Copied from wave"),
     "email": _l("E-mail address"),
     "format": _l("Format"),
@@ -87,6 +89,7 @@ DETAILS = {
     "reason": _l("Reason"),
     "role": _l("Role"),
     "rows": _l("Rows"),
+    "second_language": _l("Second language"),
     "responses": _l("Responses"),
 }
 

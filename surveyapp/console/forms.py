@@ -384,6 +384,7 @@ class InvitationsForm(FlaskForm):
     """How many letters per area (fields ``area-<id>``) and their language."""
 
     language = StringField(_l("Language of the letters"))
+    second_language = StringField(_l("Second language on the same page (optional)"))
 
     def __init__(self, wave: Wave, limit: int = MAX_CODES, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -392,6 +393,10 @@ class InvitationsForm(FlaskForm):
 
     def validate_language(self, field: StringField) -> None:
         if field.data not in (self.wave.languages or []):
+            raise ValidationError(_l("Choose a language of the wave."))
+
+    def validate_second_language(self, field: StringField) -> None:
+        if field.data and field.data not in (self.wave.languages or []):
             raise ValidationError(_l("Choose a language of the wave."))
 
     def validate(self, extra_validators=None) -> bool:

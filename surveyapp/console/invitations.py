@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from surveyapp import designs
 from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
+from surveyapp.console.letter_templates import design_of
+from surveyapp.console.page_fit import DENSITIES, fitting_density
 from surveyapp.db import utcnow
 from surveyapp.i18n import RTL
 from surveyapp.i18n.instrument import translated_title
@@ -193,6 +195,61 @@ def mail_merge_csv(invitations: list[NewInvitation], language: str) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class LetterLanguage:
+    """One language's words of a letter: a column beside the other language's."""
+
+    code: str
+    direction: str
+    title: str
+    how: Markup
+    after: Markup
+    privacy: Markup
+    #: The opening part (title, invitation, the city's paragraph) per area id.
+    intros: dict[int, Markup]
+
+
+def direction_of(language: str) -> str:
+    """``rtl`` for languages written right to left, else ``ltr``."""
+    return "rtl" if language.split("_")[0] in RTL else "ltr"
+
+
+def letter_languages(language: str, second_language: str | None) -> list[str]:
+    """The letter's language, then the second one if there is a different one."""
+    return [language] + ([second_language] if second_language not in (None, "", language) else [])
+
+
+def letter_language(
+    wave: Wave, areas: list[Area], language: str, title: str, entry_url: str, **context
+) -> LetterLanguage:
+    """The words of ``wave``'s letters in ``language``, rendered once per area."""
+
+    def part(name: str, **more) -> Markup:
+        return Markup(
+            render_template(
+                "console/letter_text.html",
+                part=name,
+                wave=wave,
+                city=wave.city,
+                title=title,
+                entry_url=entry_url,
+                **context,
+                **more,
+            )
+        )
+
+    with force_locale(language):
+        return LetterLanguage(
+            code=language,
+            direction=direction_of(language),
+            title=title,
+            how=part("how"),
+            after=part("after"),
+            privacy=part("privacy"),
+            intros={area.id: part("intro", area=area) for area in areas},
+        )
+
+
 def letters_html(
     wave: Wave,
     invitations: list[NewInvitation],
@@ -200,28 +257,59 @@ def letters_html(
     translations: Path,
     *,
     reminder: bool = False,
+    second_language: str | None = None,
 ) -> str:
-    """One A4 letter per code, in ``language``; a ``reminder`` says it is one."""
+    """One A4 letter per code, in ``language`` (and ``second_language`` beside it, if
+    given), with the city's letter template; a ``reminder`` says it is one.
+
+    One letter is laid out first, to choose the type size that keeps each on one page.
+    """
     instrument = wave_instrument(wave)
-    with force_locale(language):
-        return render_template(
-            "console/letters.html",
-            wave=wave,
-            city=wave.city,
-            title=translated_title(instrument, language, translations),
-            letters=[(i, qr_svg(i.url), format_code(i.code)) for i in invitations],
-            language=language,
+    design = design_of(wave.city)
+    areas = list({i.area.id: i.area for i in invitations}.values())
+    entry_url = invitations[0].url.rsplit("/i/", 1)[0] + "/" if invitations else ""
+    languages = [
+        letter_language(
+            wave,
+            areas,
+            code,
+            translated_title(instrument, code, translations),
+            entry_url,
             reminder=reminder,
-            direction="rtl" if language.split("_")[0] in RTL else "ltr",
-            entry_url=invitations[0].url.rsplit("/i/", 1)[0] + "/" if invitations else "",
+            paragraph=design.paragraph(code),
         )
+        for code in letter_languages(language, second_language)
+    ]
+
+    def page(letters: list[NewInvitation], density: str) -> str:
+        with force_locale(language):
+            return render_template(
+                "console/letters.html",
+                city=wave.city,
+                design=design,
+                languages=languages,
+                letters=[(i, qr_svg(i.url), format_code(i.code)) for i in letters],
+                density=density,
+            )
+
+    # Only the area's name differs between letters: the longest one decides the type size.
+    longest = max(invitations, key=lambda i: len(i.area.name), default=None)
+    if longest is None:
+        return page([], DENSITIES[0])
+    return page(invitations, fitting_density(lambda density: page([longest], density)))
 
 
 def letters_zip(
-    wave: Wave, invitations: list[NewInvitation], language: str, translations: Path
+    wave: Wave,
+    invitations: list[NewInvitation],
+    language: str,
+    translations: Path,
+    *,
+    second_language: str | None = None,
 ) -> bytes:
     """The download made when codes are generated: letters.pdf and codes.csv."""
-    pdf = layout(letters_html(wave, invitations, language, translations)).write_pdf()
+    html = letters_html(wave, invitations, language, translations, second_language=second_language)
+    pdf = layout(html).write_pdf()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("letters.pdf", pdf)
@@ -239,13 +327,14 @@ def letters_download(
     translations: Path,
     actor: User | str,
     limit: int = MAX_CODES,
+    second_language: str | None = None,
 ) -> bytes:
     """Make codes, lay out their letters as :func:`letters_zip`, audit the download.
 
     Not committed: the caller commits once the ZIP, the only copy of the codes, is safe.
     """
     made = generate(session, wave, counts, base_url=base_url, actor=actor, limit=limit)
-    archive = letters_zip(wave, made, language, translations)
+    archive = letters_zip(wave, made, language, translations, second_language=second_language)
     audit(
         session,
         actor,
@@ -255,25 +344,6 @@ def letters_download(
         wave.id,
         letters=len(made),
         language=language,
+        **({"second_language": second_language} if second_language else {}),
     )
     return archive
-
-
-def poster_pdf(wave: Wave, language: str, base_url: str, translations: Path) -> bytes:
-    """An A4 poster with the wave's open link as a QR code."""
-    if wave.mode == WaveMode.INVITATION or not wave.open_token:
-        raise ConsoleError(NO_OPEN_LINK)
-    url = f"{base_url.rstrip('/')}/w/{wave.open_token}"
-    instrument = wave_instrument(wave)
-    with force_locale(language):
-        html = render_template(
-            "console/poster.html",
-            wave=wave,
-            city=wave.city,
-            title=translated_title(instrument, language, translations),
-            url=url,
-            qr=qr_svg(url),
-            language=language,
-            direction="rtl" if language.split("_")[0] in RTL else "ltr",
-        )
-    return layout(html).write_pdf()

@@ -53,7 +53,12 @@ def wave_invitations(wave_id: int):
     form = InvitationsForm(found, limit=letter_jobs.MAX_JOB_LETTERS)
     if not form.validate():
         return refuse(error_messages(form), url_for(".wave", wave_id=wave_id))
-    return start(found, counts=form.counts, language=form.language.data)
+    return start(
+        found,
+        counts=form.counts,
+        language=form.language.data,
+        second_language=form.second_language.data or None,
+    )
 
 
 @bp.post("/waves/<int:wave_id>/follow-up-letters")

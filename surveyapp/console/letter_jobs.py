@@ -36,6 +36,7 @@ def start_letters(
     ui_language: str,
     counts: Mapping[int, int] | None = None,
     follows: int | None = None,
+    second_language: str | None = None,
 ) -> Job:
     """Check the request and queue a letters job (committed by the caller, then enqueued)."""
     if follows is not None:
@@ -43,6 +44,8 @@ def start_letters(
     else:
         total = sum(invitations.check_counts(session, wave, counts or {}, MAX_JOB_LETTERS).values())
     params: dict = {"language": language, "ui_language": ui_language}
+    if second_language and second_language != language:
+        params["second_language"] = second_language
     if follows is not None:
         params["follows"] = follows
     else:

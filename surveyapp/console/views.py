@@ -27,6 +27,7 @@ from surveyapp.console import (
     downloads,
     initiatives,
     job_views,
+    letter_template_views,
     paper_views,
     planner,
     previews,
@@ -62,6 +63,7 @@ PAGE_MODULES = (
     account,
     paper_views,
     design_views,
+    letter_template_views,
 )
 
 #: How many audit events the audit page shows.

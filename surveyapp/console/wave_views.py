@@ -24,9 +24,9 @@ from surveyapp.console import (
     monitoring,
     panel_letters,
     planner,
+    posters,
     waves,
 )
-from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import WaveForm, error_messages
@@ -191,17 +191,29 @@ def wave_action(wave_id: int, action: str):
     return redirect(here, code=303)
 
 
+def poster_languages(found: Wave) -> tuple[str, str | None]:
+    """The poster's language and second language (``?language=fr&second=nl``); 404 for a
+    language the wave does not offer."""
+    language = request.args.get("language") or (found.languages or ["en"])[0]
+    second = request.args.get("second") or None
+    if language not in (found.languages or []) or second not in (None, *found.languages):
+        abort(404)
+    return language, second
+
+
 @bp.get("/waves/<int:wave_id>/poster.pdf")
 @login_required
 def wave_poster(wave_id: int):
     """An A4 poster with the open link's QR code."""
     found, _m = access.wave(wave_id)
-    language = request.args.get("language") or (found.languages or ["en"])[0]
-    if language not in (found.languages or []):
-        abort(404)
+    language, second = poster_languages(found)
     try:
-        pdf = invites.poster_pdf(
-            found, language, current_app.config["BASE_URL"], translations_dir()
+        pdf = posters.poster_pdf(
+            found,
+            language,
+            current_app.config["BASE_URL"],
+            translations_dir(),
+            second_language=second,
         )
     except ConsoleError as error:
         return refuse([error], url_for(".wave", wave_id=wave_id))
@@ -227,12 +239,12 @@ def wave_poster(wave_id: int):
 def wave_area_poster(wave_id: int, area_id: int):
     """An A4 poster for one area: its name and its own open link's QR code."""
     found, _m = access.wave(wave_id)
-    language = request.args.get("language") or (found.languages or ["en"])[0]
-    if language not in (found.languages or []):
-        abort(404)
+    language, second = poster_languages(found)
     try:
         link = area_links.area_link(db.session, found, area_id, current_app.config["BASE_URL"])
-        pdf = area_links.area_poster_pdf(found, link, language, translations_dir())
+        pdf = area_links.area_poster_pdf(
+            found, link, language, translations_dir(), second_language=second
+        )
     except ConsoleError as error:
         return refuse([error], url_for(".wave", wave_id=wave_id))
     record(

@@ -68,13 +68,15 @@ def run_letters(session: Session, job: Job) -> None:
     if wave is None:
         raise JobFailed("The wave was deleted before its letters were made.")
     made = make_codes(session, job, wave)
-    language = job.params["language"]
+    language, second = job.params["language"], job.params.get("second_language")
     buffer = io.BytesIO()
     try:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for start in range(0, len(made), PART):
                 part = made[start : start + PART]
-                html = invitations.letters_html(wave, part, language, translations_dir())
+                html = invitations.letters_html(
+                    wave, part, language, translations_dir(), second_language=second
+                )
                 name = f"letters-{start // PART + 1:03d}.pdf" if len(made) > PART else "letters.pdf"
                 archive.writestr(name, layout(html).write_pdf())
                 progress(session, job, start + len(part))

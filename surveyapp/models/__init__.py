@@ -9,6 +9,7 @@ from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, Py
 from surveyapp.models.instrument import Instrument
 from surveyapp.models.job import Job, JobStatus
 from surveyapp.models.letter_batch import BatchStatus, LetterBatch
+from surveyapp.models.letter_template import LetterTemplate
 from surveyapp.models.paper_entry import PaperEntry
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
@@ -60,6 +61,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "LetterBatch",
+    "LetterTemplate",
     "LinkPurpose",
     "Membership",
     "PageSubmission",

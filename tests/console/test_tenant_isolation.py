@@ -95,6 +95,8 @@ ROUTES = [
     ("GET", "console.city_rounds", "/staff/cities/{city}/rounds"),
     ("GET", "console.city_round_new", "/staff/cities/{city}/rounds/new"),
     ("POST", "console.city_round_new", "/staff/cities/{city}/rounds/new"),
+    ("GET", "console.letter_template", "/staff/cities/{city}/letter-template"),
+    ("POST", "console.letter_template", "/staff/cities/{city}/letter-template"),
 ]
 # Open to every signed-in staff member by design (no object of a city, only aggregates
 # across cities): tested in test_dashboards.py instead. The own account page and the pages
