@@ -121,5 +121,27 @@ def babel_extract(
             lines.setdefault(match.group(1), number)
     for message in instrument_messages(instrument):
         lineno = lines.get(message.item_id or "", 1)
-        comments = [f"{instrument.id} {instrument.version}"]
+        comments = [f"{instrument.id} {instrument.version}", *translator_context(instrument, message)]
         yield lineno, "pgettext", (message.context, message.text), comments
+
+
+def translator_context(instrument: Instrument, message: Message) -> list[str]:
+    """Extracted comments for an item's own texts: source, source item code, construct, note.
+
+    A translator needs them to find the official national wording of a borrowed item (the
+    ESS's, cited by its code) and to keep the construct the item measures. Texts shared
+    through an option set belong to no single item and get none.
+    """
+    if not message.context.startswith("item.") or message.item_id is None:
+        return []
+    item = instrument.item(message.item_id)
+    source = instrument.sources[item.source]
+    comments = [f"source: {item.source} ({' '.join(source.citation.split())})"]
+    if item.source_item:
+        comments.append(f"source item: {item.source_item}")
+    if item.construct:
+        labels = {c.id: c.label for c in instrument.constructs}
+        comments.append(f"construct: {labels.get(item.construct, item.construct)}")
+    if item.note:
+        comments.append(f"note: {' '.join(item.note.split())}")
+    return comments
