@@ -123,6 +123,8 @@ def read_catalog(path: Path, locale: str | None = None) -> Catalog:
 def write_catalog(path: Path, catalog: Catalog) -> None:
     """Write a catalog the way every command writes it (lines up to 100 characters, in order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Babel flags them again on every read: drop the false flags on every write.
+    _drop_false_python_format(catalog)
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=False, omit_header=False)
 
@@ -148,7 +150,6 @@ def extract(project_root: Path, translations_dir: Path) -> dict[str, int]:
             catalog.add(
                 message, None, [(filename, lineno)], auto_comments=comments, context=context
             )
-        _drop_false_python_format(catalog)
         write_catalog(template_path(translations_dir, domain), catalog)
         counts[domain] = len(catalog)
     return counts
@@ -166,9 +167,7 @@ def _drop_false_python_format(catalog: Catalog) -> None:
     """
     for message in catalog:
         ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
-        if "python-format" in message.flags and not any(
-            _NAMED_PLACEHOLDER.search(i) for i in ids
-        ):
+        if "python-format" in message.flags and not any(_NAMED_PLACEHOLDER.search(i) for i in ids):
             message.flags.discard("python-format")
 
 
@@ -191,7 +190,6 @@ def update(translations_dir: Path) -> dict[str, dict[str, int]]:
                 catalog = Catalog(locale=code, domain=domain, project="surveyapp", fuzzy=False)
                 catalog.update(template, no_fuzzy_matching=True)
             catalog.obsolete.clear()
-            _drop_false_python_format(catalog)
             write_catalog(path, catalog)
             untranslated.setdefault(code, {})[domain] = sum(
                 1 for m in catalog if m.id and not _translated(m)
@@ -280,6 +278,18 @@ class TranslationProblem:
         return f"{self.path}: {where}{self.msgid[:60]!r}: {self.problem}"
 
 
+def string_problems(msgid: str, string: str) -> list[str]:
+    """What would break a page if ``string`` replaced ``msgid``: placeholders, markup."""
+    problems = []
+    expected = sorted(_PLACEHOLDER.findall(msgid))
+    found = sorted(_PLACEHOLDER.findall(string))
+    if found != expected:
+        problems.append(f"placeholders {found} differ from the source's {expected}")
+    if _TAG.search(string) and not _TAG.search(msgid):
+        problems.append("HTML markup in the translation")
+    return problems
+
+
 def check(translations_dir: Path) -> list[TranslationProblem]:
     """Placeholders that differ from the source text, and HTML markup, in any translation."""
     problems = []
@@ -291,22 +301,9 @@ def check(translations_dir: Path) -> list[TranslationProblem]:
             strings = (
                 message.string if isinstance(message.string, (list, tuple)) else [message.string]
             )
-            expected = sorted(_PLACEHOLDER.findall(msgid))
             for string in strings:
-                found = sorted(_PLACEHOLDER.findall(string))
-                if found != expected:
-                    problems.append(
-                        TranslationProblem(
-                            str(path),
-                            message.context,
-                            msgid,
-                            f"placeholders {found} differ from the source's {expected}",
-                        )
-                    )
-                if _TAG.search(string) and not _TAG.search(msgid):
-                    problems.append(
-                        TranslationProblem(
-                            str(path), message.context, msgid, "HTML markup in the translation"
-                        )
-                    )
+                problems.extend(
+                    TranslationProblem(str(path), message.context, msgid, problem)
+                    for problem in string_problems(msgid, string)
+                )
     return problems

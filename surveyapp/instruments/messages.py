@@ -121,7 +121,8 @@ def babel_extract(
             lines.setdefault(match.group(1), number)
     for message in instrument_messages(instrument):
         lineno = lines.get(message.item_id or "", 1)
-        comments = [f"{instrument.id} {instrument.version}", *translator_context(instrument, message)]
+        comments = [f"{instrument.id} {instrument.version}"]
+        comments.extend(translator_context(instrument, message))
         yield lineno, "pgettext", (message.context, message.text), comments
 
 
