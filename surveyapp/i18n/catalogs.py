@@ -280,7 +280,7 @@ class TranslationProblem:
 
 def string_problems(msgid: str, string: str) -> list[str]:
     """What would break a page if ``string`` replaced ``msgid``: placeholders, markup."""
-    problems = []
+    problems: list[str] = []
     expected = sorted(_PLACEHOLDER.findall(msgid))
     found = sorted(_PLACEHOLDER.findall(string))
     if found != expected:
@@ -292,7 +292,7 @@ def string_problems(msgid: str, string: str) -> list[str]:
 
 def check(translations_dir: Path) -> list[TranslationProblem]:
     """Placeholders that differ from the source text, and HTML markup, in any translation."""
-    problems = []
+    problems: list[TranslationProblem] = []
     for path in sorted(translations_dir.glob("*/LC_MESSAGES/*.po")):
         for message in read_catalog(path, path.parts[-3]):
             if not message.id or not _translated(message):
@@ -304,6 +304,6 @@ def check(translations_dir: Path) -> list[TranslationProblem]:
             for string in strings:
                 problems.extend(
                     TranslationProblem(str(path), message.context, msgid, problem)
-                    for problem in string_problems(msgid, string)
+                    for problem in string_problems(msgid, string or "")
                 )
     return problems

@@ -85,13 +85,22 @@ class Row:
         return (self.domain, self.context, self.form, self.english)
 
 
+def _plural_strings(message: Message) -> list[str]:
+    """The translations of a plural text, one per form ("" where missing; 2 if none yet)."""
+    strings = list(message.string) if isinstance(message.string, (list, tuple)) else []
+    return [s or "" for s in strings] if strings else ["", ""]
+
+
 def _forms(message: Message) -> list[tuple[str, str]]:
     """(English, translation) per form: one for a plain text, one per plural form."""
     if isinstance(message.id, (list, tuple)):
-        strings = list(message.string) if isinstance(message.string, (list, tuple)) else []
-        english = [message.id[0]] + [message.id[1]] * max(len(strings) - 1, 1)
-        return [(english[i], strings[i] if i < len(strings) else "") for i in range(len(english))]
-    return [(message.id, message.string or "")]
+        strings = _plural_strings(message)
+        # A language with one form (Turkish) says it for every count: show the plural.
+        english = [message.id[0]] + [message.id[1]] * (len(strings) - 1)
+        if len(strings) == 1:
+            english = [message.id[1]]
+        return list(zip(english, strings, strict=True))
+    return [(str(message.id), str(message.string or ""))]
 
 
 def catalog_rows(domain: str, catalog: Catalog) -> Iterator[tuple[Row, Message]]:
@@ -149,7 +158,7 @@ def export_sheet(translations_dir: Path, locale: str, out: Path) -> int:
                 row.review.state,
             )
             for column, value in enumerate(values, start=1):
-                _put(sheet, number, column, value)
+                _put(sheet, number, column, value)  # type: ignore[arg-type]
     status = get_column_letter(COLUMNS.index("Status") + 1)
     choice = DataValidation(type="list", formula1=f'"{",".join(STRING_STATES)}"')
     choice.add(f"{status}2:{status}{max(number, 2)}")
@@ -262,12 +271,13 @@ def _verdicts(path: Path, sheet: Worksheet, catalogs: dict[str, Catalog]) -> dic
     for number, cells in enumerate(sheet.iter_rows(min_row=2, max_col=len(COLUMNS)), start=2):
         if all(cell.value is None for cell in cells):
             continue
-        row, review, adjudicated, found = _row_verdict(
+        found_row, review, adjudicated, found = _row_verdict(
             path, number, dict(zip(COLUMNS, cells, strict=True)), known
         )
         problems.extend(found)
-        if row is None or review is None:
+        if found_row is None or review is None:
             continue
+        row = found_row
         message = entries[row.key]
         verdict = verdicts.setdefault(
             id(message), _Verdict(message, row.domain, review, {}, number)
@@ -300,8 +310,9 @@ def _apply(verdict: _Verdict) -> Change | None:
     message = verdict.message
     text_changed = False
     if verdict.strings:
+        new: str | tuple[str, ...]
         if isinstance(message.id, (list, tuple)):
-            strings = list(message.string) if isinstance(message.string, (list, tuple)) else []
+            strings = _plural_strings(message)
             new = tuple(verdict.strings.get(i, s) for i, s in enumerate(strings))
         else:
             new = verdict.strings[0]

@@ -239,3 +239,31 @@ def test_every_catalog_passes_msgfmt_check() -> None:
             check=False,
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_plural_forms_have_one_row_each(translations: Path, tmp_path: Path) -> None:
+    """Polish has three forms of "N days": a reviewer can adjudicate the third alone."""
+    sheet = tmp_path / "pl.xlsx"
+    export_sheet(translations, "pl", sheet)
+    workbook = load_workbook(sheet)
+    rows = workbook["Review"]
+    forms = [
+        n
+        for n in range(2, rows.max_row + 1)
+        if rows.cell(row=n, column=_column("Context")).value is None
+        and rows.cell(row=n, column=_column("English")).value in ("%(num)s day", "%(num)s days")
+    ]
+    assert [rows.cell(row=n, column=_column("Form")).value for n in forms] == [0, 1, 2]
+    for n in forms:
+        rows.cell(row=n, column=_column("Status"), value="adjudicated")
+    rows.cell(row=forms[2], column=_column("Adjudicated text"), value="%(num)s dni (d.)")
+    workbook.save(sheet)
+    changes = import_sheet(translations, "pl", sheet)
+    assert [(c.msgid, c.text_changed, c.review.state) for c in changes] == [
+        ("%(num)s day", True, "adjudicated")
+    ]
+    path = catalogs.po_path(translations, "pl", "messages")
+    entry = next(
+        m for m in catalogs.read_catalog(path, "pl") if m.id == ("%(num)s day", "%(num)s days")
+    )
+    assert entry.string == ("%(num)s dzień", "%(num)s dni", "%(num)s dni (d.)")
