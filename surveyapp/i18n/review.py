@@ -20,7 +20,8 @@ STRING_STATES = ("draft", "reviewed", "adjudicated")
 STATE_TAG = "review:"
 BACK_TRANSLATION_TAG = "back-translation:"
 COMMENT_TAG = "reviewer:"
-_TAGS = (STATE_TAG, BACK_TRANSLATION_TAG, COMMENT_TAG)
+#: Translator comments that belong to the review; any other comment is a translator's own.
+REVIEW_TAGS = (STATE_TAG, BACK_TRANSLATION_TAG, COMMENT_TAG)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def record_review(message: Any, review: StringReview) -> None:
 
     Comments without one of our tags (a translator's own notes) stay, before ours.
     """
-    kept = [c for c in message.user_comments if not c.strip().startswith(_TAGS)]
+    kept = [c for c in message.user_comments if not c.strip().startswith(REVIEW_TAGS)]
     ours = [f"{STATE_TAG} {review.state}"]
     if review.back_translation:
         ours.append(f"{BACK_TRANSLATION_TAG} {one_line(review.back_translation)}")

@@ -33,6 +33,7 @@ from surveyapp.i18n.catalogs import (
     write_catalog,
 )
 from surveyapp.i18n.review import (
+    REVIEW_TAGS,
     STRING_STATES,
     StringReview,
     one_line,
@@ -109,7 +110,9 @@ def catalog_rows(domain: str, catalog: Catalog) -> Iterator[tuple[Row, Message]]
         if not message.id:
             continue
         review = string_review(message)
-        notes = "\n".join(message.auto_comments)
+        # The code's notes, then translators' own comments (a reason for a change, a to-do).
+        own = [c for c in message.user_comments if not c.strip().startswith(REVIEW_TAGS)]
+        notes = "\n".join([*message.auto_comments, *own])
         for form, (english, translation) in enumerate(_forms(message)):
             row = Row(domain, message.context or "", form, english, notes, translation, review)
             yield row, message

@@ -267,3 +267,17 @@ def test_plural_forms_have_one_row_each(translations: Path, tmp_path: Path) -> N
         m for m in catalogs.read_catalog(path, "pl") if m.id == ("%(num)s day", "%(num)s days")
     )
     assert entry.string == ("%(num)s dzień", "%(num)s dni", "%(num)s dni (d.)")
+
+
+def test_sheet_shows_sources_and_reasons_for_changes(translations: Path, tmp_path: Path) -> None:
+    """Reviewers see the item's source and why a translation was changed, beside the text."""
+    sheet = tmp_path / "fr.xlsx"
+    export_sheet(translations, "fr", sheet)
+    rows = load_workbook(sheet)["Review"]
+    notes = next(
+        rows.cell(row=n, column=_column("Notes for translators")).value
+        for n in range(2, rows.max_row + 1)
+        if rows.cell(row=n, column=_column("Context")).value == "item.pplfair"
+    )
+    assert "source item: ESS pplfair" in notes
+    assert "se conduire correctement" in notes
