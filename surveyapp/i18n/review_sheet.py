@@ -175,6 +175,9 @@ def export_sheet(translations_dir: Path, locale: str, out: Path) -> int:
 def _text(cell: Any) -> str:
     if cell.value is None:
         return ""
+    # Spreadsheet programs may save a typed 0 or 10 as a float.
+    if isinstance(cell.value, float) and cell.value.is_integer():
+        return str(int(cell.value))
     return str(cell.value).replace("\r\n", "\n")
 
 
