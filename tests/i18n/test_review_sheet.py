@@ -16,8 +16,10 @@ from surveyapp.cli import main
 from surveyapp.i18n import catalogs
 from surveyapp.i18n.review import StringReview, record_review, string_review
 from surveyapp.i18n.review_sheet import COLUMNS, ReviewSheetError, export_sheet, import_sheet
+from surveyapp.instruments import Instrument
+from surveyapp.instruments.messages import item_context
 
-from ..conftest import TRANSLATIONS
+from ..conftest import PROJECT_ROOT, TRANSLATIONS
 
 
 @pytest.fixture
@@ -281,3 +283,12 @@ def test_sheet_shows_sources_and_reasons_for_changes(translations: Path, tmp_pat
     )
     assert "source item: ESS pplfair" in notes
     assert "se conduire correctement" in notes
+
+
+def test_context_file_names_only_items_of_its_instrument(core_instrument: Instrument) -> None:
+    """A typo in the translator-context file would silently drop a source code: refuse it."""
+    definition = PROJECT_ROOT / "instruments" / "social-cohesion-safety" / "1.0.0.yaml"
+    extra = item_context(definition)
+    assert extra["worry_burglary"]["source_item"] == "ESS C7 (rounds 3-5)"
+    known = {item.id for item in core_instrument.items}
+    assert set(extra) <= known
