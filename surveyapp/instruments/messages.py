@@ -119,9 +119,10 @@ def item_context(definition_file: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("items") or {}
     return {
-        str(k): {str(f): str(v) for f, v in (fields or {}).items()}
-        for k, (fields) in (data.get("items") or {}).items()
+        str(item_id): {str(key): str(value) for key, value in (fields or {}).items()}
+        for item_id, fields in items.items()
     }
 
 
