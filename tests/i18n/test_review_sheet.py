@@ -292,3 +292,18 @@ def test_context_file_names_only_items_of_its_instrument(core_instrument: Instru
     assert extra["worry_burglary"]["source_item"] == "ESS C7 (rounds 3-5)"
     known = {item.id for item in core_instrument.items}
     assert set(extra) <= known
+
+
+def test_import_command_names_the_bad_cell_and_changes_nothing(
+    runner: FlaskCliRunner, translations: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(runner.app.config, "BABEL_TRANSLATION_DIRECTORIES", str(translations))
+    sheet = tmp_path / "fr.xlsx"
+    assert runner.invoke(main, ["i18n", "review-export", "fr", str(sheet)]).exit_code == 0
+    _edit(sheet, sheet, {"item.pplhlp": {"Status": "done"}})
+    before = catalogs.po_path(translations, "fr", "instruments").read_bytes()
+    result = runner.invoke(main, ["i18n", "review-import", "fr", str(sheet)])
+    assert result.exit_code != 0
+    assert "column J (Status): 'done' is not one of" in result.output
+    assert "no catalog was changed" in result.output
+    assert catalogs.po_path(translations, "fr", "instruments").read_bytes() == before
