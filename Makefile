@@ -14,7 +14,7 @@ RUN_ENV := SURVEYAPP_ENV=development SURVEYAPP_BASE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-run compile browser deploy-tools run test test-fast test-sqlite test-postgresql \
-	test-load lint typecheck fmt bench bench-load clean
+	test-load lint i18n-check typecheck fmt bench bench-load clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -103,10 +103,26 @@ test-postgresql: install compile  ## Run the suite on throw-away PostgreSQL data
 test-load: install compile  ## Load and fault tests: gunicorn + PostgreSQL, 50 residents, restarts (~3 min).
 	SURVEYAPP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m load tests/load
 
-lint: install  ## Check style and common mistakes with ruff, and types with mypy.
+lint: install  ## Check style and common mistakes with ruff, types with mypy, and the catalogs.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory i18n-check
+
+# GNU msgfmt's checks (format strings, plural forms, header) are what Poedit, Weblate and
+# gettext itself apply; Debian's gettext package provides msgfmt.
+i18n-check: install-run  ## Check every catalog with `msgfmt -c` and `surveyapp i18n check`.
+	@if command -v msgfmt >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null; }; \
+	else \
+		sudo apt-get install -y gettext; \
+	fi
+	@for po in translations/*/LC_MESSAGES/*.po; do \
+		msgfmt --check --output-file=/dev/null "$$po" || { echo "msgfmt -c failed: $$po" >&2; exit 1; }; \
+	done
+	SURVEYAPP_ENV=development $(BIN)/surveyapp i18n check
 
 typecheck: install  ## Check types with mypy (the packages listed in pyproject's [tool.mypy]).
 	$(BIN)/mypy

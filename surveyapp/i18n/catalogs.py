@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from surveyapp.i18n.review import STRING_STATES, string_review
+from surveyapp.i18n.review import language_state as review_language_state
 
 DOMAINS = ("messages", "instruments")
 REVIEW_STATES = ("source", "draft", "reviewed", "adjudicated")
@@ -43,18 +47,61 @@ class Language:
 
 
 def languages(translations_dir: Path) -> dict[str, Language]:
-    """The languages of the platform, source language first."""
+    """The languages of the platform, source language first.
+
+    The source language says ``review: source`` in ``languages.yaml``; every other
+    language's review status derives from its strings (:mod:`surveyapp.i18n.review`).
+    """
     path = translations_dir / "languages.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     result = {}
     for code, info in data.items():
         review = info.get("review")
-        if review not in REVIEW_STATES:
-            raise CatalogError(f"{path}: {code}: review must be one of {REVIEW_STATES}")
+        if review not in (None, "source"):
+            raise CatalogError(
+                f"{path}: {code}: only the source language says review (source); the others'"
+                " status comes from their catalogs"
+            )
         if info.get("dir") not in ("ltr", "rtl"):
             raise CatalogError(f"{path}: {code}: dir must be ltr or rtl")
+        if review is None:
+            review = language_state(review_counts(translations_dir, code))
         result[code] = Language(code, info["name"], info["native"], info["dir"], review)
     return result
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def review_counts(translations_dir: Path, locale: str) -> dict[str, int]:
+    """How many strings of a language (both domains) are in each review state."""
+    paths = tuple(po_path(translations_dir, locale, domain) for domain in DOMAINS)
+    return dict(_review_counts(paths, tuple(_stamp(p) for p in paths)))
+
+
+@lru_cache(maxsize=64)
+def _review_counts(
+    paths: tuple[Path, ...], stamps: tuple[tuple[int, int], ...]
+) -> tuple[tuple[str, int], ...]:
+    # Pages ask for the languages on every request: read the catalogs again only when
+    # one of them changed (``stamps``).
+    counts = dict.fromkeys(STRING_STATES, 0)
+    for path in paths:
+        if path.exists():
+            for message in read_catalog(path, path.parts[-3]):
+                if message.id:
+                    counts[string_review(message).state] += 1
+    return tuple(counts.items())
+
+
+def language_state(counts: dict[str, int]) -> str:
+    """A language's review status from its strings' counts (the least advanced state)."""
+    return review_language_state(state for state, n in counts.items() if n)
 
 
 def template_path(translations_dir: Path, domain: str) -> Path:
@@ -67,13 +114,17 @@ def po_path(translations_dir: Path, locale: str, domain: str) -> Path:
     return translations_dir / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
-def _read(path: Path, locale: str | None = None) -> Catalog:
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    """Read a ``.po`` or ``.pot`` file."""
     with path.open("rb") as handle:
         return read_po(handle, locale=locale)
 
 
-def _write(path: Path, catalog: Catalog) -> None:
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    """Write a catalog the way every command writes it (lines up to 100 characters, in order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Babel flags them again on every read: drop the false flags on every write.
+    _drop_false_python_format(catalog)
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=False, omit_header=False)
 
@@ -99,9 +150,25 @@ def extract(project_root: Path, translations_dir: Path) -> dict[str, int]:
             catalog.add(
                 message, None, [(filename, lineno)], auto_comments=comments, context=context
             )
-        _write(template_path(translations_dir, domain), catalog)
+        write_catalog(template_path(translations_dir, domain), catalog)
         counts[domain] = len(catalog)
     return counts
+
+
+_NAMED_PLACEHOLDER = re.compile(r"%\(\w+\)")
+
+
+def _drop_false_python_format(catalog: Catalog) -> None:
+    """Unflag texts Babel took for format strings because of a literal ``%`` ("95% intervals").
+
+    The code passes only named placeholders (``%(days)s``) and never %-formats a text without
+    any, so "95% i" is not a directive; the flag would make ``msgfmt -c`` reject every
+    translation that writes "95 %" the way its language does.
+    """
+    for message in catalog:
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        if "python-format" in message.flags and not any(_NAMED_PLACEHOLDER.search(i) for i in ids):
+            message.flags.discard("python-format")
 
 
 def update(translations_dir: Path) -> dict[str, dict[str, int]]:
@@ -114,16 +181,16 @@ def update(translations_dir: Path) -> dict[str, dict[str, int]]:
         if language.review == "source":
             continue
         for domain in DOMAINS:
-            template = _read(template_path(translations_dir, domain))
+            template = read_catalog(template_path(translations_dir, domain))
             path = po_path(translations_dir, code, domain)
             if path.exists():
-                catalog = _read(path, code)
+                catalog = read_catalog(path, code)
                 catalog.update(template, no_fuzzy_matching=True)
             else:
                 catalog = Catalog(locale=code, domain=domain, project="surveyapp", fuzzy=False)
                 catalog.update(template, no_fuzzy_matching=True)
             catalog.obsolete.clear()
-            _write(path, catalog)
+            write_catalog(path, catalog)
             untranslated.setdefault(code, {})[domain] = sum(
                 1 for m in catalog if m.id and not _translated(m)
             )
@@ -134,7 +201,7 @@ def compile_catalogs(translations_dir: Path) -> list[Path]:
     """Compile every ``.po`` into the ``.mo`` gettext reads at run time."""
     written = []
     for path in sorted(translations_dir.glob("*/LC_MESSAGES/*.po")):
-        catalog = _read(path, path.parts[-3])
+        catalog = read_catalog(path, path.parts[-3])
         target = path.with_suffix(".mo")
         with target.open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
@@ -159,13 +226,13 @@ def translated_keys(
     path = po_path(translations_dir, locale, domain)
     if not path.exists():
         return set()
-    return {_key(m) for m in _read(path, locale) if _translated(m)}
+    return {_key(m) for m in read_catalog(path, locale) if _translated(m)}
 
 
 def status(translations_dir: Path) -> list[dict[str, Any]]:
     """Per language: share of interface and instrument texts translated, review status."""
     templates = {
-        domain: {_key(m) for m in _read(template_path(translations_dir, domain)) if m.id}
+        domain: {_key(m) for m in read_catalog(template_path(translations_dir, domain)) if m.id}
         for domain in DOMAINS
     }
     rows = []
@@ -176,6 +243,9 @@ def status(translations_dir: Path) -> list[dict[str, Any]]:
             "native_name": language.native,
             "direction": language.direction,
             "review_status": language.review,
+            "strings_by_review": {}
+            if language.review == "source"
+            else review_counts(translations_dir, code),
         }
         for domain, label in (("messages", "ui"), ("instruments", "instrument")):
             total = len(templates[domain])
@@ -208,33 +278,32 @@ class TranslationProblem:
         return f"{self.path}: {where}{self.msgid[:60]!r}: {self.problem}"
 
 
+def string_problems(msgid: str, string: str) -> list[str]:
+    """What would break a page if ``string`` replaced ``msgid``: placeholders, markup."""
+    problems: list[str] = []
+    expected = sorted(_PLACEHOLDER.findall(msgid))
+    found = sorted(_PLACEHOLDER.findall(string))
+    if found != expected:
+        problems.append(f"placeholders {found} differ from the source's {expected}")
+    if _TAG.search(string) and not _TAG.search(msgid):
+        problems.append("HTML markup in the translation")
+    return problems
+
+
 def check(translations_dir: Path) -> list[TranslationProblem]:
     """Placeholders that differ from the source text, and HTML markup, in any translation."""
-    problems = []
+    problems: list[TranslationProblem] = []
     for path in sorted(translations_dir.glob("*/LC_MESSAGES/*.po")):
-        for message in _read(path, path.parts[-3]):
+        for message in read_catalog(path, path.parts[-3]):
             if not message.id or not _translated(message):
                 continue
             msgid = _key(message)[1]
             strings = (
                 message.string if isinstance(message.string, (list, tuple)) else [message.string]
             )
-            expected = sorted(_PLACEHOLDER.findall(msgid))
             for string in strings:
-                found = sorted(_PLACEHOLDER.findall(string))
-                if found != expected:
-                    problems.append(
-                        TranslationProblem(
-                            str(path),
-                            message.context,
-                            msgid,
-                            f"placeholders {found} differ from the source's {expected}",
-                        )
-                    )
-                if _TAG.search(string) and not _TAG.search(msgid):
-                    problems.append(
-                        TranslationProblem(
-                            str(path), message.context, msgid, "HTML markup in the translation"
-                        )
-                    )
+                problems.extend(
+                    TranslationProblem(str(path), message.context, msgid, problem)
+                    for problem in string_problems(msgid, string or "")
+                )
     return problems

@@ -155,6 +155,8 @@ class ItemSpec(FrozenModel):
     show_if: ShowIf | None = None
     attention_check: AttentionCheck | None = None
     note: str | None = None
+    #: The item's code in its source, e.g. "ESS C7 (rounds 3-5)" or an ESS variable name.
+    source_item: str | None = None
 
     @property
     def construct(self) -> str | None:
@@ -209,6 +211,8 @@ class Item(FrozenModel):
     show_if: ShowIf | None = None
     attention_check: AttentionCheck | None = None
     note: str | None = None
+    #: The item's code in its source, e.g. "ESS C7 (rounds 3-5)" or an ESS variable name.
+    source_item: str | None = None
 
     @property
     def construct(self) -> str | None:

@@ -24,8 +24,9 @@ Context                       Text
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import yaml
@@ -104,16 +105,41 @@ def messages_for_modules(instrument: Instrument, modules: list[str]) -> list[Mes
     ]
 
 
+def context_file(definition_file: Path) -> Path:
+    """The translator-context file beside a definition (``1.0.0.yaml`` -> ``1.0.0.context.yml``).
+
+    Its ``.yml`` suffix keeps it out of the ``*.yaml`` globs that find definitions.
+    """
+    return definition_file.with_suffix(".context.yml")
+
+
+def item_context(definition_file: Path) -> dict[str, dict[str, str]]:
+    """Per item id, what the context file adds for translators (``source_item``, ``note``)."""
+    path = context_file(definition_file)
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("items") or {}
+    return {
+        str(item_id): {str(key): str(value) for key, value in (fields or {}).items()}
+        for item_id, fields in items.items()
+    }
+
+
 def babel_extract(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
 ) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
     """Babel extraction method: yield every text of an instrument file with its context.
 
     Use it in a mapping file as ``[surveyapp.instruments.messages:babel_extract: **.yaml]``.
-    The line number is that of the item or section the text belongs to, when found.
+    The line number is that of the item or section the text belongs to, when found. Item
+    texts carry extracted comments for translators (:func:`translator_context`), completed
+    by the definition's context file when there is one (:func:`context_file`).
     """
     raw = fileobj.read().decode("utf-8")
     instrument = Instrument.from_definition(yaml.safe_load(raw))
+    name = getattr(fileobj, "name", None)
+    extra = item_context(Path(name)) if isinstance(name, str) else {}
     lines = {}
     for number, line in enumerate(raw.splitlines(), start=1):
         match = re.match(r"\s*-?\s*id:\s*([A-Za-z0-9_-]+)\s*$", line)
@@ -122,4 +148,35 @@ def babel_extract(
     for message in instrument_messages(instrument):
         lineno = lines.get(message.item_id or "", 1)
         comments = [f"{instrument.id} {instrument.version}"]
+        comments.extend(translator_context(instrument, message, extra))
         yield lineno, "pgettext", (message.context, message.text), comments
+
+
+def translator_context(
+    instrument: Instrument,
+    message: Message,
+    extra: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """Extracted comments for an item's own texts: source, source item code, construct, note.
+
+    A translator needs them to find the official national wording of a borrowed item (the
+    ESS's, cited by its code) and to keep the construct the item measures. Texts shared
+    through an option set belong to no single item and get none. ``extra`` (from the
+    context file) gives or overrides an item's ``source_item`` and ``note``.
+    """
+    if not message.context.startswith("item.") or message.item_id is None:
+        return []
+    item = instrument.item(message.item_id)
+    added = (extra or {}).get(item.id, {})
+    source = instrument.sources[item.source]
+    comments = [f"source: {item.source} ({' '.join(source.citation.split())})"]
+    source_item = added.get("source_item") or item.source_item
+    if source_item:
+        comments.append(f"source item: {source_item}")
+    if item.construct:
+        labels = {c.id: c.label for c in instrument.constructs}
+        comments.append(f"construct: {labels.get(item.construct, item.construct)}")
+    note = added.get("note") or item.note
+    if note:
+        comments.append(f"note: {' '.join(note.split())}")
+    return comments

@@ -153,3 +153,26 @@ def test_accept_language_picks_among_wave_languages(client: FlaskClient, make: F
     assert '<html lang="nl"' in page.get_data(as_text=True)
     page = client.get(f"/w/{wave.open_token}", headers={"Accept-Language": "ja"})
     assert '<html lang="en"' in page.get_data(as_text=True)
+
+
+def test_counts_of_days_use_each_languages_plural_forms() -> None:
+    """Polish says 1 dzień, 3 dni, 5 dni; Arabic has six forms: one sentence does not fit all."""
+    from babel.support import Translations
+
+    polish = Translations.load(str(TRANSLATIONS), ["pl"], domain="messages")
+    said = [polish.ngettext("%(num)s day", "%(num)s days", n) % {"num": n} for n in (1, 3, 5)]
+    assert said == ["1 dzień", "3 dni", "5 dni"]
+    arabic = Translations.load(str(TRANSLATIONS), ["ar"], domain="messages")
+    assert arabic.ngettext("%(num)s day", "%(num)s days", 2) % {"num": 2} == "2 يومان"
+
+
+def test_spot_check_fixes_are_in_the_catalogs() -> None:
+    """Issue 26: one question per trust item, the ESS France wording, no 'in danger'."""
+
+    def translation(locale: str, context: str) -> str:
+        path = catalogs.po_path(TRANSLATIONS, locale, "instruments")
+        return next(m.string for m in catalogs.read_catalog(path, locale) if m.context == context)
+
+    assert translation("ar", "item.nbh_close_knit") == "هذا حيّ مترابط."
+    assert "se conduire correctement" in translation("fr", "item.pplfair")
+    assert "в небезпеці" not in translation("uk", "item.felt_unsafe")
