@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, letter_jobs
+from surveyapp.console import access, letter_jobs, reminder_jobs
 from surveyapp.console.blueprint import bp, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import InvitationsForm, error_messages
@@ -93,6 +93,8 @@ def letters_job(job_id: int):
         refresh=REFRESH if running and not stale else None,
         stale=stale,
         can_write=membership.role in access.WRITE,
+        summary=job.params.get("summary", []),
+        deleted=job.result_name is None,
     )
 
 
@@ -102,7 +104,10 @@ def letters_job_download(job_id: int):
     """The job's ZIP: the letters' PDFs and the mail-merge CSV with the codes."""
     job, _wave = job_of(job_id, write=True)
     try:
-        archive = letter_jobs.mark_downloaded(db.session, job, current_user())
+        if job.kind == "reminders":
+            archive = reminder_jobs.reminders_archive(job, reminder_jobs.key_of(session, job.id))
+        else:
+            archive = letter_jobs.mark_downloaded(db.session, job, current_user())
     except ConsoleError as error:
         return refuse([error], url_for(".letters_job", job_id=job_id))
     db.session.commit()
@@ -126,6 +131,8 @@ def letters_job_action(job_id: int, step: str):
     try:
         if step == "confirm":
             letter_jobs.confirm_sent(db.session, job, actor)
+        elif step == "cancel" and job.kind == "reminders":
+            reminder_jobs.delete_reminders(job)
         elif step == "cancel":
             letter_jobs.cancel(db.session, job, actor)
         else:
@@ -138,6 +145,8 @@ def letters_job_action(job_id: int, step: str):
         return redirect(url_for(".letters_job", job_id=again.id), code=303)
     if step == "confirm":
         flash_ok(_("Batch confirmed as sent: its letters now count in the response rate."))
+    elif job.kind == "reminders":
+        flash_ok(_("The reminder letters were deleted from the server."))
     else:
         flash_ok(_("Batch cancelled: its codes no longer work."))
     return redirect(here, code=303)

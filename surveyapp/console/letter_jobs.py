@@ -167,6 +167,8 @@ def cancel_batch(session: Session, batch: LetterBatch, *, actor: User | str) -> 
 
 def restart(session: Session, job: Job, actor: User) -> Job:
     """A stalled job's codes are lost with its worker: cancel it and queue the same again."""
+    if job.kind == "reminders":
+        raise ConsoleError(_l("Upload the file again to make these reminder letters."))
     if not is_stale(job) and job.status != JobStatus.FAILED:
         raise ConsoleError(_l("Only a failed or stalled job can be started again."))
     if job.status == JobStatus.RUNNING:
@@ -202,6 +204,6 @@ def restart(session: Session, job: Job, actor: User) -> Job:
 
 
 def jobs_of(session: Session, wave: Wave) -> list[Job]:
-    """The wave's letters jobs, newest first."""
-    query = select(Job).where(Job.wave_id == wave.id, Job.kind == "letters")
+    """The wave's jobs (letters and reminders), newest first."""
+    query = select(Job).where(Job.wave_id == wave.id)
     return list(session.scalars(query.order_by(Job.id.desc())))

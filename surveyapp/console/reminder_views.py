@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Response, current_app, request
+from flask import redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyapp.auth.views import current_user, login_required
-from surveyapp.console import access, reminders
+from surveyapp.console import access, reminder_jobs, reminders
 from surveyapp.console.blueprint import bp, flash_errors
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.wave_views import wave_page
 from surveyapp.extensions import db
-from surveyapp.i18n import translations_dir
+from surveyapp.jobs import enqueue
 from surveyapp.models import Membership, Wave
 
 ENDPOINT = "console.wave_reminders"
@@ -33,7 +32,7 @@ def allow_large_upload(endpoint: str | None, _values: dict | None) -> None:
 @bp.post("/waves/<int:wave_id>/reminders")
 @login_required
 def wave_reminders(wave_id: int):
-    """Reminder letters (PDF) and the unused rows (CSV) for the uploaded codes, as a ZIP."""
+    """Start a job laying out reminder letters for the uploaded codes not used yet."""
     found, membership = access.wave(wave_id, access.WRITE)
     language = request.form.get("language", "")
     upload = request.files.get("file")
@@ -42,32 +41,24 @@ def wave_reminders(wave_id: int):
     if upload is None or not upload.filename:
         return refused(found, membership, [_("Choose the CSV file of codes you kept.")])
     try:
-        made = reminders.reminders_download(
+        job, summary, key = reminder_jobs.start_reminders(
             db.session,
             found,
             upload.read(),
             language,
-            base_url=current_app.config["BASE_URL"],
-            translations=translations_dir(),
             actor=current_user(),
-            limit=reminders.MAX_REMINDERS,
+            ui_language=str(get_locale() or "en"),
         )
     except ConsoleError as error:
         return refused(found, membership, [error])
     finally:
         upload.close()
     db.session.commit()
-    if made.archive is None:
-        return wave_page(found, membership, reminder_summary=made.summary)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Response(
-        made.archive,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="wave-{found.id}-reminders-{stamp}.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    if job is None or key is None:
+        return wave_page(found, membership, reminder_summary=summary)
+    reminder_jobs.remember_key(session, job.id, key)
+    enqueue(job.id)
+    return redirect(url_for(".letters_job", job_id=job.id), code=303)
 
 
 def refused(found: Wave, membership: Membership, messages: list[object]):

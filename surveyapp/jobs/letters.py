@@ -62,53 +62,68 @@ def make_codes(session: Session, job: Job, wave: Wave) -> list[invitations.NewIn
     return made
 
 
-def run_letters(session: Session, job: Job) -> None:
-    """Make the codes, lay out the letters part by part, keep the ZIP; the batch is ready."""
-    wave = session.get(Wave, job.wave_id) if job.wave_id else None
-    if wave is None:
-        raise JobFailed("The wave was deleted before its letters were made.")
-    made = make_codes(session, job, wave)
+def write_parts(
+    session: Session,
+    job: Job,
+    wave: Wave,
+    made: list[invitations.NewInvitation],
+    archive: zipfile.ZipFile,
+    *,
+    name: str = "letters",
+    reminder: bool = False,
+) -> None:
+    """Lay the letters out in PDFs of :data:`PART` letters into ``archive``, with progress."""
     language, second = job.params["language"], job.params.get("second_language")
-    buffer = io.BytesIO()
-    try:
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for start in range(0, len(made), PART):
-                part = made[start : start + PART]
-                html = invitations.letters_html(
-                    wave, part, language, translations_dir(), second_language=second
-                )
-                name = f"letters-{start // PART + 1:03d}.pdf" if len(made) > PART else "letters.pdf"
-                archive.writestr(name, layout(html).write_pdf())
-                progress(session, job, start + len(part))
-            archive.writestr("codes.csv", invitations.mail_merge_csv(made, language))
-    except Exception:
-        session.rollback()
-        forget_codes(session, job)
-        raise
-    finish(session, job, wave, buffer.getvalue(), len(made))
+    for start in range(0, len(made), PART):
+        part = made[start : start + PART]
+        html = invitations.letters_html(
+            wave, part, language, translations_dir(), second_language=second, reminder=reminder
+        )
+        file_name = f"{name}-{start // PART + 1:03d}.pdf" if len(made) > PART else f"{name}.pdf"
+        archive.writestr(file_name, layout(html).write_pdf())
+        progress(session, job, start + len(part))
 
 
-def finish(session: Session, job: Job, wave: Wave, archive: bytes, letters: int) -> None:
-    """Keep the ZIP, mark the batch ready and the job done (committed), unless cancelled.
+def complete(session: Session, job: Job, archive: bytes, name: str, **values: object) -> None:
+    """Keep the result and mark the job done, unless it was cancelled meanwhile.
 
     The job moves to done only from running, in one UPDATE: a cancellation that came
-    after the last progress step wins, and the ZIP is not kept.
+    after the last progress step wins (JobCancelled), and the result is not kept.
     """
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     done = session.execute(
         update(Job)
         .where(Job.id == job.id, Job.status == JobStatus.RUNNING)
         .values(
             status=JobStatus.DONE,
             result=archive,
-            result_name=f"wave-{wave.id}-letters-{stamp}.zip",
-            done=letters,
+            result_name=name,
+            done=job.total,
             finished_at=utcnow(),
+            **values,
         )
     ).rowcount
     if not done:
         session.rollback()
         raise JobCancelled
+
+
+def run_letters(session: Session, job: Job) -> None:
+    """Make the codes, lay out the letters part by part, keep the ZIP; the batch is ready."""
+    wave = session.get(Wave, job.wave_id) if job.wave_id else None
+    if wave is None:
+        raise JobFailed("The wave was deleted before its letters were made.")
+    made = make_codes(session, job, wave)
+    buffer = io.BytesIO()
+    try:
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            write_parts(session, job, wave, made, archive)
+            archive.writestr("codes.csv", invitations.mail_merge_csv(made, job.params["language"]))
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        complete(session, job, buffer.getvalue(), f"wave-{wave.id}-letters-{stamp}.zip")
+    except Exception:
+        session.rollback()
+        forget_codes(session, job)
+        raise
     batch = session.get(LetterBatch, job.batch_id)
     assert batch is not None
     batch.status = BatchStatus.READY
@@ -120,7 +135,7 @@ def finish(session: Session, job: Job, wave: Wave, archive: bytes, letters: int)
         "wave",
         wave.id,
         batch=batch.id,
-        letters=letters,
+        letters=len(made),
         language=job.params["language"],
     )
     session.commit()

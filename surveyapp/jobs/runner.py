@@ -20,13 +20,14 @@ from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.jobs.letters import run_letters
 from surveyapp.jobs.progress import JobCancelled, JobFailed
+from surveyapp.jobs.reminders import run_reminders, without_codes
 from surveyapp.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
 
 def handlers() -> dict[str, Callable[[Session, Job], None]]:
-    return {"letters": run_letters}
+    return {"letters": run_letters, "reminders": run_reminders}
 
 
 def claim(session: Session, job_id: int) -> bool:
@@ -72,5 +73,7 @@ def fail(session: Session, job_id: int, error: BaseException) -> None:
             message = _("An unexpected error stopped the job; the server's log says more.")
     job.status = JobStatus.FAILED
     job.message = message
+    job.params = without_codes(job.params)  # a reminders job's codes
+    job.sealed = None
     job.finished_at = utcnow()
     session.commit()

@@ -28,7 +28,7 @@ class JobStatus(enum.StrEnum):
 
 
 class Job(Base):
-    """One background job of a city (letters today)."""
+    """One background job of a city: invitation letters or reminder letters."""
 
     __tablename__ = "jobs"
     __table_args__ = (values_check("status", JobStatus, "status_known"),)
@@ -51,6 +51,10 @@ class Job(Base):
     )
     result: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     result_name: Mapped[str | None] = mapped_column(String(120))
+    # A part of the result the server cannot read: a reminders job's rows of the city's
+    # mail-merge file (addresses), encrypted with a key kept only in the requester's
+    # session cookie (surveyapp/console/reminder_jobs.py).
+    sealed: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,11 +19,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from surveyapp.cli import main
-from surveyapp.console import reminders
+from surveyapp.console import reminder_jobs, reminders
 from surveyapp.instruments.registry import wave_sections
 from surveyapp.models import (
     AuditEvent,
     Invitation,
+    Job,
     LetterBatch,
     Response,
     UsedInvitations,
@@ -71,11 +72,16 @@ def _upload(client: FlaskClient, wave: Wave, data: bytes, language: str = "en") 
     boundary, body = encode_multipart(
         {"language": language, "file": FileStorage(io.BytesIO(data), "merged.csv")}
     )
-    return client.post(
+    posted = client.post(
         f"/staff/waves/{wave.id}/reminders",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
+    if posted.status_code != 303 or "/staff/jobs/" not in posted.location:
+        return posted
+    # A job lays the letters out (at once in the test app's queue); its page links the ZIP.
+    assert "The reminder letters are ready" in client.get(posted.location).get_data(as_text=True)
+    return client.get(f"{posted.location}/letters.zip")
 
 
 def _state(make: Factory) -> tuple:
@@ -250,7 +256,7 @@ def test_more_reminders_than_one_request_lays_out_point_to_parts_or_the_cli(
     wave = make.wave(mode="invitation")
     kept = [make.invitation(wave)[0] for _ in range(3)]
     sign_in(client, make.user(wave.initiative.city))
-    monkeypatch.setattr(reminders, "MAX_REMINDERS", 2)
+    monkeypatch.setattr(reminder_jobs, "MAX_REMINDERS", 2)
     page = _upload(client, wave, _merged([[code] for code in kept], ["code"]))
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -385,4 +391,41 @@ def test_a_mail_merge_file_larger_than_other_uploads_passes_the_csrf_check(
         )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+    assert download.status_code == 303 and "/staff/jobs/" in download.location
+    download = client.get(f"{download.location}/letters.zip")
     assert download.status_code == 200 and download.mimetype == "application/zip"
+
+
+def test_the_server_keeps_reminders_unreadable_addresses_and_no_codes(
+    app: Flask, client: FlaskClient, make: Factory
+) -> None:
+    wave = make.wave(mode="invitation")
+    area = wave.initiative.areas_with_role("treated")[0]
+    user = make.user(wave.initiative.city)
+    sign_in(client, user)
+    codes = _letters(client, wave, {area.id: 2})
+    rows = [["Anne Peeters", "Rue de la Loi 16", codes[0]["code"]]]
+    download = _upload(client, wave, _merged(rows, ["name", "street", "code"]))
+    assert "Rue de la Loi 16" in zipfile.ZipFile(io.BytesIO(download.data)).read(
+        "reminders.csv"
+    ).decode("utf-8-sig")
+    make.session.expire_all()
+    job = make.session.scalars(select(Job).where(Job.kind == "reminders")).one()
+    # The database holds the address rows encrypted, and the codes only inside the PDF.
+    assert job.sealed and b"Rue de la Loi" not in job.sealed and b"Peeters" not in job.sealed
+    assert "letters" not in job.params and codes[0]["code"] not in str(job.params)
+    # The same account in another browser gets the letters, not the addresses.
+    other = app.test_client()
+    sign_in(other, user)
+    elsewhere = zipfile.ZipFile(io.BytesIO(other.get(f"/staff/jobs/{job.id}/letters.zip").data))
+    assert "reminders.csv" not in elsewhere.namelist()
+    assert "reminders-csv-not-included.txt" in elsewhere.namelist()
+    assert elsewhere.read("reminders.pdf").startswith(b"%PDF")
+    # Deleted: nothing of the upload is left.
+    assert client.post(f"/staff/jobs/{job.id}/cancel").status_code == 303
+    make.session.expire_all()
+    job = make.session.get(Job, job.id)
+    assert job.result is None and job.sealed is None
+    gone = client.get(f"/staff/jobs/{job.id}/letters.zip")
+    assert gone.status_code == 303
+    assert "no longer kept" in client.get(gone.location).get_data(as_text=True)

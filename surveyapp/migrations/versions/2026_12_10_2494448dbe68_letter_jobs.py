@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('result', sa.LargeBinary(), nullable=True),
     sa.Column('result_name', sa.String(length=120), nullable=True),
+    sa.Column('sealed', sa.LargeBinary(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
