@@ -116,7 +116,7 @@ def audit_object_names(
 ) -> dict[tuple[str, str], str]:
     """Names of the city's waves, initiatives and areas the ``events`` are about, keyed by
     (object type, id as recorded), so the audit log names them instead of numbering them."""
-    wanted: dict[str, set[int]] = {"wave": set(), "initiative": set(), "area": set()}
+    wanted: dict[str, set[int]] = {"wave": set(), "initiative": set(), "area": set(), "user": set()}
     for event in events:
         if event.object_type in wanted and str(event.object_id or "").isdigit():
             wanted[event.object_type].add(int(event.object_id))
@@ -129,4 +129,12 @@ def audit_object_names(
         )
         for object_id, name in rows:
             names[(kind, str(object_id))] = name
+    if wanted["user"]:  # colleagues of this city, by the name they gave
+        members = session.execute(
+            select(User.id, User.display_name, User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.id.in_(wanted["user"]), Membership.city_id == city_id)
+        )
+        for user_id, display_name, email in members:
+            names[("user", str(user_id))] = display_name or email
     return names

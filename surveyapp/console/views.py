@@ -269,7 +269,7 @@ def audit_log(city_id: int):
     city, _m = access.city(city_id, access.ADMIN)
     events = queries.audit_events(db.session, city_id, AUDIT_PAGE)
     names = queries.audit_object_names(db.session, city_id, events)
-    named = {"language": language_name, "role": role_name}
+    named = {"language": language_name, "role": role_name, "old": role_name, "new": role_name}
     colleagues = db.session.scalars(
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()

@@ -73,9 +73,33 @@ def test_audit_details_are_words_not_python_text() -> None:
     parts = audit_text.detail_parts(
         {"per_area": {"N1": 3, "Z2": 4}, "shape": [120, 40], "follows_batch": 7, "x": "y" * 500}
     )
-    assert parts[:3] == ["Per area: N1 3, Z2 4", "shape: 120, 40", "follows batch: 7"]
+    assert parts[:3] == ["Per area: N1 3, Z2 4", "Layout: 120, 40", "Follows up batch: 7"]
     assert len(parts[3]) < 130 and parts[3].endswith("…")
     assert audit_text.sentence("something_new_happened") == "Something new happened"
+
+
+def test_a_role_change_names_the_colleague_and_the_roles(
+    client: FlaskClient, make: Factory
+) -> None:
+    city = make.city()
+    admin = make.user(city, role=Role.ADMIN)
+    colleague = make.user(city, role=Role.COORDINATOR, display_name="Nadia El Amrani")
+    sign_in(client, admin)
+    changed = client.post(
+        f"/staff/cities/{city.id}/members/{colleague.id}/role", data={"role": "analyst"}
+    )
+    assert changed.status_code == 303
+    page = client.get(f"/staff/cities/{city.id}/audit").get_data(as_text=True)
+    cells = " ".join(_audit_cells(page))
+    assert "Changed a colleague&#39;s role" in cells or "Changed a colleague's role" in cells
+    assert "Account “Nadia El Amrani”" in cells
+    assert "Before: coordinator" in cells and "After: analyst" in cells
+    french = " ".join(
+        _audit_cells(
+            client.get(f"/staff/cities/{city.id}/audit", headers=FRENCH).get_data(as_text=True)
+        )
+    )
+    assert "coordinateur" in french and "analyste" in french
 
 
 def test_a_bad_letters_count_names_the_area(client: FlaskClient, make: Factory) -> None:
