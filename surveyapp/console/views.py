@@ -29,6 +29,7 @@ from surveyapp.console import (
     panel_views,
     paper_views,
     planner,
+    pretest_views,
     previews,
     queries,
     reminder_views,
@@ -54,6 +55,7 @@ PAGE_MODULES = (
     wave_views,
     wave_copies,
     previews,
+    pretest_views,
     panel_views,
     reminder_views,
     dashboards,
@@ -267,7 +269,7 @@ def audit_log(city_id: int):
     city, _m = access.city(city_id, access.ADMIN)
     events = queries.audit_events(db.session, city_id, AUDIT_PAGE)
     names = queries.audit_object_names(db.session, city_id, events)
-    named = {"language": language_name, "role": role_name}
+    named = {"language": language_name, "languages": language_name, "role": role_name}
     colleagues = db.session.scalars(
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()

@@ -22,6 +22,8 @@ from surveyapp.console import invitations as invites
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import InvitationsForm, WaveForm, error_messages
+from surveyapp.console.translation_forms import OpenWaveForm
+from surveyapp.draft_languages import draft_languages, review_states
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
@@ -79,7 +81,9 @@ def wave_form_page(
             {
                 "row": row,
                 "modules": [m for m in instrument.modules if m.optional],
-                "languages": [(code, known[code].native) for code in core_complete],
+                "languages": [
+                    (code, known[code].native, known[code].review) for code in core_complete
+                ],
             }
         )
     # What the designs this wave will serve can show, before any letter goes out.
@@ -128,6 +132,8 @@ def wave_page(found: Wave, membership: Membership, status: int = 200, **extra):
         statuses=WaveStatus,
         batches=panel_letters.batches_of(db.session, found),
         to_follow=panel_letters.batches_to_follow(db.session, found),
+        reviews=review_states(translations_dir()),
+        drafts=draft_languages(found.languages or [], translations_dir()),
         **extra,
     )
     return html, status
@@ -143,7 +149,16 @@ def wave_action(wave_id: int, action: str):
     actor = current_user()
     try:
         if action == "open":  # also schedules (opening date ahead) and reopens
-            waves.open_wave(db.session, found, actor=actor, translations_dir=translations_dir())
+            opening = OpenWaveForm(found, translations_dir())
+            if not opening.validate():
+                return refuse(error_messages(opening), here)
+            waves.open_wave(
+                db.session,
+                found,
+                actor=actor,
+                translations_dir=translations_dir(),
+                acknowledged=opening.acknowledged(),
+            )
         elif action == "close":
             waves.close_wave(db.session, found, actor=actor)
         elif action == "archive":
@@ -290,4 +305,6 @@ def wave_monitor(wave_id: int):
         masked=monitoring.masked,
         rate_text=monitoring.rate_text,
         bar_chart=monitoring.bar_chart,
+        reviews=review_states(translations_dir()),
+        drafts=draft_languages((row.label for row in figures.by_language), translations_dir()),
     )

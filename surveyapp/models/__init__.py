@@ -9,6 +9,7 @@ from surveyapp.models.initiative import AreaRole, Initiative, InitiativeArea, Py
 from surveyapp.models.instrument import Instrument
 from surveyapp.models.letter_batch import LetterBatch
 from surveyapp.models.paper_entry import PaperEntry
+from surveyapp.models.pretest import PretestComment
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     BURST_COMPLETIONS,
@@ -60,6 +61,7 @@ __all__ = [
     "Membership",
     "PageSubmission",
     "PaperEntry",
+    "PretestComment",
     "PyramidLevel",
     "RecoveryCode",
     "Response",
