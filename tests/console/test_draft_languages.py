@@ -187,3 +187,18 @@ def test_report_language_rows_mark_drafts_and_protect_small_counts() -> None:
     ]
     shown = {r["language"]: r["n"] for r in rows}
     assert shown["ar"] == "<10" and "≥10" in (shown["en"], shown["fr"])
+
+
+def test_the_report_counts_answers_per_language_and_marks_drafts(demo, client) -> None:
+    from surveyapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD)
+    data = client.get(f"/staff/initiatives/{demo.id}/report.json").get_json()
+    rows = {row["language"]: row for row in data["languages"]}
+    assert rows and all(row["draft"] == (code not in ("en", "nl")) for code, row in rows.items())
+    assert sum(row["n"] for row in rows.values() if isinstance(row["n"], int)) > 0
+    page = client.get(f"/staff/initiatives/{demo.id}/report").get_data(as_text=True)
+    assert "<caption>Responses per language</caption>" in page
+    assert rows["fr"]["draft"] and not rows["en"]["draft"]  # the demo answers in both
+    assert 'class="draft-language"' in page
+    assert "Responses in a draft translation were given in wording nobody" in page
