@@ -13,8 +13,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flask import has_app_context
+
 from analysis.disclosure import mask_count, suppress_counts
-from surveyapp.i18n import catalogs
+from surveyapp.config import read_environment
+from surveyapp.i18n import catalogs, translations_dir
 
 #: The review status of a language no list knows: nobody has reviewed it.
 UNKNOWN = "draft"
@@ -27,6 +30,14 @@ def review_states(translations_dir: Path) -> dict[str, str]:
     return {
         code: language.review for code, language in catalogs.languages(translations_dir).items()
     }
+
+
+def current_review_states() -> dict[str, str]:
+    """:func:`review_states` of the running app's catalogs; outside an app (a report built
+    by a script or a test), of the catalogs the app uses by default."""
+    if has_app_context():
+        return review_states(translations_dir())
+    return review_states(Path(read_environment()["BABEL_TRANSLATION_DIRECTORIES"]))
 
 
 def is_draft(status: str | None) -> bool:

@@ -14,8 +14,7 @@ from surveyapp import designs, scoring
 from surveyapp.area_sources import area_source_notes
 from surveyapp.audit import record
 from surveyapp.db import utcnow
-from surveyapp.draft_languages import language_rows, review_states
-from surveyapp.i18n import translations_dir
+from surveyapp.draft_languages import current_review_states, language_rows
 from surveyapp.models import (
     COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
@@ -243,9 +242,7 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     sources = area_source_notes(session, frame)
     report.content.setdefault("notes", []).extend(inputs.notes + choice.notes + sources)
     # Which answers came in draft translations (issue 26): per language, marked.
-    report.content["languages"] = language_rows(
-        frame["language"], review_states(translations_dir())
-    )
+    report.content["languages"] = language_rows(frame["language"], current_review_states())
     fitted = report.content.get("scoring_model")
     status, note = scoring.after_report(session, initiative, inputs.waves[0], choice, fitted)
     if note:
@@ -327,7 +324,7 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
         ).one()
     )
     # A translation reviewed since changes the report's language table.
-    reviews = tuple(sorted(review_states(translations_dir()).items()))
+    reviews = tuple(sorted(current_review_states().items()))
     return (
         initiative.name,
         tuple(responses),
