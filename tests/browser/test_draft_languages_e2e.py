@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs
-from surveyapp.models import AuditEvent, Role, Wave, WaveStatus
+from surveyapp.models import AuditEvent, Response, Role, Wave, WaveStatus
 
 from .conftest import LiveServer
 
@@ -76,4 +76,36 @@ def test_opening_a_wave_in_a_draft_language_needs_the_acknowledgement(
     log = page.locator("table.audit").inner_text()
     assert "Acknowledged draft translations before opening a wave" in log
     assert "Languages: French" in log
+    context.close()
+
+
+def test_a_pretest_comment_is_saved_from_its_box_under_the_question(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """The boxes belong to a form of their own (HTML's form attribute): a real browser
+    sends them, and nothing of the residents' form."""
+    live = live_server
+    with live.app.app_context():
+        make = live.factory()
+        wave = make.wave(status=WaveStatus.DRAFT, languages=["en", "fr"])
+        user = make.user(wave.initiative.city, password=PASSWORD)
+        wave_id, email = wave.id, user.email
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live.url}/staff/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+
+    page.goto(f"{live.url}/staff/waves/{wave_id}/pretest?language=fr")
+    first = page.locator(".pretest-comment textarea").first
+    first.fill("Le mot « confiance » est trop formel.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save comments").click()
+    assert "Comments saved: 1." in page.locator(".preview-banner").inner_text()
+    page.get_by_role("link", name="Pretest comments").click()
+    assert "Le mot « confiance » est trop formel." in page.locator("table").inner_text()
+    with live.app.app_context():
+        assert db.session.scalar(select(Response.id).where(Response.wave_id == wave_id)) is None
     context.close()
