@@ -14,6 +14,7 @@ from surveyapp import designs, scoring
 from surveyapp.area_sources import area_source_notes
 from surveyapp.audit import record
 from surveyapp.db import utcnow
+from surveyapp.draft_languages import current_review_states, language_rows
 from surveyapp.models import (
     COMPLETION_BURST,
     REPEAT_IN_SAME_BROWSER,
@@ -240,6 +241,8 @@ def build_initiative_report(session: Session, initiative: Initiative, *, actor: 
     )
     sources = area_source_notes(session, frame)
     report.content.setdefault("notes", []).extend(inputs.notes + choice.notes + sources)
+    # Which answers came in draft translations (issue 26): per language, marked.
+    report.content["languages"] = language_rows(frame["language"], current_review_states())
     fitted = report.content.get("scoring_model")
     status, note = scoring.after_report(session, initiative, inputs.waves[0], choice, fitted)
     if note:
@@ -320,7 +323,17 @@ def report_fingerprint(session: Session, initiative: Initiative) -> tuple:
             )
         ).one()
     )
-    return (initiative.name, tuple(responses), tuple(map(repr, waves)), model, areas, margins)
+    # A translation reviewed since changes the report's language table.
+    reviews = tuple(sorted(current_review_states().items()))
+    return (
+        initiative.name,
+        tuple(responses),
+        tuple(map(repr, waves)),
+        model,
+        areas,
+        margins,
+        reviews,
+    )
 
 
 def fresh_report(session: Session, initiative: Initiative) -> Any | None:

@@ -55,6 +55,12 @@ TEST_CODE_KEY = derived_code_key(DEVELOPMENT_SECRET).encode()
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORE_INSTRUMENT = PROJECT_ROOT / "instruments" / "social-cohesion-safety" / "1.0.0.yaml"
 TRANSLATIONS = PROJECT_ROOT / "translations"
+#: The open form of a wave with every draft translation acknowledged (issue 26): tests that
+#: are not about the acknowledgement open waves in French, a draft, with it.
+ACKNOWLEDGE_DRAFTS = {
+    "acknowledge": "y",
+    "draft_languages": [path.name for path in TRANSLATIONS.iterdir() if path.is_dir()],
+}
 BACKEND = os.environ.get("SURVEYAPP_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
     "SURVEYAPP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

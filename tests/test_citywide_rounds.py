@@ -30,7 +30,7 @@ from surveyapp.models import (
 from surveyapp.reports import initiative_frame
 from tests.letters import letters_zip
 
-from .conftest import Factory, sign_in
+from .conftest import ACKNOWLEDGE_DRAFTS, Factory, sign_in
 
 PER_AREA = 30
 
@@ -213,7 +213,7 @@ def test_a_coordinator_runs_a_round_from_the_console(
     page = client.get(f"/staff/waves/{wave.id}").get_data(as_text=True)
     assert "Quarter 1, Quarter 3" in page and "City-wide rounds of Pagetown" in page
 
-    assert client.post(f"/staff/waves/{wave.id}/open").status_code == 303
+    assert client.post(f"/staff/waves/{wave.id}/open", data=ACKNOWLEDGE_DRAFTS).status_code == 303
     make.session.expire_all()
     wave = make.session.get(Wave, wave.id)
     assert wave.status == "open" and wave.open_token

@@ -134,13 +134,30 @@ def waves_copy(wave_id: int, name: str, opens: str | None, closes: str | None) -
 
 @waves_group.command("open")
 @click.argument("wave_id", type=int)
+@click.option(
+    "--acknowledge-draft-languages",
+    "acknowledge",
+    is_flag=True,
+    help="Let residents answer in the wave's draft (unreviewed) translations; audited.",
+)
 @needs_database
-def waves_open(wave_id: int) -> None:
-    """Open (or reopen) a wave; refused while a wave language is incompletely translated."""
+def waves_open(wave_id: int, acknowledge: bool) -> None:
+    """Open (or reopen) a wave; refused while a wave language is incompletely translated,
+    and, without --acknowledge-draft-languages, while one is a draft translation."""
     from surveyapp.console.waves import open_wave
+    from surveyapp.draft_languages import draft_languages
 
     wave = lookups.by_id(Wave, wave_id, "wave")
-    committed(lambda: open_wave(db.session, wave, actor=ACTOR, translations_dir=translations_dir()))
+    drafts = draft_languages(wave.languages or [], translations_dir()) if acknowledge else []
+    committed(
+        lambda: open_wave(
+            db.session,
+            wave,
+            actor=ACTOR,
+            translations_dir=translations_dir(),
+            acknowledged=drafts,
+        )
+    )
     click.echo(f"Wave {wave.id} is open (instrument {wave.frozen_instrument_hash[:12]}).")
 
 

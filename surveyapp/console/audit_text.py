@@ -26,6 +26,7 @@ ACTIONS = {
     "data_exported": _l("Exported the initiative's data"),
     "dataset_downloaded": _l("Downloaded the dataset"),
     "demo_created": _l("Created the demonstration data"),
+    "draft_languages_acknowledged": _l("Acknowledged draft translations before opening a wave"),
     "follow_up_codes_generated": _l("Made follow-up codes for a panel"),
     "initiative_changed": _l("Changed an initiative"),
     "initiative_created": _l("Created an initiative"),
@@ -88,6 +89,7 @@ DETAILS = {
     "email": _l("E-mail address"),
     "format": _l("Format"),
     "language": _l("Language"),
+    "languages": _l("Languages"),
     "letters": _l("Letters"),
     "name": _l("Name"),
     "per_area": _l("Per area"),
@@ -167,7 +169,12 @@ def detail_parts(
     for key, value in (details or {}).items():
         label = DETAILS.get(key)
         name = (named or {}).get(key)
-        text = name(value) if name is not None and isinstance(value, str) else shown(value)
+        if name is not None and isinstance(value, str):
+            text = name(value)
+        elif name is not None and isinstance(value, list):
+            text = shown([name(v) if isinstance(v, str) else v for v in value])
+        else:
+            text = shown(value)
         key_label = label if label is not None else spaced(key)
         # I18N: one detail of an audit log entry, e.g. "Letters: 120".
         parts.append(str(_l("%(label)s: %(value)s", label=key_label, value=text)))

@@ -23,7 +23,7 @@ bp = Blueprint("console", __name__, url_prefix="/staff")
 
 @bp.context_processor
 def pyramid_and_status_names() -> dict:
-    """Translated names of pyramid levels and wave statuses for the templates."""
+    """Translated names of pyramid levels, wave statuses and review states for templates."""
     return {
         "pyramid_names": {
             PyramidLevel.SOCIETAL_CONTEXT: _("Societal context"),
@@ -37,6 +37,13 @@ def pyramid_and_status_names() -> dict:
             WaveStatus.OPEN: _("open"),
             WaveStatus.CLOSED: _("closed"),
             WaveStatus.ARCHIVED: _("archived"),
+        },
+        # The review status of a language's translation (surveyapp.i18n.catalogs).
+        "review_names": {
+            "source": _("source language"),
+            "draft": _("draft translation, not reviewed"),
+            "reviewed": _("reviewed translation"),
+            "adjudicated": _("adjudicated translation"),
         },
     }
 

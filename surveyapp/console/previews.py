@@ -71,14 +71,7 @@ def wave_preview(wave_id: int, page: int):
     )
     with force_locale(language):
         instrument = registry.wave_instrument(found)
-        shared = {
-            "preview": banner,
-            "title": translated_title(instrument, language, translations_dir()),
-            "wave": found,
-            "languages": visits.language_links(found),
-            "language": language,
-            "key": secrets.token_urlsafe(24),
-        }
+        shared = shared_context(found, language, banner)
         if page == WELCOME_PAGE:
             return render_template(
                 "respond/welcome.html",
@@ -90,22 +83,45 @@ def wave_preview(wave_id: int, page: int):
         shown = translated_sections(instrument, sections, language, translations_dir())
         if page == last:
             return review_preview(found, shown, page, language, shared)
-        # No answers yet: every question of the page is shown, conditional ones with the
-        # hint residents see when a condition cannot be settled.
-        return render_template(
-            "respond/page.html",
-            section=shown[page - 1],
-            items=list(shown[page - 1].items),
-            values={},
-            errors={},
-            error_items=[],
-            page=page,
-            total=len(sections),
-            is_last=navigation.step(sections, page, {}, 1) == navigation.COMPLETE,
-            from_review=False,
-            resume_url=None,
-            **shared,
-        )
+        return question_page(sections, shown, page, shared)
+
+
+def shared_context(wave: Wave, language: str, banner: Markup) -> dict:
+    """What every previewed page needs besides its own content (inside ``force_locale``)."""
+    instrument = registry.wave_instrument(wave)
+    return {
+        "preview": banner,
+        "title": translated_title(instrument, language, translations_dir()),
+        "wave": wave,
+        "languages": visits.language_links(wave),
+        "language": language,
+        "key": secrets.token_urlsafe(24),
+    }
+
+
+def question_page(
+    sections: tuple[Section, ...], shown: tuple[Section, ...], page: int, shared: dict
+) -> str:
+    """A section's page as residents see it before answering (``shared`` adds the banner,
+    and for a pretest the comment boxes).
+
+    No answers yet: every question of the page is shown, conditional ones with the hint
+    residents see when a condition cannot be settled.
+    """
+    return render_template(
+        "respond/page.html",
+        section=shown[page - 1],
+        items=list(shown[page - 1].items),
+        values={},
+        errors={},
+        error_items=[],
+        page=page,
+        total=len(sections),
+        is_last=navigation.step(sections, page, {}, 1) == navigation.COMPLETE,
+        from_review=False,
+        resume_url=None,
+        **shared,
+    )
 
 
 def review_preview(

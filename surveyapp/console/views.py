@@ -30,6 +30,7 @@ from surveyapp.console import (
     letter_template_views,
     paper_views,
     planner,
+    pretest_views,
     previews,
     queries,
     reminder_views,
@@ -56,6 +57,7 @@ PAGE_MODULES = (
     wave_copies,
     previews,
     job_views,
+    pretest_views,
     reminder_views,
     dashboards,
     downloads,
@@ -269,7 +271,13 @@ def audit_log(city_id: int):
     city, _m = access.city(city_id, access.ADMIN)
     events = queries.audit_events(db.session, city_id, AUDIT_PAGE)
     names = queries.audit_object_names(db.session, city_id, events)
-    named = {"language": language_name, "role": role_name, "old": role_name, "new": role_name}
+    named = {
+        "language": language_name,
+        "languages": language_name,
+        "role": role_name,
+        "old": role_name,
+        "new": role_name,
+    }
     colleagues = db.session.scalars(
         select(Membership).where(Membership.city_id == city_id).order_by(Membership.id)
     ).all()

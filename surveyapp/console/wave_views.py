@@ -30,6 +30,8 @@ from surveyapp.console import (
 from surveyapp.console.blueprint import bp, flash_errors, flash_ok, refuse
 from surveyapp.console.errors import ConsoleError
 from surveyapp.console.forms import WaveForm, error_messages
+from surveyapp.console.translation_forms import OpenWaveForm
+from surveyapp.draft_languages import draft_languages, review_states
 from surveyapp.extensions import db
 from surveyapp.i18n import catalogs, translations_dir
 from surveyapp.instruments import Instrument
@@ -97,7 +99,9 @@ def wave_form_page(
             {
                 "row": row,
                 "modules": [m for m in instrument.modules if m.optional],
-                "languages": [(code, known[code].native) for code in core_complete],
+                "languages": [
+                    (code, known[code].native, known[code].review) for code in core_complete
+                ],
             }
         )
     # What the designs this wave will serve can show, before any letter goes out.
@@ -155,9 +159,12 @@ def wave_page(found: Wave, membership: Membership, status: int = 200, **extra):
             for job in letter_jobs.jobs_of(db.session, found)
             if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED)
             or (job.status == JobStatus.DONE and job.batch_id in ready)
+            or (job.kind == "reminders" and job.result_name is not None)
         ],
         max_letters=letter_jobs.MAX_JOB_LETTERS,
         to_follow=panel_letters.batches_to_follow(db.session, found),
+        reviews=review_states(translations_dir()),
+        drafts=draft_languages(found.languages or [], translations_dir()),
         **extra,
     )
     return html, status
@@ -173,7 +180,16 @@ def wave_action(wave_id: int, action: str):
     actor = current_user()
     try:
         if action == "open":  # also schedules (opening date ahead) and reopens
-            waves.open_wave(db.session, found, actor=actor, translations_dir=translations_dir())
+            opening = OpenWaveForm(found, translations_dir())
+            if not opening.validate():
+                return refuse(error_messages(opening), here)
+            waves.open_wave(
+                db.session,
+                found,
+                actor=actor,
+                translations_dir=translations_dir(),
+                acknowledged=opening.acknowledged(),
+            )
         elif action == "close":
             waves.close_wave(db.session, found, actor=actor)
         elif action == "archive":
@@ -290,4 +306,6 @@ def wave_monitor(wave_id: int):
         masked=monitoring.masked,
         rate_text=monitoring.rate_text,
         bar_chart=monitoring.bar_chart,
+        reviews=review_states(translations_dir()),
+        drafts=draft_languages((row.label for row in figures.by_language), translations_dir()),
     )

@@ -10,7 +10,7 @@ raises :class:`WaveError` with a translated message.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.audit import record
 from surveyapp.console.errors import ConsoleError
+from surveyapp.draft_languages import draft_languages
 from surveyapp.i18n.instrument import missing_texts
 from surveyapp.instruments import Instrument
 from surveyapp.instruments.registry import wave_instrument
@@ -197,12 +198,21 @@ def copy_wave(
     return copy
 
 
-def open_wave(session: Session, wave: Wave, *, actor: User | str, translations_dir: Path) -> Wave:
+def open_wave(
+    session: Session,
+    wave: Wave,
+    *,
+    actor: User | str,
+    translations_dir: Path,
+    acknowledged: Collection[str] = (),
+) -> Wave:
     """Open a draft or closed wave; freezes the instrument at the first opening.
 
     A wave whose opening date is ahead is thereby scheduled. Refused when a wave language
-    lacks questionnaire translations (the error lists the missing texts by id) or when the
-    wave is already open or archived.
+    lacks questionnaire translations (the error lists the missing texts by id), when the
+    wave is already open or archived, or when a wave language is a draft translation that
+    is not in ``acknowledged`` (the staff member's explicit acknowledgement, which is
+    audited with the languages it covers).
     """
     if wave.status not in (WaveStatus.DRAFT, WaveStatus.CLOSED):
         raise WaveError(
@@ -217,7 +227,28 @@ def open_wave(session: Session, wave: Wave, *, actor: User | str, translations_d
     gaps = untranslated(wave, translations_dir)
     if gaps:
         raise WaveError(_untranslated_message(wave, gaps))
+    drafts = draft_languages(wave.languages, translations_dir)
+    unacknowledged = [code for code in drafts if code not in acknowledged]
+    if unacknowledged:
+        raise WaveError(
+            _l(
+                "Wave %(wave)s is in draft translations nobody has reviewed yet (%(languages)s):"
+                " opening it needs your acknowledgement.",
+                wave=wave.id,
+                languages=", ".join(unacknowledged),
+            )
+        )
     reopening = wave.status == WaveStatus.CLOSED
+    if drafts:
+        record(
+            session,
+            actor,
+            wave.city_id,
+            "draft_languages_acknowledged",
+            "wave",
+            wave.id,
+            languages=drafts,
+        )
     if wave.frozen_instrument_hash is None:
         wave.frozen_instrument_hash = wave.instrument.content_hash
     if wave.mode != WaveMode.INVITATION and not wave.open_token:

@@ -11,6 +11,7 @@ from surveyapp.models.job import Job, JobStatus
 from surveyapp.models.letter_batch import BatchStatus, LetterBatch
 from surveyapp.models.letter_template import LetterTemplate
 from surveyapp.models.paper_entry import PaperEntry
+from surveyapp.models.pretest import PretestComment
 from surveyapp.models.recovery_code import RecoveryCode
 from surveyapp.models.response import (
     BURST_COMPLETIONS,
@@ -66,6 +67,7 @@ __all__ = [
     "Membership",
     "PageSubmission",
     "PaperEntry",
+    "PretestComment",
     "PyramidLevel",
     "RecoveryCode",
     "Response",

@@ -76,7 +76,7 @@ def test_a_whole_survey_set_up_from_the_command_line(
         "demographics",
     )
     wave = make.session.scalar(select(Wave).where(Wave.initiative_id == initiative.id))
-    _ok(runner, "waves", "open", str(wave.id))
+    _ok(runner, "waves", "open", str(wave.id), "--acknowledge-draft-languages")
     out = tmp_path / "letters.zip"
     _ok(
         runner,

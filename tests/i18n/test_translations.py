@@ -113,13 +113,15 @@ def test_wave_cannot_open_in_an_incomplete_language(make: Factory, tmp_path: Pat
     """The error lists the ids of the missing texts; nothing changes on the wave."""
     wave = make.wave(status="draft", languages=["en", "xx"])
     with pytest.raises(WaveError, match=r"xx: \d+ missing \(title, section\.general_trust"):
-        open_wave(make.session, wave, actor="test", translations_dir=TRANSLATIONS)
+        open_wave(
+            make.session, wave, actor="test", translations_dir=TRANSLATIONS, acknowledged=["fr"]
+        )
     assert wave.status == "draft"
 
 
 def test_opening_freezes_the_instrument(make: Factory) -> None:
     wave = make.wave(status="draft", languages=["en"])
-    open_wave(make.session, wave, actor="test", translations_dir=TRANSLATIONS)
+    open_wave(make.session, wave, actor="test", translations_dir=TRANSLATIONS, acknowledged=["fr"])
     assert wave.status == "open"
     assert wave.frozen_instrument_hash == wave.instrument.content_hash
 
