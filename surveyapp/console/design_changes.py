@@ -8,6 +8,8 @@ responses, as every result uses them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,6 +112,12 @@ def preview(
         )
         result.waves.append(WaveShift(wave, old_timing, new_timing, answers))
     return result
+
+
+def fingerprint(initiative: Initiative) -> str:
+    """A short digest of the stored design, so a confirmation can tell it changed since."""
+    described = json.dumps(initiatives.described(initiative), sort_keys=True, default=str)
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
 def _area_moves(

@@ -50,6 +50,18 @@ def initiative_design_confirm(initiative_id: int):
         return _choice_page(initiative, membership, 422)
     values = choice.design_values()
     form = DesignConfirmForm(db.session, initiative.city)
+    if request.form.get("seen") != design_changes.fingerprint(initiative):
+        # Someone changed the design since this page showed its consequences.
+        change = design_changes.preview(db.session, initiative, **values)
+        flash_errors(
+            [
+                _(
+                    "The design was changed by someone else meanwhile: check what this "
+                    "change does now."
+                )
+            ]
+        )
+        return _confirm_page(initiative, membership, change, 409)
     if not form.validate():
         change = design_changes.preview(db.session, initiative, **values)
         flash_errors(error_messages(form))
@@ -104,4 +116,5 @@ def _confirm_page(
         construct_names=planner.construct_labels(db.session, str(get_locale())),
         timing_names=rounds.timing_names(),
         count=lambda n: monitoring.masked(n, exact),
+        seen=design_changes.fingerprint(initiative),
     ), status

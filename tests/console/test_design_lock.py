@@ -4,6 +4,7 @@ the results, asks for a tick and a reason, and audits the old and new values."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -180,6 +181,7 @@ def test_changing_the_design_shows_what_changes_then_saves_with_a_reason(
     )
     assert _groups(make, initiative.id) == {"N": "treated", "Z": "comparison"}  # not yet
     confirm_url = f"{url}/confirm"
+    choice["seen"] = _seen(html)
     unconfirmed = client.post(confirm_url, data=choice | {"reason": "Wrong map"})
     assert unconfirmed.status_code == 422
     assert "Tick the box to confirm" in unconfirmed.get_data(as_text=True)
@@ -210,6 +212,39 @@ def test_changing_the_design_shows_what_changes_then_saves_with_a_reason(
     log = admin.get(f"/staff/cities/{initiative.city_id}/audit").get_data(as_text=True)
     assert "Changed an initiative&#39;s design" in log and "Treated areas: N → Z" in log
     assert f"Reason: {reason}" in log
+
+
+def _seen(html: str) -> str:
+    found = re.search(r'name="seen" value="([0-9a-f]+)"', html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def test_a_confirmation_made_on_an_outdated_page_is_shown_again(
+    client: FlaskClient, make: Factory
+) -> None:
+    initiative = _design(make, start_date=(utcnow() - timedelta(days=20)).date())
+    wave = make.wave(initiative)
+    noord, zuid = _area(initiative, "N").id, _area(initiative, "Z").id
+    _answers(make, wave, noord, 3)
+    sign_in(client, make.user(initiative.city, role=Role.COORDINATOR))
+    url = f"/staff/initiatives/{initiative.id}/design"
+    swap = _form(initiative, treated=[str(zuid)], comparison=[str(noord)])
+    seen = _seen(client.post(url, data=swap).get_data(as_text=True))
+    # A colleague moves the start date meanwhile, through the same two steps.
+    later = _form(initiative, start_date=(utcnow() - timedelta(days=5)).date().isoformat())
+    colleague = _seen(client.post(url, data=later).get_data(as_text=True))
+    moved = client.post(
+        f"{url}/confirm", data=later | {"seen": colleague, "confirm": "y", "reason": "Late"}
+    )
+    assert moved.status_code == 303
+    stale = client.post(
+        f"{url}/confirm", data=swap | {"seen": seen, "confirm": "y", "reason": "Wrong map"}
+    )
+    assert stale.status_code == 409
+    assert "changed by someone else meanwhile" in stale.get_data(as_text=True)
+    assert _groups(make, initiative.id) == {"N": "treated", "Z": "comparison"}
+    assert len(_events(make, "initiative_design_changed")) == 1
 
 
 def test_before_any_answer_the_edit_changes_the_design_and_audits_it(
