@@ -73,7 +73,10 @@ def wave_follow_up_letters(wave_id: int):
         return refuse([_("Choose a language of the wave.")], here)
     if not batch.isdigit():
         return refuse([_("Choose the batch of letters to follow up.")], here)
-    return start(found, follows=int(batch), language=language)
+    second = request.form.get("second_language") or None
+    if second is not None and second not in (found.languages or []):
+        return refuse([_("Choose a language of the wave.")], here)
+    return start(found, follows=int(batch), language=language, second_language=second)
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -81,6 +81,7 @@ def start_reminders(
     actor: User,
     ui_language: str,
     limit: int | None = None,
+    second_language: str | None = None,
 ) -> tuple[Job | None, list[str], bytes | None]:
     """Match the file's codes, audit the counts, and queue a job for the unused ones.
 
@@ -132,7 +133,8 @@ def start_reminders(
             "ui_language": ui_language,
             "summary": summary,
             "letters": letters,
-        },
+        }
+        | ({"second_language": second_language} if second_language not in (None, language) else {}),
         total=len(letters),
         created_by_id=actor.id,
         sealed=sealed,

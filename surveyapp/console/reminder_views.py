@@ -36,7 +36,8 @@ def wave_reminders(wave_id: int):
     found, membership = access.wave(wave_id, access.WRITE)
     language = request.form.get("language", "")
     upload = request.files.get("file")
-    if language not in (found.languages or []):
+    second = request.form.get("second_language") or None
+    if language not in (found.languages or []) or second not in (None, *found.languages):
         return refused(found, membership, [_("Choose a language of the wave.")])
     if upload is None or not upload.filename:
         return refused(found, membership, [_("Choose the CSV file of codes you kept.")])
@@ -48,6 +49,7 @@ def wave_reminders(wave_id: int):
             language,
             actor=current_user(),
             ui_language=str(get_locale() or "en"),
+            second_language=second,
         )
     except ConsoleError as error:
         return refused(found, membership, [error])

@@ -14,6 +14,7 @@ import pypdfium2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -429,3 +430,31 @@ def test_the_server_keeps_reminders_unreadable_addresses_and_no_codes(
     gone = client.get(f"/staff/jobs/{job.id}/letters.zip")
     assert gone.status_code == 303
     assert "no longer kept" in client.get(gone.location).get_data(as_text=True)
+
+
+def test_reminder_letters_can_print_a_second_language_on_the_same_page(
+    client: FlaskClient, make: Factory
+) -> None:
+    wave = make.wave(mode="invitation")
+    area = wave.initiative.areas_with_role("treated")[0]
+    sign_in(client, make.user(wave.initiative.city))
+    codes = _letters(client, wave, {area.id: 2})
+    boundary, body = encode_multipart(
+        {
+            "language": "en",
+            "second_language": "fr",
+            "file": FileStorage(
+                io.BytesIO(_merged([[c["code"]] for c in codes], ["code"])), "m.csv"
+            ),
+        }
+    )
+    started = client.post(
+        f"/staff/waves/{wave.id}/reminders",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert started.status_code == 303 and "/staff/jobs/" in started.location
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{started.location}/letters.zip").data))
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(archive.read("reminders.pdf"))).pages]
+    assert len(pages) == 2
+    assert all("Dear resident," in text and "Madame, Monsieur," in text for text in pages)
