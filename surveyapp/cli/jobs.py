@@ -46,7 +46,7 @@ def jobs_worker(workers: int) -> None:
     Start one or more beside the app (systemd, see docs/operations.md); they share the
     queue. A job is claimed once: two workers never run the same job.
     """
-    from surveyapp.jobs import queue_of
+    from surveyapp.jobs import queue_of, requeue
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     url = app.config["JOBS_URL"]
@@ -61,6 +61,10 @@ def jobs_worker(workers: int) -> None:
     # One BLAS thread per job thread: the machine's cores are shared with the app.
     threadpool_limits(1)
     click.echo(f"Job worker on {shown_url(url)} with {workers} thread(s); Ctrl+C stops it.")
+    waiting = requeue(db.session)
+    db.session.remove()
+    if waiting:
+        click.echo(f"Queued again {waiting} job(s) waiting in the database.")
     consumer = queue_of(app).create_consumer(workers=workers, worker_type="thread", periodic=False)
     consumer.run()
 

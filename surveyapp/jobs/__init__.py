@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from surveyapp.config import ConfigurationError
+from surveyapp.db import utcnow
+from surveyapp.models import Job, JobStatus
 
 EXTENSION = "surveyapp.jobs"
 log = logging.getLogger(__name__)
@@ -63,7 +68,30 @@ def queue_of(app: Flask) -> Huey:
     return app.extensions[EXTENSION][0]
 
 
-def enqueue(job_id: int) -> None:
-    """Put job ``job_id`` (committed, status queued) on the current app's queue."""
+def enqueue(job_id: int) -> bool:
+    """Put job ``job_id`` (committed, status queued) on the current app's queue.
+
+    False when the queue does not answer (Redis restarting): the job stays queued in the
+    database, and the next worker to start puts it on the queue (:func:`requeue`).
+    """
     task: Callable[[int], object] = current_app.extensions[EXTENSION][1]
-    task(job_id)
+    try:
+        task(job_id)
+    except Exception:  # the queue's own errors (redis.ConnectionError, sqlite3.Error, ...)
+        log.exception("job %s could not be queued; a worker will pick it up when it starts", job_id)
+        return False
+    return True
+
+
+def requeue(session: Session, older_than: timedelta = timedelta(seconds=30)) -> int:
+    """Queue again the jobs still waiting in the database (lost by a queue that restarted).
+
+    Safe to repeat: a job runs once whatever the queue holds (:func:`runner.claim`).
+    """
+    cutoff = utcnow() - older_than
+    waiting = session.scalars(
+        select(Job.id).where(Job.status == JobStatus.QUEUED, Job.created_at < cutoff)
+    ).all()
+    for job_id in waiting:
+        enqueue(job_id)
+    return len(waiting)

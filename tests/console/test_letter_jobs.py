@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from surveyapp import jobs
 from surveyapp.cli import main
 from surveyapp.console import monitoring
 from surveyapp.db import utcnow
@@ -209,3 +210,25 @@ def test_a_running_job_page_reloads_itself_and_shows_progress(
 def test_the_worker_refuses_a_queue_only_a_request_can_run(app: Flask) -> None:
     result = app.test_cli_runner().invoke(main, ["jobs", "worker"])
     assert result.exit_code != 0 and "needs a shared queue" in result.output
+
+
+def test_a_queue_that_does_not_answer_loses_no_job(
+    app: Flask, client: FlaskClient, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wave, form = _open_wave(make, client)
+    queue, task = app.extensions[jobs.EXTENSION]
+
+    def redis_restarting(job_id: int) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setitem(app.extensions, jobs.EXTENSION, (queue, redis_restarting))
+    job_url = start(client, f"/staff/waves/{wave.id}/invitations", form)
+    assert "Waiting for a worker to start" in client.get(job_url).get_data(as_text=True)
+    monkeypatch.setitem(app.extensions, jobs.EXTENSION, (queue, task))
+    # The next worker to start queues it again; it runs once.
+    with app.test_request_context():
+        assert jobs.requeue(make.session, older_than=timedelta(0)) == 1
+        assert jobs.requeue(make.session, older_than=timedelta(0)) == 0
+    assert "The letters are ready" in client.get(job_url).get_data(as_text=True)
+    make.session.expire_all()
+    assert make.session.scalar(select(func.count(Invitation.id))) == 4
