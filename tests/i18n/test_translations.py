@@ -169,7 +169,7 @@ def test_counts_of_days_use_each_languages_plural_forms() -> None:
 
 
 def test_spot_check_fixes_are_in_the_catalogs() -> None:
-    """Issue 26: one question per trust item, the ESS France wording, no 'in danger'."""
+    """Issue 26: one question per trust item, the ESS national wordings, no 'in danger'."""
 
     def translation(locale: str, context: str) -> str:
         path = catalogs.po_path(TRANSLATIONS, locale, "instruments")
@@ -178,3 +178,7 @@ def test_spot_check_fixes_are_in_the_catalogs() -> None:
     assert translation("ar", "item.nbh_close_knit") == "هذا حيّ مترابط."
     assert "se conduire correctement" in translation("fr", "item.pplfair")
     assert "в небезпеці" not in translation("uk", "item.felt_unsafe")
+    # ESS national questionnaires (translations/README.md, "ESS national wordings")
+    assert translation("de", "item.trstlgl") == "Der Justiz"
+    assert translation("es", "item.satisfied_area.option.10") == "Completamente satisfecho/a"
+    assert translation("fr", "item.trstlgl.option.10") == "Complètement confiance"
