@@ -27,7 +27,7 @@ from ..conftest import Factory, sign_in
 
 # Page 1 of the core questionnaire: ESS ppltrst's top answer, as residents read it.
 TRUST_EN = "Most people can be trusted"
-TRUST_FR = "On peut faire confiance à la plupart des gens"
+TRUST_FR = "On peut faire confiance aux gens"  # ESS France's end label (round 6, A3)
 
 
 def _counts(make: Factory) -> tuple[int, ...]:
