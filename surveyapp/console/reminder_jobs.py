@@ -22,15 +22,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from surveyapp.audit import record as audit
 from surveyapp.console.errors import ConsoleError
-from surveyapp.console.reminders import (
-    check_wave,
-    plan_reminders,
-    read_upload,
-    reminders_csv,
-    summary_lines,
-)
+from surveyapp.console.reminders import reminders_csv, sorted_upload
 from surveyapp.jobs.reminders import without_codes
 from surveyapp.models import Job, JobStatus, User, Wave
 from surveyapp.respond.codes import normalize_code
@@ -88,35 +81,15 @@ def start_reminders(
     Returns the job (None when no code needs a reminder), the summary lines, and the key
     of the job's address rows (for the caller to keep in the session). Not committed.
     """
-    check_wave(wave)
-    upload = read_upload(data)
-    plan = plan_reminders(session, wave, upload)
-    limit = MAX_REMINDERS if limit is None else limit
-    if len(plan.unused) > limit:
-        raise ConsoleError(
-            _l(
-                "%(n)s codes need reminders, more than %(limit)s at a time here: upload the "
-                "file in parts, or use `surveyapp invitations remind`.",
-                n=len(plan.unused),
-                limit=limit,
-            )
-        )
-    summary = [str(line) for line in summary_lines(plan)]
-    audit(
+    upload, plan, lines = sorted_upload(
         session,
-        actor,
-        wave.city_id,
-        "reminders_made",
-        "wave",
-        wave.id,
-        rows=plan.rows,
-        reminders=len(plan.unused),
-        used=plan.used,
-        unknown=len(plan.unknown),
-        malformed=len(plan.malformed),
-        repeated=len(plan.duplicates),
+        wave,
+        data,
         language=language,
+        actor=actor,
+        limit=MAX_REMINDERS if limit is None else limit,
     )
+    summary = [str(line) for line in lines]
     if not plan.unused:
         return None, summary, None
     sealed, key = seal(reminders_csv(upload, plan))

@@ -256,21 +256,19 @@ class Reminders:
     summary: list[str]
 
 
-def reminders_download(
+def sorted_upload(
     session: Session,
     wave: Wave,
     data: bytes,
-    language: str,
     *,
-    base_url: str,
-    translations: Path,
+    language: str,
     actor: User | str,
-    limit: int | None = MAX_REMINDERS,
-) -> Reminders:
-    """Read the CSV, sort its rows, lay out letters for the unused codes, audit the counts.
+    limit: int | None,
+) -> tuple[Upload, ReminderPlan, list[str]]:
+    """Read the CSV, sort its rows against the wave's codes, audit the counts (not committed).
 
-    The ZIP holds ``reminders.pdf``, ``reminders.csv`` (the unused rows) and
-    ``summary.txt``. Nothing else is written: the caller commits the audit event only.
+    Refused (ConsoleError) for a wave whose codes cannot be used, a bad file, or more
+    codes needing reminders than ``limit`` (None: no limit).
     """
     check_wave(wave)
     upload = read_upload(data)
@@ -284,10 +282,6 @@ def reminders_download(
                 limit=limit,
             )
         )
-    summary = summary_lines(plan)
-    archive = None
-    if plan.unused:
-        archive = reminders_zip(wave, upload, plan, language, base_url, translations, summary)
     audit(
         session,
         actor,
@@ -303,6 +297,31 @@ def reminders_download(
         repeated=len(plan.duplicates),
         language=language,
     )
+    return upload, plan, summary_lines(plan)
+
+
+def reminders_download(
+    session: Session,
+    wave: Wave,
+    data: bytes,
+    language: str,
+    *,
+    base_url: str,
+    translations: Path,
+    actor: User | str,
+    limit: int | None = MAX_REMINDERS,
+) -> Reminders:
+    """Sort the CSV's rows (:func:`sorted_upload`), lay out letters for the unused codes.
+
+    The ZIP holds ``reminders.pdf``, ``reminders.csv`` (the unused rows) and
+    ``summary.txt``. Nothing else is written: the caller commits the audit event only.
+    """
+    upload, plan, summary = sorted_upload(
+        session, wave, data, language=language, actor=actor, limit=limit
+    )
+    archive = None
+    if plan.unused:
+        archive = reminders_zip(wave, upload, plan, language, base_url, translations, summary)
     return Reminders(archive, plan, summary)
 
 
